@@ -1,0 +1,40 @@
+# wavecast: `make demo` runs the main job on the embedded default; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXAMPLE := examples/smartnation
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint typecheck bench faults clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || (echo "wavecast needs Python 3.11 or newer" >&2; exit 1)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP) ## The whole story on the embedded default (SQLite, in-process, .eml outbox)
+	$(BIN)/python -m campaign.demo $(EXAMPLE)
+
+test: $(STAMP) ## Install what the tests need into .venv and run the whole suite
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP) ## ruff lint and format check, mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP) ## Benchmarks: ratios against baselines measured in the same run
+	$(BIN)/python -m bench
+
+faults: $(STAMP) ## Fault-injection and fuzz suites at full size
+	WAVECAST_FAULTS_FULL=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m faults tests
+
+clean: ## Remove the demo's database, outbox and previews
+	rm -rf wavecast.db wavecast.db-wal wavecast.db-shm outbox preview report.html

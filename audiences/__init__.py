@@ -1,0 +1,1 @@
+"""Who receives: contacts, segments, consent, unsubscribe, import and export."""

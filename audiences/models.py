@@ -1,0 +1,1 @@
+"""Tables for contacts and consent (the contacts issue fills this in)."""

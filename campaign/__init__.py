@@ -1,0 +1,1 @@
+"""wavecast: plan, preview and send multi-wave, multi-language awareness campaigns."""

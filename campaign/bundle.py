@@ -1,0 +1,165 @@
+"""A campaign directory loaded whole: campaign.yaml plus every message file it names.
+
+``load_bundle`` raises ``InvalidInput`` with every problem found; on success the bundle is
+frozen and complete, and the rest of wavecast works on it, never on dicts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from campaign.errors import InvalidInput, Problem, rel
+from campaign.load import Source, parse_yaml, read_text
+from campaign.model import Campaign, MessageFile, MessageText
+
+CAMPAIGN_FILE = "campaign.yaml"
+MESSAGES_DIR = "messages"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    root: Path
+    spec: Campaign
+    source: Source
+    messages: dict[tuple[str, str], MessageFile]
+    message_sources: dict[str, Source] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def campaign_file(self) -> str:
+        return self.source.file
+
+    def message(self, template: str, lang: str) -> MessageFile:
+        return self.messages[(template, lang)]
+
+    def content_hash(self) -> str:
+        """Hash of everything the campaign would send (spec and message files)."""
+        digest = hashlib.sha256(self.spec.model_dump_json().encode())
+        for key in sorted(self.messages):
+            mf = self.messages[key]
+            digest.update(repr(key).encode())
+            digest.update(mf.model_dump_json().encode())
+        return digest.hexdigest()
+
+
+def pydantic_problems(exc: ValidationError, source: Source, prefix: tuple[Any, ...] = ()) -> list[Problem]:
+    """Turn pydantic's errors into FILE:LINE:COLUMN problems at the offending key or value."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and "[" in x))
+        path = (*prefix, *loc)
+        where = ".".join(str(x) for x in path) or "(document)"
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            problems.append(source.problem(path, f"unknown key {str(path[-1])!r}", key=True))
+        elif kind == "missing":
+            problems.append(source.problem(path[:-1], f"{where}: required key missing"))
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(source.problem(path, f"{where}: {msg}"))
+    return problems
+
+
+def _split_front_matter(text: str) -> tuple[str, str, int] | None:
+    """Return (front matter, body, body's first line) for a file that starts with '---'."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return None
+    for i in range(1, len(lines)):
+        if lines[i].strip() == "---":
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 2
+    return None
+
+
+def load_message_file(path: Path, display: str, lang: str, source_lang: str) -> tuple[MessageFile | None, Source | None, list[Problem]]:
+    text, problems = read_text(path, display)
+    if text is None:
+        return None, None, problems
+    parts = _split_front_matter(text)
+    if parts is None:
+        return None, None, [Problem(display, 1, 1, "a message file starts with '---', its front matter (subject, preheader...), then '---' and the body")]
+    front, body, body_line = parts
+    data, source, problems = parse_yaml(front, display, line_offset=1)
+    if problems:
+        return None, source, problems
+    if not isinstance(data, dict):
+        return None, source, [Problem(display, 2, 1, "front matter must be a mapping (subject: ..., preheader: ...)")]
+    try:
+        meta = MessageText.model_validate(data)
+    except ValidationError as exc:
+        return None, source, pydantic_problems(exc, source)
+    if not body.strip():
+        return None, source, [Problem(display, body_line, 1, "message body is empty")]
+    mf = MessageFile(path=display, lang=lang, text=meta, body=body, body_line=body_line, source_lang=source_lang)  # type: ignore[arg-type]
+    return mf, source, []
+
+
+def load_spec(root: Path) -> tuple[Campaign, Source]:
+    """Load and type-check campaign.yaml only."""
+    path = root / CAMPAIGN_FILE
+    display = rel(path)
+    if not root.is_dir():
+        raise InvalidInput([Problem(rel(root), 1, 1, "not a campaign directory")])
+    text, problems = read_text(path, display)
+    if text is None:
+        raise InvalidInput(problems)
+    data, source, problems = parse_yaml(text, display)
+    if problems:
+        raise InvalidInput(problems)
+    if not isinstance(data, dict):
+        raise InvalidInput([Problem(display, 1, 1, "campaign.yaml must be a mapping with schema_version, campaign, ambitions, audiences, waves")])
+    if "schema_version" in data and data["schema_version"] != 1:
+        raise InvalidInput([source.problem(("schema_version",), f"schema_version {data['schema_version']!r} is not supported; this wavecast reads version 1")])
+    try:
+        return Campaign.model_validate(data), source
+    except ValidationError as exc:
+        raise InvalidInput(pydantic_problems(exc, source)) from None
+
+
+def load_bundle(root: Path | str) -> Bundle:
+    """Load a campaign directory and check every cross-reference. Raises InvalidInput."""
+    from campaign.validate import check_bundle  # validation needs the Bundle type
+
+    root = Path(root)
+    spec, source = load_spec(root)
+    problems: list[Problem] = []
+    messages: dict[tuple[str, str], MessageFile] = {}
+    message_sources: dict[str, Source] = {}
+    seen: set[str] = set()
+    for wi, wave in enumerate(spec.waves):
+        for mi, message in enumerate(wave.messages):
+            if message.template in seen:
+                continue
+            seen.add(message.template)
+            for lang in spec.campaign.languages:
+                found_lang = lang
+                path = root / MESSAGES_DIR / f"{message.template}.{lang}.md"
+                fallback = spec.campaign.fallbacks.get(lang)
+                if not path.exists() and fallback is not None:
+                    found_lang = fallback
+                    path = root / MESSAGES_DIR / f"{message.template}.{fallback}.md"
+                if not path.exists():
+                    problems.append(source.problem(
+                        ("waves", wi, "messages", mi, "template"),
+                        f"missing {lang} text for message {message.id!r}: expected {rel(path)}"
+                        + ("" if fallback is None else f" (or its fallback {fallback})"),
+                    ))
+                    continue
+                mf, msource, found = load_message_file(path, rel(path), lang, found_lang)
+                problems.extend(found)
+                if msource is not None:
+                    message_sources[rel(path)] = msource
+                if mf is not None:
+                    messages[(message.template, lang)] = mf
+    bundle = Bundle(root=root, spec=spec, source=source, messages=messages, message_sources=message_sources)
+    problems.extend(check_bundle(bundle))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise InvalidInput(problems)
+    return Bundle(root=root, spec=spec, source=source, messages=messages,
+                  message_sources=message_sources, warnings=tuple(sorted(problems)))

@@ -1,0 +1,51 @@
+"""The `wavecast` command line. Errors become messages and exit codes, never tracebacks."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from campaign.cli.app import app, report
+from campaign.errors import InvalidInput, WavecastError
+
+# Each module registers its commands on `app`; one line per feature.
+COMMAND_MODULES = [
+    "campaign.cli.files",
+    "campaign.cli.database",
+]
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name)
+
+EXIT_INTERNAL = 70
+
+
+def main() -> None:
+    """Entry point of the `wavecast` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except InvalidInput as exc:
+        report(exc.problems)
+        errors = sum(1 for p in exc.problems if p.severity == "error")
+        sys.stderr.write(f"{errors} error(s) found.\n")
+        sys.exit(exc.exit_code)
+    except WavecastError as exc:
+        sys.stderr.write(f"wavecast: {exc}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("wavecast: interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback on screen
+        log = Path(tempfile.gettempdir()) / "wavecast-error.log"
+        try:
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+            where = f" (details in {log})"
+        except OSError:
+            where = ""
+        sys.stderr.write(f"wavecast: internal error: {type(exc).__name__}: {exc}{where}\n")
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,332 @@
+"""The campaign as frozen pydantic models: what campaign.yaml and the message files say.
+
+Cross-references (a wave naming an audience, an initiative naming an ambition...) are
+checked in ``campaign.validate``, which knows where each value sits in the files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+SCHEMA_VERSION = 1
+Lang = Literal["nl", "fr", "de", "en"]
+LANGS: tuple[str, ...] = ("nl", "fr", "de", "en")
+Platform = Literal["x", "linkedin", "facebook", "instagram", "mastodon"]
+PLATFORMS: tuple[str, ...] = ("x", "linkedin", "facebook", "instagram", "mastodon")
+ChannelId = Literal["newsletter", "x", "linkedin", "facebook", "instagram", "mastodon"]
+CHANNELS: tuple[str, ...] = ("newsletter", *PLATFORMS)
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+Translated = dict[Lang, Annotated[str, Field(min_length=1)]]
+_HASHTAG = re.compile(r"^#\w+$")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Sender(Frozen):
+    name: str = Field(min_length=1)
+    address: str = Field(pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+    reply_to: str | None = Field(default=None, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+class SendWindow(Frozen):
+    """When messages may start going out, in the campaign's time zone."""
+
+    days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+    start: dt.time = dt.time(8, 0)
+    end: dt.time = dt.time(20, 0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SendWindow:
+        if self.end <= self.start:
+            raise ValueError("send window end must be after its start")
+        if not self.days:
+            raise ValueError("send window needs at least one day")
+        return self
+
+
+class Blackout(Frozen):
+    date: dt.date
+    name: str = Field(min_length=1)
+
+
+class CampaignInfo(Frozen):
+    id: Ident
+    name: Translated
+    languages: tuple[Lang, ...] = Field(min_length=1)
+    fallbacks: dict[Lang, Lang] = Field(
+        default_factory=dict,
+        description="Explicit only: {en: nl} means a missing English text uses the Dutch one.",
+    )
+    timezone: str = "Europe/Brussels"
+    sender: Sender
+    website: Translated = Field(description="Landing page per language; social links point here.")
+    hashtags: dict[Lang, tuple[str, ...]] = Field(default_factory=dict)
+    approvals: int = Field(default=1, ge=1, le=5, description="Distinct approvers a wave needs.")
+    click_tracking: bool = False
+    send_window: SendWindow = SendWindow()
+    blackout_dates: tuple[Blackout, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _unique_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a language is listed twice")
+        return value
+
+    @field_validator("hashtags")
+    @classmethod
+    def _hashtag_shape(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for tags in value.values():
+            for tag in tags:
+                if not _HASHTAG.match(tag):
+                    raise ValueError(f"hashtag {tag!r} must start with # and hold no spaces")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Kpi(Frozen):
+    id: Ident
+    title: Translated
+    target: str = Field(min_length=1)
+    unit: str | None = None
+
+
+class Ambition(Frozen):
+    id: Ident
+    number: int = Field(ge=1, le=99)
+    title: Translated
+    kpis: tuple[Kpi, ...] = Field(min_length=1)
+
+
+class Initiative(Frozen):
+    id: Ident
+    ambition: Ident
+    title: Translated
+    summary: Translated
+    url: AnyHttpUrl
+    organisation: str | None = None
+
+
+class Range(Frozen):
+    min: int | None = Field(default=None, ge=0, le=150)
+    max: int | None = Field(default=None, ge=0, le=150)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Range:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is above max")
+        return self
+
+
+class Founded(Frozen):
+    """Organisation founding date, relative to the wave's date or absolute."""
+
+    within_years: int | None = Field(default=None, ge=1, le=100)
+    after: dt.date | None = None
+    before: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Founded:
+        if self.within_years is None and self.after is None and self.before is None:
+            raise ValueError("give within_years, after or before")
+        return self
+
+
+class AttributeTest(Frozen):
+    """A free custom attribute imported from a CSV column."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+    equals: str | None = None
+    in_: tuple[str, ...] | None = Field(default=None, alias="in")
+    present: bool | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> AttributeTest:
+        if sum(x is not None for x in (self.equals, self.in_, self.present)) != 1:
+            raise ValueError("give exactly one of equals, in, present")
+        return self
+
+
+class Rule(Frozen):
+    """A segment rule: exactly one of the fields below. Data, never code."""
+
+    all: tuple[Rule, ...] | None = None
+    any: tuple[Rule, ...] | None = None
+    not_: Rule | None = Field(default=None, alias="not")
+    everyone: Literal[True] | None = None
+    tag: Annotated[str, Field(min_length=1)] | None = None
+    language: tuple[Lang, ...] | None = None
+    age: Range | None = None
+    organisation_kind: tuple[Annotated[str, Field(min_length=1)], ...] | None = None
+    organisation_founded: Founded | None = None
+    region: tuple[Annotated[str, Field(min_length=1)], ...] | None = None
+    attribute: AttributeTest | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Rule:
+        given = [name for name in type(self).model_fields if getattr(self, name) is not None]
+        if len(given) != 1:
+            names = ", ".join(f.alias or n for n, f in type(self).model_fields.items())
+            raise ValueError(f"a rule has exactly one of: {names}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(n for n in type(self).model_fields if getattr(self, n) is not None)
+
+
+class Audience(Frozen):
+    id: Ident
+    title: Translated
+    description: Translated | None = None
+    rule: Rule
+    sample: dict[str, str] = Field(
+        default_factory=dict, description="Personal fields of the sample contact used in previews."
+    )
+
+
+class ChannelConfig(Frozen):
+    """Overrides for a channel's limits; unset fields keep the platform's own rules."""
+
+    limit: int | None = Field(default=None, ge=1)
+    max_hashtags: int | None = Field(default=None, ge=0)
+    rate_per_second: float | None = Field(default=None, gt=0)
+    stagger_minutes: int = Field(default=0, ge=0, le=24 * 60)
+
+
+class After(Frozen):
+    """A start relative to another wave's start."""
+
+    after: Ident
+    days: int = Field(default=0, ge=0, le=366)
+    hours: int = Field(default=0, ge=0, le=23 * 24)
+    at: dt.time | None = Field(default=None, description="Local time of day, replacing the hour.")
+
+
+class Message(Frozen):
+    id: Ident
+    audiences: tuple[Ident, ...] = Field(min_length=1)
+    channels: tuple[ChannelId, ...] = Field(min_length=1)
+    template: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_/.-]*$")] = Field(
+        description="Message files: messages/<template>.<lang>.md"
+    )
+
+
+class Wave(Frozen):
+    id: Ident
+    title: Translated
+    start: dt.datetime | After = Field(description="Local date-time, or {after: wave, days: n}.")
+    initiatives: tuple[Ident, ...] = ()
+    messages: tuple[Message, ...] = Field(min_length=1)
+
+    @field_validator("start")
+    @classmethod
+    def _naive_local(cls, value: Any) -> Any:
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            raise ValueError("write the local time without an offset; the campaign's timezone applies")
+        return value
+
+
+class Campaign(Frozen):
+    """The root of campaign.yaml."""
+
+    schema_version: Literal[1]
+    campaign: CampaignInfo
+    ambitions: tuple[Ambition, ...] = Field(min_length=1)
+    initiatives: tuple[Initiative, ...] = ()
+    audiences: tuple[Audience, ...] = Field(min_length=1)
+    channels: dict[ChannelId, ChannelConfig] = Field(
+        default_factory=lambda: {c: ChannelConfig() for c in CHANNELS}
+    )
+    waves: tuple[Wave, ...] = Field(min_length=1)
+
+    def wave(self, wave_id: str) -> Wave:
+        for wave in self.waves:
+            if wave.id == wave_id:
+                return wave
+        raise KeyError(wave_id)
+
+    def audience(self, audience_id: str) -> Audience:
+        for audience in self.audiences:
+            if audience.id == audience_id:
+                return audience
+        raise KeyError(audience_id)
+
+    def ambition(self, ambition_id: str) -> Ambition:
+        for ambition in self.ambitions:
+            if ambition.id == ambition_id:
+                return ambition
+        raise KeyError(ambition_id)
+
+    def initiative(self, initiative_id: str) -> Initiative:
+        for initiative in self.initiatives:
+            if initiative.id == initiative_id:
+                return initiative
+        raise KeyError(initiative_id)
+
+
+class Image(Frozen):
+    src: str = Field(min_length=1)
+    alt: str = Field(min_length=1)
+    width: int = Field(default=600, ge=1, le=1200)
+
+
+class Link(Frozen):
+    label: str = Field(min_length=1)
+    url: AnyHttpUrl
+
+
+class MessageText(Frozen):
+    """The front matter of one message file (messages/<template>.<lang>.md)."""
+
+    subject: str = Field(min_length=1, max_length=200)
+    preheader: str = Field(min_length=1, max_length=250)
+    image: Image | None = None
+    cta: Link | None = None
+    social: dict[Literal["default", "x", "linkedin", "facebook", "instagram", "mastodon"], str] = Field(
+        default_factory=dict,
+        description="Post text per platform; 'default' serves the platforms not named.",
+    )
+    social_image: Image | None = None
+
+
+class MessageFile(Frozen):
+    """A message file as loaded: front matter plus the Markdown/Jinja body."""
+
+    path: str
+    lang: Lang
+    text: MessageText
+    body: str
+    body_line: int = Field(description="Line in the file where the body starts (1-based).")
+    source_lang: Lang = Field(description="Language of the file used; differs only via a fallback.")

@@ -1,0 +1,173 @@
+"""Cross-reference and coverage checks over a loaded campaign, each with its file and line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from campaign.errors import Problem
+from campaign.model import Campaign
+from campaign.timing import StartCycle, blackout_name, in_window, resolve_starts
+
+if TYPE_CHECKING:
+    from campaign.bundle import Bundle
+
+Check = Callable[["Bundle"], Iterable[Problem]]
+
+
+def _duplicates(bundle: Bundle, items: Iterable[Any], path: tuple[Any, ...], what: str, attr: str = "id") -> list[Problem]:
+    seen: set[Any] = set()
+    found = []
+    for i, item in enumerate(items):
+        value = getattr(item, attr)
+        if value in seen:
+            found.append(bundle.source.problem((*path, i, attr), f"duplicate {what} {value!r}"))
+        seen.add(value)
+    return found
+
+
+def check_unique_ids(bundle: Bundle) -> list[Problem]:
+    spec = bundle.spec
+    found = _duplicates(bundle, spec.ambitions, ("ambitions",), "ambition id")
+    found += _duplicates(bundle, spec.ambitions, ("ambitions",), "ambition number", "number")
+    for ai, ambition in enumerate(spec.ambitions):
+        found += _duplicates(bundle, ambition.kpis, ("ambitions", ai, "kpis"), "KPI id")
+    found += _duplicates(bundle, spec.initiatives, ("initiatives",), "initiative id")
+    found += _duplicates(bundle, spec.audiences, ("audiences",), "audience id")
+    found += _duplicates(bundle, spec.waves, ("waves",), "wave id")
+    for wi, wave in enumerate(spec.waves):
+        found += _duplicates(bundle, wave.messages, ("waves", wi, "messages"), "message id")
+    return found
+
+
+def _translated(spec: Campaign) -> Iterable[tuple[tuple[Any, ...], dict[str, str]]]:
+    info = spec.campaign
+    yield ("campaign", "name"), info.name
+    yield ("campaign", "website"), info.website
+    for ai, ambition in enumerate(spec.ambitions):
+        yield ("ambitions", ai, "title"), ambition.title
+        for ki, kpi in enumerate(ambition.kpis):
+            yield ("ambitions", ai, "kpis", ki, "title"), kpi.title
+    for ii, initiative in enumerate(spec.initiatives):
+        yield ("initiatives", ii, "title"), initiative.title
+        yield ("initiatives", ii, "summary"), initiative.summary
+    for ai, audience in enumerate(spec.audiences):
+        yield ("audiences", ai, "title"), audience.title
+        if audience.description is not None:
+            yield ("audiences", ai, "description"), audience.description
+    for wi, wave in enumerate(spec.waves):
+        yield ("waves", wi, "title"), wave.title
+
+
+def check_languages(bundle: Bundle) -> list[Problem]:
+    spec = bundle.spec
+    info = spec.campaign
+    langs = set(info.languages)
+    found = []
+    for lang, target in info.fallbacks.items():
+        if lang not in langs or target not in langs:
+            found.append(bundle.source.problem(("campaign", "fallbacks", lang),
+                                               f"fallback {lang} -> {target}: both must be campaign languages"))
+        elif target in info.fallbacks:
+            found.append(bundle.source.problem(("campaign", "fallbacks", lang),
+                                               f"fallback {lang} -> {target}: {target} itself falls back; point at a language that is written"))
+    for lang in info.hashtags:
+        if lang not in langs:
+            found.append(bundle.source.problem(("campaign", "hashtags", lang), f"hashtags for {lang}, which is not a campaign language", key=True))
+    for path, texts in _translated(spec):
+        for lang in info.languages:
+            if lang not in texts and info.fallbacks.get(lang) not in texts:
+                found.append(bundle.source.problem(path, f"{'.'.join(map(str, path))}: missing {lang} translation"))
+        for lang in texts:
+            if lang not in langs:
+                found.append(bundle.source.problem((*path, lang), f"{lang} is not one of the campaign's languages ({', '.join(info.languages)})", key=True))
+    return found
+
+
+def check_references(bundle: Bundle) -> list[Problem]:
+    spec = bundle.spec
+    ambitions = {a.id for a in spec.ambitions}
+    initiatives = {i.id for i in spec.initiatives}
+    audiences = {a.id for a in spec.audiences}
+    waves = [w.id for w in spec.waves]
+    found = []
+    for ii, initiative in enumerate(spec.initiatives):
+        if initiative.ambition not in ambitions:
+            found.append(bundle.source.problem(("initiatives", ii, "ambition"),
+                f"initiative {initiative.id!r} names ambition {initiative.ambition!r}, which is not one of the ambitions; "
+                "an initiative is published only when it fits one of them"))
+    for wi, wave in enumerate(spec.waves):
+        for k, initiative_id in enumerate(wave.initiatives):
+            if initiative_id not in initiatives:
+                found.append(bundle.source.problem(("waves", wi, "initiatives", k), f"unknown initiative {initiative_id!r}"))
+        start = wave.start
+        if hasattr(start, "after"):
+            target = start.after  # type: ignore[union-attr]
+            if target not in waves:
+                found.append(bundle.source.problem(("waves", wi, "start", "after"), f"unknown wave {target!r}"))
+            elif waves.index(target) >= wi:
+                found.append(bundle.source.problem(("waves", wi, "start", "after"),
+                                                   f"wave {wave.id!r} starts after {target!r}, which comes later in the file; keep waves in order"))
+        for mi, message in enumerate(wave.messages):
+            for k, audience_id in enumerate(message.audiences):
+                if audience_id not in audiences:
+                    found.append(bundle.source.problem(("waves", wi, "messages", mi, "audiences", k), f"unknown audience {audience_id!r}"))
+            for k, channel in enumerate(message.channels):
+                if channel not in spec.channels:
+                    found.append(bundle.source.problem(("waves", wi, "messages", mi, "channels", k),
+                                                       f"channel {channel!r} is not enabled in the campaign's channels"))
+    return found
+
+
+def check_schedule(bundle: Bundle) -> list[Problem]:
+    spec = bundle.spec
+    info = spec.campaign
+    try:
+        starts = resolve_starts(spec)
+    except StartCycle as exc:
+        return [bundle.source.problem(("waves",), f"wave starts cannot be resolved: {exc}")]
+    found = []
+    previous = None
+    for wi, wave in enumerate(spec.waves):
+        start = starts[wave.id]
+        local = start.strftime("%Y-%m-%d %H:%M %Z")
+        path = ("waves", wi, "start")
+        if previous is not None and start < previous[1]:
+            found.append(bundle.source.problem(path, f"wave {wave.id!r} starts {local}, before the wave above it ({previous[0]!r}); waves are listed in order"))
+        previous = (wave.id, start)
+        holiday = blackout_name(info, start)
+        if holiday is not None:
+            found.append(bundle.source.problem(path, f"wave {wave.id!r} starts {local}, a blackout date ({holiday})"))
+        elif not in_window(info, start):
+            window = info.send_window
+            found.append(bundle.source.problem(path,
+                f"wave {wave.id!r} starts {local}, outside the send window "
+                f"({', '.join(window.days)} {window.start:%H:%M}-{window.end:%H:%M})"))
+    return found
+
+
+def check_coverage(bundle: Bundle) -> list[Problem]:
+    """Niemand wordt vergeten: every audience is addressed by at least one wave."""
+    addressed = {a for w in bundle.spec.waves for m in w.messages for a in m.audiences}
+    return [
+        bundle.source.problem(("audiences", ai, "id"),
+                              f"audience {audience.id!r} is addressed by no wave (niemand wordt vergeten)",
+                              severity="warning")
+        for ai, audience in enumerate(bundle.spec.audiences)
+        if audience.id not in addressed
+    ]
+
+
+CHECKS: list[Check] = [check_unique_ids, check_languages, check_references, check_schedule, check_coverage]
+
+
+def check_bundle(bundle: Bundle) -> list[Problem]:
+    """Run every check; structural ones first, rendering checks only on a sound campaign."""
+    problems: list[Problem] = []
+    for check in CHECKS:
+        problems.extend(check(bundle))
+    if not any(p.severity == "error" for p in problems):
+        from campaign.render_check import check_rendering
+
+        problems.extend(check_rendering(bundle))
+    return problems

@@ -1,0 +1,35 @@
+"""Alembic environment: the engine comes from wavecast's settings (campaign.db)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import audiences.models  # noqa: F401 - registers the tables on Base.metadata
+import waves.models  # noqa: F401
+from campaign.db import Base, engine_for
+from campaign.settings import get_settings
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = config.attributes.get("engine") or engine_for(get_settings().database_url)
+    with engine.begin() as conn:
+        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    context.configure(url=get_settings().database_url, target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run()

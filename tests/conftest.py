@@ -1,0 +1,128 @@
+"""Shared fixtures: real services, started or found; under CI=true a missing one fails the test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SMARTNATION = EXAMPLES / "smartnation"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+POSTGRES_URL = os.environ.get("WAVECAST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("WAVECAST_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def need(available: bool, what: str) -> None:
+    """Skip when a service or tool is missing; under CI=true, fail instead."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI=true but is not available")
+    pytest.skip(f"{what} is not available")
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def reset_caches() -> None:
+    """Forget the settings and engines read so far, after the environment changed."""
+    from campaign.db import dispose_engines
+    from campaign.settings import get_settings
+
+    get_settings.cache_clear()
+    dispose_engines()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Every test starts from the embedded default in its own folder, with no services set."""
+    for name in list(os.environ):
+        if name.startswith("WAVECAST_") and not name.startswith("WAVECAST_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("WAVECAST_DATABASE_URL", f"sqlite:///{tmp_path / 'wavecast.db'}")
+    monkeypatch.setenv("WAVECAST_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("WAVECAST_SECRET_KEY", "test-secret-key")
+    reset_caches()
+    yield
+    reset_caches()
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    need(port_open("127.0.0.1", 5432), "PostgreSQL on 127.0.0.1:5432")
+    import sqlalchemy as sa
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        reset_caches()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: SQLite in the test's folder, or a fresh PostgreSQL schema."""
+    from campaign.db import get_engine
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        monkeypatch.setenv("WAVECAST_DATABASE_URL", url)
+        reset_caches()
+        get_engine()
+        yield url
+        return
+    gen = _postgres_schema_url()
+    url = next(gen)
+    monkeypatch.setenv("WAVECAST_DATABASE_URL", url)
+    reset_caches()
+    from campaign.db import engine_for, upgrade
+
+    upgrade(engine_for(url))
+    get_engine()
+    yield url
+    gen.close()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis database of its own, emptied before and after."""
+    need(port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
+    import redis
+
+    url = f"{REDIS_URL}/{9 + (os.getpid() % 5)}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def chromium() -> str:
+    path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    need(path is not None, "Debian's chromium")
+    return str(path)

@@ -1,0 +1,1 @@
+"""What happens in time: runs, ledger, scheduler, dispatch, delivery, tasks."""

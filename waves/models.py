@@ -1,0 +1,1 @@
+"""Tables for approvals, wave runs and the delivery ledger (the sending issue fills this in)."""
