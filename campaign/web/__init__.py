@@ -1,0 +1,1 @@
+"""The local web app: preview, unsubscribe, dashboard (FastAPI)."""

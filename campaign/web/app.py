@@ -1,0 +1,22 @@
+"""The FastAPI application factory. Each feature adds its router here, one line each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+ROUTERS: list[str] = [
+    # "campaign.web.preview", "campaign.web.unsubscribe", ... : modules exposing `router`
+]
+
+
+def create_app(campaign_dir: Path | None = None) -> FastAPI:
+    """Build the app; `campaign_dir` is the campaign the preview and dashboard show."""
+    import importlib
+
+    app = FastAPI(title="wavecast", docs_url=None, redoc_url=None)
+    app.state.campaign_dir = campaign_dir
+    for name in ROUTERS:
+        app.include_router(importlib.import_module(name).router)
+    return app
