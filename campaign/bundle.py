@@ -51,11 +51,10 @@ def pydantic_problems(exc: ValidationError, source: Source, prefix: tuple[Any, .
     """Turn pydantic's errors into FILE:LINE:COLUMN problems at the offending key or value."""
     problems = []
     for err in exc.errors(include_url=False):
-        loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and "[" in x))
-        path = (*prefix, *loc)
+        path = _document_path(err["loc"], source, prefix)
         where = ".".join(str(x) for x in path) or "(document)"
         kind = err["type"]
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and path:
             problems.append(source.problem(path, f"unknown key {str(path[-1])!r}", key=True))
         elif kind == "missing":
             problems.append(source.problem(path[:-1], f"{where}: required key missing"))
@@ -63,6 +62,16 @@ def pydantic_problems(exc: ValidationError, source: Source, prefix: tuple[Any, .
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(source.problem(path, f"{where}: {msg}"))
     return problems
+
+
+def _document_path(loc: tuple[Any, ...], source: Source, prefix: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the union-member names pydantic puts in `loc` ('datetime', 'After'...): keep keys that exist."""
+    path: tuple[Any, ...] = tuple(prefix)
+    for i, element in enumerate(loc):
+        candidate = (*path, element)
+        if candidate in source.values or i == len(loc) - 1:
+            path = candidate
+    return path
 
 
 def _split_front_matter(text: str) -> tuple[str, str, int] | None:
@@ -76,13 +85,27 @@ def _split_front_matter(text: str) -> tuple[str, str, int] | None:
     return None
 
 
-def load_message_file(path: Path, display: str, lang: str, source_lang: str) -> tuple[MessageFile | None, Source | None, list[Problem]]:
+def load_message_file(
+    path: Path, display: str, lang: str, source_lang: str
+) -> tuple[MessageFile | None, Source | None, list[Problem]]:
     text, problems = read_text(path, display)
     if text is None:
         return None, None, problems
     parts = _split_front_matter(text)
     if parts is None:
-        return None, None, [Problem(display, 1, 1, "a message file starts with '---', its front matter (subject, preheader...), then '---' and the body")]
+        return (
+            None,
+            None,
+            [
+                Problem(
+                    display,
+                    1,
+                    1,
+                    "a message file starts with '---', its front matter (subject, preheader...), "
+                    "then '---' and the body",
+                )
+            ],
+        )
     front, body, body_line = parts
     data, source, problems = parse_yaml(front, display, line_offset=1)
     if problems:
@@ -112,9 +135,25 @@ def load_spec(root: Path) -> tuple[Campaign, Source]:
     if problems:
         raise InvalidInput(problems)
     if not isinstance(data, dict):
-        raise InvalidInput([Problem(display, 1, 1, "campaign.yaml must be a mapping with schema_version, campaign, ambitions, audiences, waves")])
+        raise InvalidInput(
+            [
+                Problem(
+                    display,
+                    1,
+                    1,
+                    "campaign.yaml must be a mapping with schema_version, campaign, ambitions, audiences, waves",
+                )
+            ]
+        )
     if "schema_version" in data and data["schema_version"] != 1:
-        raise InvalidInput([source.problem(("schema_version",), f"schema_version {data['schema_version']!r} is not supported; this wavecast reads version 1")])
+        raise InvalidInput(
+            [
+                source.problem(
+                    ("schema_version",),
+                    f"schema_version {data['schema_version']!r} is not supported; this wavecast reads version 1",
+                )
+            ]
+        )
     try:
         return Campaign.model_validate(data), source
     except ValidationError as exc:
@@ -144,11 +183,13 @@ def load_bundle(root: Path | str) -> Bundle:
                     found_lang = fallback
                     path = root / MESSAGES_DIR / f"{message.template}.{fallback}.md"
                 if not path.exists():
-                    problems.append(source.problem(
-                        ("waves", wi, "messages", mi, "template"),
-                        f"missing {lang} text for message {message.id!r}: expected {rel(path)}"
-                        + ("" if fallback is None else f" (or its fallback {fallback})"),
-                    ))
+                    problems.append(
+                        source.problem(
+                            ("waves", wi, "messages", mi, "template"),
+                            f"missing {lang} text for message {message.id!r}: expected {rel(path)}"
+                            + ("" if fallback is None else f" (or its fallback {fallback})"),
+                        )
+                    )
                     continue
                 mf, msource, found = load_message_file(path, rel(path), lang, found_lang)
                 problems.extend(found)
@@ -161,5 +202,11 @@ def load_bundle(root: Path | str) -> Bundle:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InvalidInput(problems)
-    return Bundle(root=root, spec=spec, source=source, messages=messages,
-                  message_sources=message_sources, warnings=tuple(sorted(problems)))
+    return Bundle(
+        root=root,
+        spec=spec,
+        source=source,
+        messages=messages,
+        message_sources=message_sources,
+        warnings=tuple(sorted(problems)),
+    )

@@ -178,7 +178,9 @@ def ensure_schema(engine: Engine) -> None:
                     "run `wavecast db upgrade`"
                 )
     except OperationalError as exc:
-        raise DatabaseError(f"cannot reach the database ({engine.url.render_as_string(hide_password=True)}): {exc.orig}") from None
+        raise DatabaseError(
+            f"cannot reach the database ({engine.url.render_as_string(hide_password=True)}): {exc.orig}"
+        ) from None
     _checked.add(key)
 
 

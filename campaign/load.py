@@ -128,7 +128,10 @@ class _TooBig(Exception):
 def parse_yaml(text: str, file: str, *, line_offset: int = 0) -> tuple[Any, Source, list[Problem]]:
     """Parse one YAML document. Returns (data, source map, problems); data is None on failure."""
     source = Source(file=file, line_offset=line_offset)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        return None, source, [_reader_problem(exc, text, file, line_offset)]
     try:
         node = loader.get_single_node()
         if node is None:
@@ -138,22 +141,41 @@ def parse_yaml(text: str, file: str, *, line_offset: int = 0) -> tuple[Any, Sour
         return (None if walker.problems else data), source, walker.problems
     except _TooBig as big:
         mark = big.node.start_mark
-        return None, source, [
-            Problem(file, mark.line + 1 + line_offset, mark.column + 1,
-                    f"document too large: more than {MAX_NODES} values once aliases are expanded")
-        ]
+        return (
+            None,
+            source,
+            [
+                Problem(
+                    file,
+                    mark.line + 1 + line_offset,
+                    mark.column + 1,
+                    f"document too large: more than {MAX_NODES} values once aliases are expanded",
+                )
+            ],
+        )
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(x) for x in (exc.context, exc.problem) if x) or "invalid YAML"
         return None, source, [Problem(file, line + line_offset, col, f"YAML syntax: {message}")]
     except yaml.YAMLError as exc:
-        line = getattr(exc, "position", 0) or 0
-        return None, source, [Problem(file, 1 + line_offset, 1, f"YAML syntax: {exc}")]
+        return None, source, [_reader_problem(exc, text, file, line_offset)]
     except RecursionError:
         return None, source, [Problem(file, 1 + line_offset, 1, "document nested too deeply")]
     finally:
         loader.dispose()
+
+
+def _reader_problem(exc: yaml.YAMLError, text: str, file: str, line_offset: int) -> Problem:
+    """A ReaderError (a control character, say) carries a character position, not a mark."""
+    position = getattr(exc, "position", 0) or 0
+    before = text[:position]
+    line = before.count("\n") + 1
+    column = position - (before.rfind("\n") + 1) + 1
+    reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
+    character = getattr(exc, "character", None)
+    what = f" (character #x{character:04x})" if isinstance(character, int) else ""
+    return Problem(file, line + line_offset, column, f"YAML syntax: {reason}{what}")
 
 
 def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:

@@ -266,9 +266,7 @@ class Campaign(Frozen):
     ambitions: tuple[Ambition, ...] = Field(min_length=1)
     initiatives: tuple[Initiative, ...] = ()
     audiences: tuple[Audience, ...] = Field(min_length=1)
-    channels: dict[ChannelId, ChannelConfig] = Field(
-        default_factory=lambda: {c: ChannelConfig() for c in CHANNELS}
-    )
+    channels: dict[ChannelId, ChannelConfig] = Field(default_factory=lambda: {c: ChannelConfig() for c in CHANNELS})
     waves: tuple[Wave, ...] = Field(min_length=1)
 
     def wave(self, wave_id: str) -> Wave:

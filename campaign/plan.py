@@ -46,15 +46,17 @@ def plan_rows(bundle: Bundle) -> list[PlanRow]:
     starts = resolve_starts(spec)
     rows = []
     for wave in spec.waves:
-        rows.append(PlanRow(
-            wave=wave.id,
-            title=dict(wave.title),
-            start=starts[wave.id],
-            audiences=_ordered_unique([a for m in wave.messages for a in m.audiences]),
-            channels=_ordered_unique([c for m in wave.messages for c in m.channels]),
-            languages=tuple(spec.campaign.languages),
-            initiatives=tuple((i, spec.initiative(i).ambition) for i in wave.initiatives),
-        ))
+        rows.append(
+            PlanRow(
+                wave=wave.id,
+                title=dict(wave.title),
+                start=starts[wave.id],
+                audiences=_ordered_unique([a for m in wave.messages for a in m.audiences]),
+                channels=_ordered_unique([c for m in wave.messages for c in m.channels]),
+                languages=tuple(spec.campaign.languages),
+                initiatives=tuple((i, spec.initiative(i).ambition) for i in wave.initiatives),
+            )
+        )
     return rows
 
 
@@ -77,12 +79,17 @@ def plan_ics(bundle: Bundle, lang: str = "en") -> bytes:
         event.add("dtend", row.start + dt.timedelta(minutes=EVENT_MINUTES))
         event.add("summary", f"{info.name.get(lang, info.id)}: {row.title.get(lang, row.wave)}")
         initiatives = ", ".join(spec.initiative(i).title.get(lang, i) for i, _ in row.initiatives)
-        event.add("description", "\n".join([
-            f"Audiences: {', '.join(row.audiences)}",
-            f"Channels: {', '.join(row.channels)}",
-            f"Languages: {', '.join(row.languages)}",
-            f"Initiatives: {initiatives or '-'}",
-        ]))
+        event.add(
+            "description",
+            "\n".join(
+                [
+                    f"Audiences: {', '.join(row.audiences)}",
+                    f"Channels: {', '.join(row.channels)}",
+                    f"Languages: {', '.join(row.languages)}",
+                    f"Initiatives: {initiatives or '-'}",
+                ]
+            ),
+        )
         event.add("categories", ["wavecast", info.id])
         cal.add_component(event)
     return cal.to_ical()

@@ -80,7 +80,8 @@ def next_allowed(info: CampaignInfo, moment: dt.datetime) -> dt.datetime:
             candidate = local.replace(hour=window.start.hour, minute=window.start.minute, second=0, microsecond=0)
         else:
             nxt = (local.replace(tzinfo=None) + dt.timedelta(days=1)).replace(
-                hour=window.start.hour, minute=window.start.minute, second=0, microsecond=0)
+                hour=window.start.hour, minute=window.start.minute, second=0, microsecond=0
+            )
             candidate = nxt.replace(tzinfo=tz)
         local = candidate.astimezone(dt.UTC).astimezone(tz)
     raise ValueError("no allowed send time within 400 days")

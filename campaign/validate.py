@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 Check = Callable[["Bundle"], Iterable[Problem]]
 
 
-def _duplicates(bundle: Bundle, items: Iterable[Any], path: tuple[Any, ...], what: str, attr: str = "id") -> list[Problem]:
+def _duplicates(
+    bundle: Bundle, items: Iterable[Any], path: tuple[Any, ...], what: str, attr: str = "id"
+) -> list[Problem]:
     seen: set[Any] = set()
     found = []
     for i, item in enumerate(items):
@@ -66,21 +68,38 @@ def check_languages(bundle: Bundle) -> list[Problem]:
     found = []
     for lang, target in info.fallbacks.items():
         if lang not in langs or target not in langs:
-            found.append(bundle.source.problem(("campaign", "fallbacks", lang),
-                                               f"fallback {lang} -> {target}: both must be campaign languages"))
+            found.append(
+                bundle.source.problem(
+                    ("campaign", "fallbacks", lang), f"fallback {lang} -> {target}: both must be campaign languages"
+                )
+            )
         elif target in info.fallbacks:
-            found.append(bundle.source.problem(("campaign", "fallbacks", lang),
-                                               f"fallback {lang} -> {target}: {target} itself falls back; point at a language that is written"))
+            found.append(
+                bundle.source.problem(
+                    ("campaign", "fallbacks", lang),
+                    f"fallback {lang} -> {target}: {target} itself falls back; point at a language that is written",
+                )
+            )
     for lang in info.hashtags:
         if lang not in langs:
-            found.append(bundle.source.problem(("campaign", "hashtags", lang), f"hashtags for {lang}, which is not a campaign language", key=True))
+            found.append(
+                bundle.source.problem(
+                    ("campaign", "hashtags", lang), f"hashtags for {lang}, which is not a campaign language", key=True
+                )
+            )
     for path, texts in _translated(spec):
         for lang in info.languages:
             if lang not in texts and info.fallbacks.get(lang) not in texts:
                 found.append(bundle.source.problem(path, f"{'.'.join(map(str, path))}: missing {lang} translation"))
         for lang in texts:
             if lang not in langs:
-                found.append(bundle.source.problem((*path, lang), f"{lang} is not one of the campaign's languages ({', '.join(info.languages)})", key=True))
+                found.append(
+                    bundle.source.problem(
+                        (*path, lang),
+                        f"{lang} is not one of the campaign's languages ({', '.join(info.languages)})",
+                        key=True,
+                    )
+                )
     return found
 
 
@@ -93,29 +112,48 @@ def check_references(bundle: Bundle) -> list[Problem]:
     found = []
     for ii, initiative in enumerate(spec.initiatives):
         if initiative.ambition not in ambitions:
-            found.append(bundle.source.problem(("initiatives", ii, "ambition"),
-                f"initiative {initiative.id!r} names ambition {initiative.ambition!r}, which is not one of the ambitions; "
-                "an initiative is published only when it fits one of them"))
+            found.append(
+                bundle.source.problem(
+                    ("initiatives", ii, "ambition"),
+                    f"initiative {initiative.id!r} names ambition {initiative.ambition!r}, "
+                    "which is not one of the ambitions; "
+                    "an initiative is published only when it fits one of them",
+                )
+            )
     for wi, wave in enumerate(spec.waves):
         for k, initiative_id in enumerate(wave.initiatives):
             if initiative_id not in initiatives:
-                found.append(bundle.source.problem(("waves", wi, "initiatives", k), f"unknown initiative {initiative_id!r}"))
+                found.append(
+                    bundle.source.problem(("waves", wi, "initiatives", k), f"unknown initiative {initiative_id!r}")
+                )
         start = wave.start
         if hasattr(start, "after"):
             target = start.after  # type: ignore[union-attr]
             if target not in waves:
                 found.append(bundle.source.problem(("waves", wi, "start", "after"), f"unknown wave {target!r}"))
             elif waves.index(target) >= wi:
-                found.append(bundle.source.problem(("waves", wi, "start", "after"),
-                                                   f"wave {wave.id!r} starts after {target!r}, which comes later in the file; keep waves in order"))
+                found.append(
+                    bundle.source.problem(
+                        ("waves", wi, "start", "after"),
+                        f"wave {wave.id!r} starts after {target!r}, which comes later in the file; keep waves in order",
+                    )
+                )
         for mi, message in enumerate(wave.messages):
             for k, audience_id in enumerate(message.audiences):
                 if audience_id not in audiences:
-                    found.append(bundle.source.problem(("waves", wi, "messages", mi, "audiences", k), f"unknown audience {audience_id!r}"))
+                    found.append(
+                        bundle.source.problem(
+                            ("waves", wi, "messages", mi, "audiences", k), f"unknown audience {audience_id!r}"
+                        )
+                    )
             for k, channel in enumerate(message.channels):
                 if channel not in spec.channels:
-                    found.append(bundle.source.problem(("waves", wi, "messages", mi, "channels", k),
-                                                       f"channel {channel!r} is not enabled in the campaign's channels"))
+                    found.append(
+                        bundle.source.problem(
+                            ("waves", wi, "messages", mi, "channels", k),
+                            f"channel {channel!r} is not enabled in the campaign's channels",
+                        )
+                    )
     return found
 
 
@@ -124,8 +162,8 @@ def check_schedule(bundle: Bundle) -> list[Problem]:
     info = spec.campaign
     try:
         starts = resolve_starts(spec)
-    except StartCycle as exc:
-        return [bundle.source.problem(("waves",), f"wave starts cannot be resolved: {exc}")]
+    except StartCycle:
+        return []  # an unknown or later wave in `after:`, reported by check_references
     found = []
     previous = None
     for wi, wave in enumerate(spec.waves):
@@ -133,16 +171,26 @@ def check_schedule(bundle: Bundle) -> list[Problem]:
         local = start.strftime("%Y-%m-%d %H:%M %Z")
         path = ("waves", wi, "start")
         if previous is not None and start < previous[1]:
-            found.append(bundle.source.problem(path, f"wave {wave.id!r} starts {local}, before the wave above it ({previous[0]!r}); waves are listed in order"))
+            found.append(
+                bundle.source.problem(
+                    path,
+                    f"wave {wave.id!r} starts {local}, before the wave above it ({previous[0]!r}); "
+                    "waves are listed in order",
+                )
+            )
         previous = (wave.id, start)
         holiday = blackout_name(info, start)
         if holiday is not None:
             found.append(bundle.source.problem(path, f"wave {wave.id!r} starts {local}, a blackout date ({holiday})"))
         elif not in_window(info, start):
             window = info.send_window
-            found.append(bundle.source.problem(path,
-                f"wave {wave.id!r} starts {local}, outside the send window "
-                f"({', '.join(window.days)} {window.start:%H:%M}-{window.end:%H:%M})"))
+            found.append(
+                bundle.source.problem(
+                    path,
+                    f"wave {wave.id!r} starts {local}, outside the send window "
+                    f"({', '.join(window.days)} {window.start:%H:%M}-{window.end:%H:%M})",
+                )
+            )
     return found
 
 
@@ -150,9 +198,11 @@ def check_coverage(bundle: Bundle) -> list[Problem]:
     """Niemand wordt vergeten: every audience is addressed by at least one wave."""
     addressed = {a for w in bundle.spec.waves for m in w.messages for a in m.audiences}
     return [
-        bundle.source.problem(("audiences", ai, "id"),
-                              f"audience {audience.id!r} is addressed by no wave (niemand wordt vergeten)",
-                              severity="warning")
+        bundle.source.problem(
+            ("audiences", ai, "id"),
+            f"audience {audience.id!r} is addressed by no wave (niemand wordt vergeten)",
+            severity="warning",
+        )
         for ai, audience in enumerate(bundle.spec.audiences)
         if audience.id not in addressed
     ]

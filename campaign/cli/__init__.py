@@ -40,7 +40,7 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("wavecast: interrupted\n")
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback on screen
+    except Exception as exc:
         log = Path(tempfile.gettempdir()) / "wavecast-error.log"
         try:
             log.write_text(traceback.format_exc(), encoding="utf-8")

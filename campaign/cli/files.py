@@ -17,7 +17,9 @@ from campaign.plan import plan_ics, plan_rows
 @app.command()
 def validate(
     directory: Path = DirArg,
-    strict: bool = typer.Option(False, "--strict", help="Treat warnings (e.g. an audience no wave addresses) as errors."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Treat warnings (e.g. an audience no wave addresses) as errors."
+    ),
 ) -> None:
     """Check a campaign: YAML, keys, references, languages, schedule, templates. Lists every problem."""
     bundle = open_bundle(directory, strict=strict)
@@ -58,7 +60,8 @@ def plan(
         table.add_column(column)
     for row in rows:
         initiatives = "\n".join(
-            f"{spec.initiative(i).title.get(lang, i)} ({spec.ambition(a).number}. {spec.ambition(a).title.get(lang, a)})"
+            f"{spec.initiative(i).title.get(lang, i)} "
+            f"({spec.ambition(a).number}. {spec.ambition(a).title.get(lang, a)})"
             for i, a in row.initiatives
         )
         table.add_row(

@@ -1,0 +1,33 @@
+"""Run the `wavecast` entry point in-process, as a user would, and capture what it prints."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+from campaign.cli import main
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def wavecast(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+    capsys.readouterr()
+    saved = sys.argv
+    sys.argv = ["wavecast", *args]
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = saved
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and "Traceback" not in captured.out
+    return Result(code, captured.out, captured.err)
