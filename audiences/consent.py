@@ -1,0 +1,115 @@
+"""Consent: unsubscribing, the suppression list, GDPR access (``show``) and erasure.
+
+Unsubscribing keeps the contact (so a later import cannot quietly re-subscribe them) and sets
+``unsubscribed_at`` once; doing it again changes nothing. Erasure deletes the contact with
+its tags and custom attributes and records only the keyed hash of the address in
+``suppressions``; the address is recorded even when no contact holds it, so a later import of
+it stays out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from audiences.models import contact_attributes, contact_tags, contacts, suppressions
+from audiences.normalise import email_hash, normalise_email
+from audiences.upsert import dialect_insert
+from campaign.db import get_engine, utcnow
+from campaign.errors import WavecastError
+
+ERASED = "erased"
+
+
+class UnknownContact(WavecastError):
+    """No contact holds this address (or id)."""
+
+
+def find_contact_id(conn: Connection, email: str) -> int | None:
+    """The id of the contact with this address (any case), if we hold one."""
+    query = select(contacts.c.id).where(contacts.c.email == normalise_email(email))
+    return conn.execute(query).scalar_one_or_none()
+
+
+def unsubscribe_contact(conn: Connection, contact_id: int, at: dt.datetime | None = None) -> bool:
+    """Unsubscribe by id; True when this call changed something (idempotent)."""
+    result = conn.execute(
+        update(contacts)
+        .where(contacts.c.id == contact_id, contacts.c.unsubscribed_at.is_(None))
+        .values(unsubscribed_at=at or utcnow(), updated_at=utcnow())
+    )
+    return result.rowcount > 0
+
+
+def unsubscribe_email(email: str) -> bool:
+    """Unsubscribe by address; raises UnknownContact. True when newly unsubscribed."""
+    with get_engine().begin() as conn:
+        contact_id = find_contact_id(conn, email)
+        if contact_id is None:
+            raise UnknownContact(f"no contact holds {normalise_email(email)}")
+        return unsubscribe_contact(conn, contact_id)
+
+
+def is_suppressed(conn: Connection, email: str) -> bool:
+    """Is this address on the suppression list?"""
+    digest = email_hash(normalise_email(email))
+    query = select(suppressions.c.email_hash).where(suppressions.c.email_hash == digest)
+    return conn.execute(query).first() is not None
+
+
+def erase(email: str) -> bool:
+    """GDPR erasure: delete the contact and keep only the keyed hash. True if a contact was held."""
+    normalised = normalise_email(email)
+    digest = email_hash(normalised)
+    with get_engine().begin() as conn:
+        contact_id = find_contact_id(conn, normalised)
+        if contact_id is not None:
+            # The foreign keys cascade; deleting explicitly keeps erasure complete even where
+            # they are not enforced.
+            conn.execute(delete(contact_tags).where(contact_tags.c.contact_id == contact_id))
+            conn.execute(delete(contact_attributes).where(contact_attributes.c.contact_id == contact_id))
+            conn.execute(delete(contacts).where(contacts.c.id == contact_id))
+        conn.execute(
+            dialect_insert(conn, suppressions)
+            .values(email_hash=digest, reason=ERASED, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=[suppressions.c.email_hash])  # type: ignore[attr-defined]
+        )
+    return contact_id is not None
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+
+
+def contact_record(conn: Connection, contact_id: int) -> dict[str, Any]:
+    """Everything held about one contact, as JSON-ready data (GDPR access)."""
+    row = conn.execute(select(contacts).where(contacts.c.id == contact_id)).mappings().first()
+    if row is None:
+        raise UnknownContact(f"no contact with id {contact_id}")
+    record = {key: _iso(value) for key, value in row.items()}
+    record["tags"] = list(conn.execute(
+        select(contact_tags.c.tag).where(contact_tags.c.contact_id == contact_id)
+        .order_by(contact_tags.c.tag)
+    ).scalars())
+    record["attributes"] = dict(conn.execute(
+        select(contact_attributes.c.name, contact_attributes.c.value)
+        .where(contact_attributes.c.contact_id == contact_id).order_by(contact_attributes.c.name)
+    ).all())
+    record["consent"] = {"source": record.pop("consent_source"), "at": record.pop("consent_at")}
+    record["subscribed"] = record["unsubscribed_at"] is None
+    return record
+
+
+def show(email: str) -> dict[str, Any]:
+    """Everything held about the person with this address; raises UnknownContact."""
+    normalised = normalise_email(email)
+    with get_engine().connect() as conn:
+        contact_id = find_contact_id(conn, normalised)
+        if contact_id is None:
+            erased = " (the address was erased: only its keyed hash is on the suppression list)"
+            raise UnknownContact(
+                f"no contact holds {normalised}" + (erased if is_suppressed(conn, normalised) else "")
+            )
+        return contact_record(conn, contact_id)

@@ -1,0 +1,155 @@
+"""The public unsubscribe page: GET asks, POST unsubscribes (also RFC 8058 one-click).
+
+``GET /u/{token}`` shows a confirmation page in the contact's language with one button; it
+never unsubscribes by itself, because mail scanners follow links. ``POST /u/{token}``
+unsubscribes: no cookie, no login, no redirect, 200 every time (idempotent). It takes the
+one-click body ``List-Unsubscribe=One-Click`` and the page's empty form post alike; the body
+is not needed, so it is not read. A forged or expired token gets 400 and changes nothing; a
+valid token of a contact who was erased gets 404.
+"""
+
+from __future__ import annotations
+
+import html
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from audiences.consent import unsubscribe_contact
+from audiences.models import contacts
+from audiences.tokens import InvalidToken, contact_for_token
+from campaign.db import get_engine
+
+router = APIRouter()
+
+TEXTS: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "Uitschrijven",
+        "ask": "Wilt u geen berichten van deze campagne meer ontvangen?",
+        "button": "Uitschrijven",
+        "done": "U bent uitgeschreven. U ontvangt geen berichten meer van deze campagne.",
+        "already": "U bent al uitgeschreven. U ontvangt geen berichten meer van deze campagne.",
+        "invalid": "Deze link is ongeldig of verlopen. Er is niets gewijzigd.",
+        "gone": "Wij bewaren geen gegevens meer bij deze link. U ontvangt geen berichten.",
+    },
+    "fr": {
+        "title": "Se désabonner",
+        "ask": "Vous ne souhaitez plus recevoir les messages de cette campagne ?",
+        "button": "Me désabonner",
+        "done": "Vous êtes désabonné·e. Vous ne recevrez plus de messages de cette campagne.",
+        "already": "Vous êtes déjà désabonné·e. Vous ne recevrez plus de messages de cette campagne.",
+        "invalid": "Ce lien n’est pas valide ou a expiré. Rien n’a été modifié.",
+        "gone": "Nous ne conservons plus de données liées à ce lien. Vous ne recevrez aucun message.",
+    },
+    "de": {
+        "title": "Abmelden",
+        "ask": "Möchten Sie keine Nachrichten dieser Kampagne mehr erhalten?",
+        "button": "Abmelden",
+        "done": "Sie sind abgemeldet. Sie erhalten keine Nachrichten dieser Kampagne mehr.",
+        "already": "Sie sind bereits abgemeldet. Sie erhalten keine Nachrichten dieser Kampagne mehr.",
+        "invalid": "Dieser Link ist ungültig oder abgelaufen. Es wurde nichts geändert.",
+        "gone": "Zu diesem Link speichern wir keine Daten mehr. Sie erhalten keine Nachrichten.",
+    },
+    "en": {
+        "title": "Unsubscribe",
+        "ask": "Do you no longer want to receive messages from this campaign?",
+        "button": "Unsubscribe",
+        "done": "You are unsubscribed. You will receive no more messages from this campaign.",
+        "already": "You are already unsubscribed. You will receive no more messages from this campaign.",
+        "invalid": "This link is not valid or has expired. Nothing was changed.",
+        "gone": "We no longer hold any data for this link. You will receive no messages.",
+    },
+}
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+STYLE = (
+    "body{font-family:system-ui,sans-serif;line-height:1.5;color:#1a1a1a;background:#fff;"
+    "max-width:36rem;margin:2rem auto;padding:0 1rem}"
+    "button{font:inherit;padding:.6rem 1.4rem;border:2px solid #1a1a1a;background:#fff;"
+    "color:#1a1a1a;cursor:pointer}"
+    "button:focus-visible{outline:3px solid #1d70b8;outline-offset:2px}"
+    "section+section{border-top:1px solid #767676;margin-top:1.5rem}"
+)
+
+
+def _section(lang: str, key: str, form: bool) -> str:
+    text = TEXTS[lang]
+    button = f'<form method="post"><button type="submit">{html.escape(text["button"])}</button></form>'
+    return (
+        f'<section lang="{lang}"><h1>{html.escape(text["title"])}</h1>'
+        f"<p>{html.escape(text[key])}</p>{button if form else ''}</section>"
+    )
+
+
+def page(langs: list[str], key: str, *, form: bool = False, status: int = 200) -> HTMLResponse:
+    """A small, self-contained page; several languages when we cannot know the reader's."""
+    body = "".join(_section(lang, key, form) for lang in langs)
+    document = (
+        f'<!doctype html><html lang="{langs[0]}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{html.escape(TEXTS[langs[0]]['title'])}</title><style>{STYLE}</style></head>"
+        f"<body><main>{body}</main></body></html>"
+    )
+    return HTMLResponse(document, status_code=status, headers=HEADERS)
+
+
+def _reader_language(request: Request) -> str:
+    """Without a contact: the first language the browser asks for that we have, else English."""
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in TEXTS:
+            return code
+    return "en"
+
+
+def _lookup(token: str) -> tuple[int, str | None, bool] | None:
+    """(contact id, language, unsubscribed?) or None when the contact no longer exists."""
+    contact_id = contact_for_token(token)
+    with get_engine().connect() as conn:
+        row = conn.execute(
+            select(contacts.c.language, contacts.c.unsubscribed_at).where(contacts.c.id == contact_id)
+        ).first()
+    if row is None:
+        return None
+    return contact_id, row.language, row.unsubscribed_at is not None
+
+
+def _everyone(request: Request) -> list[str]:
+    first = _reader_language(request)
+    return [first, *(lang for lang in TEXTS if lang != first)]
+
+
+@router.get("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
+def confirm_page(token: str, request: Request) -> HTMLResponse:
+    try:
+        found = _lookup(token)
+    except InvalidToken:
+        return page(_everyone(request), "invalid", status=400)
+    if found is None:
+        return page(_everyone(request), "gone", status=404)
+    _, language, unsubscribed = found
+    lang = language if language in TEXTS else _reader_language(request)
+    if unsubscribed:
+        return page([lang], "already")
+    return page([lang], "ask", form=True)
+
+
+@router.post("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
+def unsubscribe(token: str, request: Request) -> HTMLResponse:
+    try:
+        found = _lookup(token)
+    except InvalidToken:
+        return page(_everyone(request), "invalid", status=400)
+    if found is None:
+        return page(_everyone(request), "gone", status=404)
+    contact_id, language, _ = found
+    with get_engine().begin() as conn:
+        unsubscribe_contact(conn, contact_id)
+    lang = language if language in TEXTS else _reader_language(request)
+    return page([lang], "done")
