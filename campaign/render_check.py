@@ -1,27 +1,63 @@
-"""Validation of message templates: every template must compile in the sandbox.
+"""Validation renders everything: every wave x audience x language x channel, once.
 
-The rendering issue widens this to render every wave x audience x language x channel.
+Template errors, sandbox escapes, personal fields used where they cannot be filled in,
+unsafe header values, missing images and alt text, newsletters Gmail would clip and posts
+over a platform's limit all come back as FILE:LINE problems. The renders are kept (see
+``campaign.segment``), so the preview and the workers reuse them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from jinja2 import TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from campaign.errors import Problem
+from campaign.mime import UnsafeHeader, check_address, check_field, check_header
+from campaign.render import PERSONAL_FIELDS
 
 if TYPE_CHECKING:
     from campaign.bundle import Bundle
 
 
-def check_rendering(bundle: Bundle) -> list[Problem]:
-    env = SandboxedEnvironment()
+def _header_problems(bundle: Bundle) -> list[Problem]:
+    info = bundle.spec.campaign
     found = []
-    for mf in bundle.messages.values():
+    checks: list[tuple[tuple[Any, ...], Callable[[], object]]] = [
+        (("campaign", "sender", "name"), lambda: check_header("sender name", info.sender.name)),
+        (("campaign", "sender", "address"), lambda: check_address("sender address", info.sender.address)),
+    ]
+    if info.sender.reply_to is not None:
+        reply_to = info.sender.reply_to
+        checks.append((("campaign", "sender", "reply_to"), lambda: check_address("reply-to address", reply_to)))
+    for path, check in checks:
         try:
-            env.parse(mf.body)
-        except TemplateSyntaxError as exc:
-            found.append(Problem(mf.path, mf.body_line + (exc.lineno or 1) - 1, 1, f"template: {exc.message}"))
+            check()
+        except UnsafeHeader as exc:
+            found.append(bundle.source.problem(path, str(exc)))
+    for index, audience in enumerate(bundle.spec.audiences):
+        for name, value in audience.sample.items():
+            path = ("audiences", index, "sample", name)
+            if name not in PERSONAL_FIELDS:
+                found.append(
+                    bundle.source.problem(
+                        path,
+                        f"sample field {name!r} is not a personal field; use {', '.join(PERSONAL_FIELDS)}",
+                        key=True,
+                    )
+                )
+                continue
+            try:
+                check_field(f"sample {name}", value)
+            except UnsafeHeader as exc:
+                found.append(bundle.source.problem(path, str(exc)))
     return found
+
+
+def check_rendering(bundle: Bundle) -> list[Problem]:
+    """Render the whole matrix and report every problem found, each once."""
+    from campaign.segment import render_matrix  # rendering needs the loaded Bundle type
+
+    problems = _header_problems(bundle)
+    if problems:
+        return problems
+    return render_matrix(bundle).problems

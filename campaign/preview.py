@@ -1,0 +1,250 @@
+"""The whole matrix as files a marketer can open: per wave x audience x language the
+newsletter (.html, .txt, .eml) and per platform the social post (.json), the exports for
+social schedulers, the images, and an index.html gallery that works offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment
+
+from campaign.bundle import Bundle
+from campaign.errors import WavecastError
+from campaign.mime import message_id
+from campaign.model import PLATFORMS
+from campaign.newsletter import NewsletterSegment
+from campaign.render import SegmentKey, translated
+from campaign.segment import Assets, Matrix, render_matrix
+from campaign.settings import get_settings
+from campaign.social import SocialPost, to_csv, to_jsonl
+from campaign.timing import resolve_starts
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    outdir: Path
+    files: int
+    newsletters: int
+    posts: int
+
+
+def sample_message(segment: NewsletterSegment, bundle: Bundle) -> bytes:
+    """The .eml a sample contact of the segment's audience would receive, dated at the wave's start."""
+    info = bundle.spec.campaign
+    domain = info.sender.address.rpartition("@")[2]
+    key = segment.key
+    return segment.personalise(
+        to=f"preview@{domain}",
+        fields=segment.sample,
+        unsubscribe_url=segment.sample_unsubscribe_url,
+        message_id=message_id(info.id, key.wave, f"preview-{key.audience}-{key.lang}", "newsletter", domain),
+        date=resolve_starts(bundle.spec)[key.wave],
+    )
+
+
+def offline_html(segment: NewsletterSegment, bundle: Bundle, prefix: str = "../") -> str:
+    """The sample newsletter with campaign images linked relative to the preview folder."""
+    base = f"{get_settings().base_url}/assets/{bundle.spec.campaign.id}/"
+    return segment.html.replace(base, prefix)
+
+
+def _name(key: SegmentKey) -> str:
+    return f"{key.wave}/{key.audience}.{key.lang}.{key.channel}"
+
+
+def _write(path: Path, data: bytes | str) -> None:
+    """Write through a temporary file, so a file is either the old or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_preview(bundle: Bundle, outdir: Path) -> PreviewResult:
+    """Write every output of the campaign under outdir, plus index.html and manifest.json."""
+    matrix = render_matrix(bundle)
+    errors = [p for p in matrix.problems if p.severity == "error"]
+    if errors:
+        from campaign.render import RenderFailed
+
+        raise RenderFailed(errors)
+    try:
+        return _write_all(bundle, matrix, outdir)
+    except OSError as exc:
+        raise WavecastError(f"{exc.filename or outdir}: cannot write: {exc.strerror}") from None
+
+
+def _write_all(bundle: Bundle, matrix: Matrix, outdir: Path) -> PreviewResult:
+    files = 0
+    manifest = []
+    images: set[str] = set()
+    for key, output in matrix.outputs.items():
+        stem = outdir / _name(key)
+        images.update(output.images)
+        if isinstance(output, NewsletterSegment):
+            written: dict[str, bytes | str] = {
+                ".html": offline_html(output, bundle),
+                ".txt": output.text,
+                ".eml": sample_message(output, bundle),
+            }
+        else:
+            written = {".json": json.dumps(output.as_json(), ensure_ascii=False, indent=2) + "\n"}
+        for suffix, data in written.items():
+            _write(stem.with_name(stem.name + suffix), data)
+            manifest.append({"file": _name(key) + suffix, "content_hash": output.content_hash})
+            files += 1
+    for platform in PLATFORMS:
+        posts = matrix.posts(platform)
+        if posts:
+            _write(outdir / "social" / f"{platform}.jsonl", to_jsonl(posts))
+            _write(outdir / "social" / f"{platform}.csv", to_csv(posts))
+            files += 2
+    assets = Assets(bundle, get_settings().base_url)
+    for src in sorted(images):
+        path = assets.path(src)
+        if path is not None:
+            target = outdir / path.relative_to(assets.root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            files += 1
+    _write(
+        outdir / "manifest.json",
+        json.dumps(
+            {"campaign": bundle.spec.campaign.id, "content_hash": bundle.content_hash(), "files": manifest}, indent=2
+        )
+        + "\n",
+    )
+    _write(outdir / "index.html", gallery(bundle, matrix))
+    return PreviewResult(outdir, files + 2, len(matrix.newsletters()), len(matrix.posts()))
+
+
+_GALLERY = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string("""\
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ name }}: preview</title>
+<style>
+body { font: 16px/1.5 system-ui, Arial, sans-serif; margin: 0 auto; max-width: 1200px; padding: 24px;
+       color: #1f2933; }
+h1 { color: #12355b; margin-bottom: 0; }
+h2 { color: #12355b; margin-top: 40px; border-bottom: 3px solid #f2b705; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #d5dae1; padding: 8px; vertical-align: top; text-align: left; }
+th { background: #eef1f5; }
+td { font-size: 14px; }
+.subject { font-weight: bold; display: block; margin-bottom: 4px; }
+a { color: #0b5cad; }
+.over { color: #b00020; font-weight: bold; }
+.muted { color: #5b6472; }
+ul { margin: 4px 0; padding-left: 18px; }
+</style>
+</head>
+<body>
+<h1>{{ name }}</h1>
+<p class="muted">{{ campaign_id }} · content {{ content_hash[:12] }} ·
+{{ newsletters }} newsletters, {{ posts }} social posts. Exports for schedulers:
+{% for p in platforms %}
+<a href="social/{{ p }}.csv">{{ p }}.csv</a> (<a href="social/{{ p }}.jsonl">jsonl</a>){{ ", " if not loop.last }}
+{% endfor %}
+</p>
+{% for wave in waves %}
+<section>
+<h2 id="{{ wave.id }}">{{ wave.title }} <span class="muted">({{ wave.id }}, {{ wave.start }})</span></h2>
+<table>
+<thead><tr><th scope="col">Audience</th>
+{% for lang in langs %}<th scope="col" lang="{{ lang }}">{{ lang }}</th>{% endfor %}
+</tr></thead>
+<tbody>
+{% for row in wave.rows %}
+<tr><th scope="row">{{ row.title }}<br><span class="muted">{{ row.id }}</span></th>
+{% for cell in row.cells %}
+<td lang="{{ cell.lang }}">
+{% set n = cell.newsletter %}
+{% if n %}
+<a class="subject" href="{{ n.base }}.html">{{ n.subject }}</a>
+<a href="{{ n.base }}.txt">text</a> · <a href="{{ n.base }}.eml">.eml</a> · {{ n.kb }} KB
+{% endif %}
+{% if cell.posts %}
+<ul>
+{% for post in cell.posts %}
+<li><a href="{{ post.base }}.json">{{ post.platform }}</a>
+<span class="{{ 'over' if post.over else 'muted' }}">{{ post.length }}/{{ post.limit }}</span></li>
+{% endfor %}
+</ul>
+{% endif %}
+{% if not cell.newsletter and not cell.posts %}<span class="muted">–</span>{% endif %}
+</td>
+{% endfor %}
+</tr>
+{% endfor %}
+</tbody>
+</table>
+</section>
+{% endfor %}
+</body>
+</html>
+""")
+
+
+def gallery(bundle: Bundle, matrix: Matrix) -> str:
+    """index.html: per wave, a grid of audience x language linking to every output."""
+    spec = bundle.spec
+    starts = resolve_starts(spec)
+    langs = list(spec.campaign.languages)
+    waves = []
+    for wave in spec.waves:
+        rows = []
+        for audience in spec.audiences:
+            cells = []
+            for lang in langs:
+                outputs = [o for k, o in matrix.outputs.items() if k[:3] == (wave.id, audience.id, lang)]
+                cells.append({"lang": lang, "newsletter": _newsletter_cell(outputs), "posts": _post_cells(outputs)})
+            if any(c["newsletter"] or c["posts"] for c in cells):
+                rows.append({"id": audience.id, "title": translated(spec, audience.title, "en"), "cells": cells})
+        waves.append(
+            {
+                "id": wave.id,
+                "title": translated(spec, wave.title, "en"),
+                "start": starts[wave.id].strftime("%a %d %b %Y %H:%M %Z"),
+                "rows": rows,
+            }
+        )
+    return _GALLERY.render(
+        name=translated(spec, spec.campaign.name, "en"),
+        campaign_id=spec.campaign.id,
+        content_hash=bundle.content_hash(),
+        newsletters=len(matrix.newsletters()),
+        posts=len(matrix.posts()),
+        langs=langs,
+        waves=waves,
+        platforms=[p for p in PLATFORMS if matrix.posts(p)],
+    )
+
+
+def _newsletter_cell(outputs: Iterable[object]) -> dict[str, object] | None:
+    for output in outputs:
+        if isinstance(output, NewsletterSegment):
+            return {"base": _name(output.key), "subject": output.subject, "kb": round(output.html_bytes / 1024)}
+    return None
+
+
+def _post_cells(outputs: Iterable[object]) -> list[dict[str, object]]:
+    return [
+        {"base": _name(o.key), "platform": o.platform, "length": o.length, "limit": o.limit, "over": o.over_limit}
+        for o in outputs
+        if isinstance(o, SocialPost)
+    ]

@@ -1,0 +1,376 @@
+"""The template sandbox: what a message template may see and do, and how its errors are located.
+
+Message files are written by the communications team, not by developers, and the same
+templates run in the workers. So a template gets a small, documented context (campaign,
+wave, audience, language, highlighted initiatives with their ambitions, a contact with
+only the declared personal fields) and nothing else: attributes are read from the
+context's mappings only, nothing may be called but macros, the power and string-format
+operators are refused and a few filters that can blow up memory are left out. Every error
+becomes a ``Problem`` at the message file's own line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, NamedTuple
+
+from jinja2 import (
+    BaseLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+    nodes,
+)
+from jinja2.runtime import Context, LoopContext, Macro, Undefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from campaign.bundle import Bundle
+from campaign.errors import InvalidInput, Problem
+from campaign.locale_filters import BABEL_FILTERS, TemplateLimit
+from campaign.template_context import asset_url, campaign_hosts, tag_url, template_context, translated
+
+# The renderer's interface: other features import these from here.
+__all__ = [
+    "PERSONAL_FIELDS",
+    "RenderFailed",
+    "SegmentKey",
+    "Where",
+    "asset_url",
+    "campaign_hosts",
+    "check_template",
+    "compiled",
+    "iter_segments",
+    "render",
+    "render_segment",
+    "tag_url",
+    "template_context",
+    "translated",
+]
+
+PERSONAL_FIELDS: tuple[str, ...] = ("first_name", "organisation_name")
+TEMPLATE_NAME = "<template>"
+MAX_OUTPUT_CHARS = 1_000_000
+MAX_SEQUENCE = 10_000
+# Filters kept from Jinja's defaults. Left out: attr (reaches for attributes), format (printf
+# tricks), center/indent/slice (a large number argument allocates without bound), pprint,
+# xmlattr, tojson, urlize, safe (would bypass escaping) and random (previews must be stable).
+_KEPT_FILTERS = frozenset(
+    {
+        *("abs", "round", "int", "float", "sum", "min", "max", "count", "length", "wordcount"),
+        *("capitalize", "lower", "upper", "title", "trim", "truncate", "wordwrap", "striptags", "replace"),
+        *("default", "d", "escape", "e", "forceescape", "string", "urlencode"),
+        *("first", "last", "list", "join", "sort", "reverse", "unique", "batch", "dictsort", "items", "groupby"),
+        *("map", "select", "reject", "selectattr", "rejectattr"),
+    }
+)
+
+
+class SegmentKey(NamedTuple):
+    """One rendering unit: a wave x audience x language x channel."""
+
+    wave: str
+    audience: str
+    lang: str
+    channel: str
+
+    @property
+    def slug(self) -> str:
+        return f"{self.wave}-{self.audience}-{self.lang}"
+
+
+class RenderFailed(InvalidInput):
+    """A template could not be rendered; the problems name the message file and line."""
+
+
+# ---------------------------------------------------------------------------- the sandbox
+
+
+class WavecastSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, narrowed to reading mappings and calling macros."""
+
+    intercepted_binops = frozenset({"**", "*", "%"})
+
+    def __init__(self, *, autoescape: bool, loader: BaseLoader | None = None) -> None:
+        super().__init__(
+            autoescape=autoescape,
+            undefined=StrictUndefined,
+            loader=loader,
+            keep_trailing_newline=True,
+            auto_reload=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.globals.clear()
+        self.filters = {k: v for k, v in self.filters.items() if k in _KEPT_FILTERS}
+        self.filters["replace"] = _bounded_replace
+        self.filters.update(BABEL_FILTERS)
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        return isinstance(obj, LoopContext) and not attr.startswith("_")
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        if isinstance(obj, Macro | LoopContext):
+            return True
+        return isinstance(getattr(obj, "__self__", None), LoopContext)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping):
+            if attribute in obj:
+                return obj[attribute]
+            return self.undefined(obj=obj, name=attribute)
+        if isinstance(obj, LoopContext | Undefined):
+            return super().getattr(obj, attribute)
+        return self.undefined(
+            f"{type(obj).__name__} has no field {attribute!r}: templates read only the fields "
+            "of the context (campaign, wave, audience, lang, initiatives, ambitions, contact)",
+            obj=obj,
+            name=attribute,
+            exc=SecurityError,
+        )
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(__obj, Undefined):
+            __obj._fail_with_undefined_error()  # says what was missing, not "not callable"
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, Mapping) or (isinstance(obj, list | tuple | str) and isinstance(argument, int | slice)):
+            try:
+                return obj[argument]
+            except (LookupError, TypeError):
+                return self.undefined(obj=obj, name=argument)
+        if isinstance(argument, str):
+            return self.getattr(obj, argument)
+        return self.undefined(obj=obj, name=argument)
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            raise TemplateLimit("the power operator (**) is not available in templates")
+        if operator == "%" and isinstance(left, str):
+            raise TemplateLimit("string formatting with % is not available; use the format_* filters")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_SEQUENCE:
+                    raise TemplateLimit(f"repeating a text or list more than {MAX_SEQUENCE} items long")
+        return super().call_binop(context, operator, left, right)
+
+
+def _bounded_replace(value: Any, old: str, new: str, count: int | None = None) -> str:
+    text = str(value)
+    if old == "" or (new and len(text) // max(len(old), 1) * len(new) > MAX_OUTPUT_CHARS):
+        raise TemplateLimit("replace() would grow the text without bound")
+    return text.replace(old, new) if count is None else text.replace(old, new, count)
+
+
+# ---------------------------------------------------------------------------- compiling
+
+
+@cache
+def sandbox(autoescape: bool = False) -> WavecastSandbox:
+    """The shared environment for message texts (Markdown bodies, subjects, social posts)."""
+    return WavecastSandbox(autoescape=autoescape)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A message text parsed, checked and compiled once: keyed by the text's hash, not by file."""
+
+    template: Template | None
+    personal_issues: tuple[tuple[int | None, str], ...]
+    impersonal_issues: tuple[tuple[int | None, str], ...]
+
+
+_COMPILED: dict[str, Compiled] = {}
+_COMPILED_MAX = 4096
+
+
+def compiled(source: str) -> Compiled:
+    """The compiled template and the static problems of one message text."""
+    key = hashlib.sha256(source.encode()).hexdigest()
+    found = _COMPILED.get(key)
+    if found is None:
+        found = _compile(source)
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = found
+    return found
+
+
+def _compile(source: str) -> Compiled:
+    env = sandbox(False)
+    try:
+        tree = env.parse(source)
+        # Most texts never mention these names; skip walking their trees.
+        walk = "contact" in source or any(w in source for w in ("include", "import", "extends"))
+        personal, impersonal = (_template_issues(tree, True), _template_issues(tree, False)) if walk else ((), ())
+        code = env.compile(tree, name=TEMPLATE_NAME, filename=TEMPLATE_NAME)
+    except TemplateSyntaxError as exc:
+        issue = ((exc.lineno, describe(exc)),)
+        return Compiled(None, issue, issue)
+    return Compiled(env.template_class.from_code(env, code, env.make_globals(None), None), personal, impersonal)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a template text sits: its file and the file line of the text's first line."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def problem(self, template_line: int | None, message: str) -> Problem:
+        line = self.line + max(template_line or 1, 1) - 1
+        return Problem(self.file, line, self.column if (template_line or 1) == 1 else 1, message)
+
+
+def _failure_line(exc: BaseException) -> int | None:
+    if isinstance(exc, TemplateSyntaxError):
+        return exc.lineno
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == TEMPLATE_NAME:
+            line = frame.lineno
+    return line
+
+
+def describe(exc: BaseException) -> str:
+    """A message for a template failure, without Python internals."""
+    if isinstance(exc, TemplateSyntaxError):
+        return f"template syntax: {exc.message}"
+    if isinstance(exc, SecurityError):
+        return f"template not allowed: {exc}"
+    if isinstance(exc, RecursionError):
+        return "template recursion too deep (a macro calls itself?)"
+    return f"template: {exc}"
+
+
+RENDER_ERRORS = (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, RecursionError)
+
+
+def render(source: str, context: Mapping[str, Any], where: Where) -> str:
+    """Render one message text, or raise RenderFailed naming the file and line of the fault."""
+    template = compiled(source).template
+    if template is None:
+        raise RenderFailed(check_template(source, where, personal=True))
+    try:
+        return _bounded(template.generate(dict(context)), where)
+    except RenderFailed:
+        raise
+    except RENDER_ERRORS as exc:
+        raise RenderFailed([where.problem(_failure_line(exc), describe(exc))]) from None
+
+
+def _bounded(chunks: Iterator[str], where: Where) -> str:
+    out: list[str] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_OUTPUT_CHARS:
+            raise RenderFailed([where.problem(None, f"template output longer than {MAX_OUTPUT_CHARS} characters")])
+        out.append(chunk)
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------- static checks
+
+
+def check_template(source: str, where: Where, *, personal: bool) -> list[Problem]:
+    """Refuse what rendering once per segment cannot honour, before anything renders.
+
+    Personal fields are filled in per recipient after rendering, so they may only be
+    written bare (``{{ contact.first_name }}``): a filter, test or expression on them would
+    act on a placeholder, not on the name. ``personal=False`` (social posts) refuses them.
+    """
+    found = compiled(source)
+    return [
+        where.problem(line, message)
+        for line, message in (found.personal_issues if personal else found.impersonal_issues)
+    ]
+
+
+def _template_issues(tree: nodes.Template, personal: bool) -> tuple[tuple[int | None, str], ...]:
+    found: list[tuple[int | None, str]] = []
+    bare: set[int] = set()
+    for output in tree.find_all(nodes.Output):
+        for child in output.nodes:
+            if (
+                isinstance(child, nodes.Getattr | nodes.Getitem)
+                and isinstance(child.node, nodes.Name)
+                and child.node.name == "contact"
+            ):
+                bare.add(id(child.node))
+    for statement in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        found.append((statement.lineno, "templates cannot include, import or extend other templates"))
+    for parent, node in _contact_uses(tree):
+        if not personal:
+            found.append((node.lineno, "social posts are not personal: contact fields are not available"))
+            continue
+        field = _field_name(parent)
+        if field is not None and field not in PERSONAL_FIELDS:
+            found.append(
+                (node.lineno, f"contact has no field {field!r}; personal fields are {', '.join(PERSONAL_FIELDS)}")
+            )
+        elif id(node) not in bare or field is None:
+            found.append(
+                (
+                    node.lineno,
+                    "write personal fields bare, as {{ contact.first_name }} or {{ contact.organisation_name }}: "
+                    "they are filled in per recipient after rendering, "
+                    "so filters, tests and expressions cannot use them",
+                )
+            )
+    for capture in tree.find_all((nodes.Macro, nodes.CallBlock, nodes.FilterBlock, nodes.AssignBlock)):
+        for _parent, name in _contact_uses(capture):
+            if id(name) in bare:
+                found.append(
+                    (
+                        name.lineno,
+                        "personal fields cannot be used inside a macro, call, filter or set block: "
+                        "they are filled in per recipient after rendering",
+                    )
+                )
+    return tuple(found)
+
+
+def _contact_uses(tree: nodes.Node) -> Iterator[tuple[nodes.Node | None, nodes.Name]]:
+    def walk(node: nodes.Node, parent: nodes.Node | None) -> Iterator[tuple[nodes.Node | None, nodes.Name]]:
+        if isinstance(node, nodes.Name) and node.name == "contact":
+            yield parent, node
+        for child in node.iter_child_nodes():
+            yield from walk(child, node)
+
+    yield from walk(tree, None)
+
+
+def _field_name(parent: nodes.Node | None) -> str | None:
+    if isinstance(parent, nodes.Getattr):
+        return parent.attr
+    if isinstance(parent, nodes.Getitem) and isinstance(parent.arg, nodes.Const) and isinstance(parent.arg.value, str):
+        return parent.arg.value
+    return None
+
+
+# ---------------------------------------------------------------------------- entry points
+
+
+def render_segment(bundle: Bundle, wave_id: str, audience_id: str, lang: str, channel: str) -> Any:
+    """One segment's output (NewsletterSegment or SocialPost), rendered once per campaign content.
+
+    The work is in ``campaign.segment.render_segment``; it is reachable here too because
+    this module is the renderer's front door.
+    """
+    from campaign.segment import render_segment as render_one
+
+    return render_one(bundle, wave_id, audience_id, lang, channel)
+
+
+def iter_segments(bundle: Bundle) -> Iterator[Any]:
+    """Every segment's output in plan order (see ``campaign.segment.iter_segments``)."""
+    from campaign.segment import iter_segments as render_all
+
+    return render_all(bundle)

@@ -1,0 +1,336 @@
+"""Segments: which message serves a wave x audience x channel, and rendering each segment
+once per loaded campaign.
+
+A segment is a wave x audience x language x channel. Its message is the first message in
+the wave's order that lists both the audience and the channel (DESIGN.md decision 5).
+``render_segment`` renders a segment at most once per campaign content: results are kept
+per bundle, and bundles with the same content hash (the one validation loaded and the one
+a worker loads) share them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from campaign.bundle import Bundle
+from campaign.errors import Problem, WavecastError
+from campaign.model import CHANNELS, Campaign, Message, MessageFile
+from campaign.newsletter import NewsletterSegment, build_newsletter, layout
+from campaign.render import RenderFailed, SegmentKey, asset_url, campaign_hosts
+from campaign.settings import get_settings
+from campaign.social import SocialPost, build_social
+from campaign.timing import resolve_starts
+
+Output = NewsletterSegment | SocialPost
+RENDERER_VERSION = b"wavecast-render-1"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+
+
+class NoSuchSegment(WavecastError):
+    """The wave, audience, language or channel is unknown, or no message serves it."""
+
+
+def message_for(spec: Campaign, wave_id: str, audience_id: str, channel: str) -> Message | None:
+    """The first message in the wave's order that lists the audience and the channel."""
+    for message in spec.wave(wave_id).messages:
+        if audience_id in message.audiences and channel in message.channels:
+            return message
+    return None
+
+
+def segment_keys(spec: Campaign) -> Iterator[SegmentKey]:
+    """Every segment that exists: wave, then audience, language and channel, in file order."""
+    channels = [c for c in CHANNELS if c in spec.channels]
+    for wave in spec.waves:
+        for audience in spec.audiences:
+            served = [c for c in channels if message_for(spec, wave.id, audience.id, c) is not None]
+            for lang in spec.campaign.languages:
+                for channel in served:
+                    yield SegmentKey(wave.id, audience.id, lang, channel)
+
+
+# ---------------------------------------------------------------------------- images
+
+
+class Assets:
+    """Images a message names: absolute URLs, or files under the campaign directory that
+    e-mails link as {base_url}/assets/{campaign id}/{path} (the web app serves them there)."""
+
+    def __init__(self, bundle: Bundle, base_url: str) -> None:
+        self.root = bundle.root.resolve()
+        self.campaign_id = bundle.spec.campaign.id
+        self.base_url = base_url
+        self._digests: dict[str, str] = {}
+
+    def url(self, src: str) -> str:
+        return asset_url(self.base_url, self.campaign_id, src)
+
+    def path(self, src: str) -> Path | None:
+        """The file for a relative src, if it is an image inside the campaign directory."""
+        if src.startswith(("https://", "http://")) or src.startswith("/") or "\\" in src:
+            return None
+        path = (self.root / src).resolve()
+        if not path.is_relative_to(self.root) or path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
+            return None
+        return path
+
+    def digest(self, src: str) -> str:
+        if src not in self._digests:
+            path = self.path(src)
+            self._digests[src] = hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else "missing"
+        return self._digests[src]
+
+
+def _image_srcs(mf: MessageFile) -> list[str]:
+    srcs = [img.src for img in (mf.text.image, mf.text.social_image) if img is not None]
+    for part in mf.body.split("](")[1:]:
+        srcs.append(part.split(")")[0].split(" ")[0])
+    return [s for s in srcs if not s.startswith(("https://", "http://", "mailto:"))]
+
+
+def _image_problems(bundle: Bundle, mf: MessageFile, srcs: tuple[str, ...], assets: Assets) -> list[Problem]:
+    found = []
+    source = bundle.message_sources.get(mf.path)
+    for src in srcs:
+        if assets.path(src) is not None:
+            continue
+        line, col = mf.body_line, 1
+        for name in ("image", "social_image"):
+            img = getattr(mf.text, name)
+            if img is not None and img.src == src and source is not None:
+                line, col = source.locate((name, "src"))
+                break
+        else:
+            for i, text in enumerate(mf.body.split("\n")):
+                if f"]({src}" in text:
+                    line = mf.body_line + i
+                    break
+        found.append(
+            Problem(
+                mf.path,
+                line,
+                col,
+                f"image {src!r} not found: expected an image file (png, jpg, gif, webp) "
+                f"at {src} inside the campaign directory",
+            )
+        )
+    return found
+
+
+# ---------------------------------------------------------------------------- the cache
+
+
+@dataclass
+class _State:
+    """What rendering one campaign content needs, and every segment rendered so far."""
+
+    bundle: Bundle
+    base_url: str
+    layout_digest: str
+    starts: dict[str, dt.datetime]
+    assets: Assets
+    hosts: frozenset[str]
+    results: dict[SegmentKey, Output | RenderFailed] = field(default_factory=dict)
+    dumps: dict[int, bytes] = field(default_factory=dict)
+
+    def dump(self, model: BaseModel) -> bytes:
+        """A model part's JSON, once (the models are frozen and live as long as the bundle)."""
+        found = self.dumps.get(id(model))
+        if found is None:
+            found = self.dumps[id(model)] = model.model_dump_json().encode()
+        return found
+
+
+_BY_OBJECT: dict[int, tuple[str, _State]] = {}
+_BY_CONTENT: OrderedDict[tuple[str, str, str, str], _State] = OrderedDict()
+_SHARED_MAX = 8
+
+
+def _with_approved(bundle: Bundle) -> Bundle:
+    """The bundle with approved initiative requests added, when a wave names one that
+    campaign.yaml lacks (only then is the database read)."""
+    spec = bundle.spec
+    known = {i.id for i in spec.initiatives}
+    if all(i in known for w in spec.waves for i in w.initiatives):
+        return bundle
+    from campaign.initiative_requests import bundle_with_approved
+
+    return bundle_with_approved(bundle)
+
+
+def _state(original: Bundle) -> _State:
+    base_url = get_settings().base_url
+    digest = layout().digest
+    held = _BY_OBJECT.get(id(original))
+    if held is not None and held[1].base_url == base_url and held[1].layout_digest == digest:
+        return held[1]
+    bundle = _with_approved(original)
+    content = (bundle.content_hash(), str(bundle.root.resolve()), base_url, digest)
+    state = _BY_CONTENT.get(content)
+    if state is None:
+        state = _State(
+            bundle, base_url, digest, resolve_starts(bundle.spec), Assets(bundle, base_url), campaign_hosts(bundle.spec)
+        )
+        _BY_CONTENT[content] = state
+        while len(_BY_CONTENT) > _SHARED_MAX:
+            _BY_CONTENT.popitem(last=False)
+    else:
+        _BY_CONTENT.move_to_end(content)
+    key = id(original)
+    if key not in _BY_OBJECT:
+        weakref.finalize(original, _BY_OBJECT.pop, key, None)
+    _BY_OBJECT[key] = (content[0], state)
+    return state
+
+
+def forget(bundle: Bundle | None = None) -> None:
+    """Drop cached renders (all of them without an argument)."""
+    if bundle is None:
+        _BY_OBJECT.clear()
+        _BY_CONTENT.clear()
+    else:
+        _BY_OBJECT.pop(id(bundle), None)
+
+
+def segment_hash(state: _State, key: SegmentKey, message: Message) -> str:
+    """The hash of everything a segment's output comes from: its message file, the parts
+    of campaign.yaml it uses, the layout and the images it names."""
+    spec = state.bundle.spec
+    wave = spec.wave(key.wave)
+    mf = state.bundle.message(message.template, key.lang)
+    h = hashlib.sha256(RENDERER_VERSION)
+    h.update("\0".join(key).encode())
+    h.update(mf.model_dump_json(exclude={"path"}).encode())  # the path depends on the working directory
+    for part in (message, spec.campaign, wave, spec.audience(key.audience)):
+        h.update(state.dump(part))
+    for initiative_id in wave.initiatives:
+        try:
+            initiative = spec.initiative(initiative_id)
+            h.update(state.dump(initiative) + state.dump(spec.ambition(initiative.ambition)))
+        except KeyError:
+            h.update(f"unknown {initiative_id}".encode())
+    config = spec.channels.get(key.channel)  # type: ignore[call-overload]
+    h.update(state.dump(config) if config is not None else b"-")
+    h.update(state.starts[key.wave].isoformat().encode())
+    h.update(state.layout_digest.encode() if key.channel == "newsletter" else b"social")
+    for src in _image_srcs(mf):
+        h.update(f"{src}={state.assets.digest(src)}".encode())
+    return h.hexdigest()
+
+
+def _render(state: _State, key: SegmentKey) -> Output | RenderFailed:
+    found = state.results.get(key)
+    if found is not None:
+        return found
+    spec = state.bundle.spec
+    message = message_for(spec, key.wave, key.audience, key.channel)
+    if message is None:
+        raise NoSuchSegment(f"no message of wave {key.wave!r} serves audience {key.audience!r} on {key.channel}")
+    if (message.template, key.lang) not in state.bundle.messages:
+        # Only while validating a campaign whose message file did not load; that is reported.
+        state.results[key] = RenderFailed([])
+        return state.results[key]
+    content_hash = segment_hash(state, key, message)
+    start = state.starts[key.wave]
+    result: Output | RenderFailed
+    try:
+        if key.channel == "newsletter":
+            result = build_newsletter(
+                state.bundle,
+                key,
+                message,
+                start,
+                base_url=state.base_url,
+                content_hash=content_hash,
+                hosts=state.hosts,
+                asset=state.assets.url,
+            )
+        else:
+            result = build_social(state.bundle, key, message, start, content_hash=content_hash, asset=state.assets.url)
+        missing = _image_problems(
+            state.bundle, state.bundle.message(message.template, key.lang), result.images, state.assets
+        )
+        if missing:
+            object.__setattr__(result, "problems", (*result.problems, *missing))
+    except RenderFailed as exc:
+        result = exc
+    state.results[key] = result
+    return result
+
+
+def _check_key(spec: Campaign, key: SegmentKey) -> None:
+    waves = [w.id for w in spec.waves]
+    audiences = [a.id for a in spec.audiences]
+    for what, value, known in (
+        ("wave", key.wave, waves),
+        ("audience", key.audience, audiences),
+        ("language", key.lang, list(spec.campaign.languages)),
+        ("channel", key.channel, list(CHANNELS)),
+    ):
+        if value not in known:
+            raise NoSuchSegment(f"unknown {what} {value!r}; the campaign has: {', '.join(known)}")
+
+
+def render_segment(bundle: Bundle, wave_id: str, audience_id: str, lang: str, channel: str) -> Output:
+    """The output of one segment: a NewsletterSegment or a SocialPost, rendered once.
+
+    Raises NoSuchSegment for an unknown id or a combination no message serves, and
+    RenderFailed (an InvalidInput: FILE:LINE problems) when a template fails.
+    """
+    key = SegmentKey(wave_id, audience_id, lang, channel)
+    _check_key(bundle.spec, key)
+    result = _render(_state(bundle), key)
+    if isinstance(result, RenderFailed):
+        if not result.problems:
+            raise NoSuchSegment(f"the {lang} message file of wave {wave_id!r} for {audience_id!r} did not load")
+        raise result
+    return result
+
+
+def iter_segments(bundle: Bundle) -> Iterator[Output]:
+    """Every segment's output, in plan order; raises RenderFailed at the first broken one."""
+    state = _state(bundle)
+    for key in segment_keys(bundle.spec):
+        result = _render(state, key)
+        if isinstance(result, RenderFailed):
+            if result.problems:
+                raise result
+            continue
+        yield result
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Everything a campaign renders to, with every problem found (deduplicated)."""
+
+    outputs: dict[SegmentKey, Output]
+    problems: list[Problem]
+
+    def newsletters(self) -> list[NewsletterSegment]:
+        return [o for o in self.outputs.values() if isinstance(o, NewsletterSegment)]
+
+    def posts(self, platform: str | None = None) -> list[SocialPost]:
+        return [o for o in self.outputs.values() if isinstance(o, SocialPost) and platform in (None, o.platform)]
+
+
+def render_matrix(bundle: Bundle) -> Matrix:
+    """Render every segment, collecting problems instead of stopping at the first."""
+    state = _state(bundle)
+    outputs: dict[SegmentKey, Output] = {}
+    problems: dict[Problem, None] = {}
+    for key in segment_keys(bundle.spec):
+        result = _render(state, key)
+        if isinstance(result, RenderFailed):
+            problems.update(dict.fromkeys(result.problems))
+        else:
+            outputs[key] = result
+            problems.update(dict.fromkeys(result.problems))
+    return Matrix(outputs, sorted(problems))

@@ -1,0 +1,235 @@
+"""Social posts of one segment, per platform: text, hashtags, a UTM-tagged link, image alt
+text, the platform's own length rule, and the exports social schedulers import."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import twitter_text
+
+from campaign.bundle import Bundle
+from campaign.errors import Problem
+from campaign.model import Message
+from campaign.render import (
+    RenderFailed,
+    SegmentKey,
+    Where,
+    check_template,
+    render,
+    tag_url,
+    template_context,
+    translated,
+)
+
+LIMITS = {"x": 280, "linkedin": 3000, "facebook": 63206, "instagram": 2200, "mastodon": 500}
+MAX_HASHTAGS = {"instagram": 30}
+URL_LENGTH = 23  # X and Mastodon count every link as 23 characters, however long
+RULES = {"x": "weighted, links count 23", "mastodon": "links count 23"}
+_STAND_IN = "https://example.org/"
+_HASHTAG = re.compile(r"(?<![\w#])#\w+")
+
+
+@dataclass(frozen=True, eq=False)
+class SocialPost:
+    """One post as it will be published on one platform."""
+
+    key: SegmentKey
+    message: str
+    template: str
+    file: str
+    line: int
+    body: str
+    hashtags: tuple[str, ...]
+    link: str
+    image_url: str | None
+    image_alt: str | None
+    length: int
+    limit: int
+    hashtag_limit: int | None
+    scheduled_at: dt.datetime
+    content_hash: str
+    images: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def platform(self) -> str:
+        return self.key.channel
+
+    @property
+    def channel(self) -> str:
+        return self.key.channel
+
+    @property
+    def message_text(self) -> str:
+        """The post without its link: text and hashtags (a scheduler's Message column)."""
+        return "\n\n".join(part for part in (self.body, " ".join(self.hashtags)) if part)
+
+    @property
+    def text(self) -> str:
+        """The complete post: text, hashtags, link."""
+        return "\n\n".join(part for part in (self.message_text, self.link) if part)
+
+    @property
+    def rule(self) -> str:
+        return RULES.get(self.platform, "characters")
+
+    @property
+    def hashtag_count(self) -> int:
+        return len(_HASHTAG.findall(self.message_text))  # not the link: a URL may end in #fragment
+
+    @property
+    def over_limit(self) -> bool:
+        return self.length > self.limit or (self.hashtag_limit is not None and self.hashtag_count > self.hashtag_limit)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "wave": self.key.wave,
+            "audience": self.key.audience,
+            "lang": self.key.lang,
+            "message": self.message,
+            "scheduled_at": self.scheduled_at.isoformat(),
+            "text": self.text,
+            "body": self.body,
+            "hashtags": list(self.hashtags),
+            "link": self.link,
+            "image": None if self.image_url is None else {"url": self.image_url, "alt": self.image_alt},
+            "length": self.length,
+            "limit": self.limit,
+            "length_rule": self.rule,
+            "hashtag_count": self.hashtag_count,
+            "hashtag_limit": self.hashtag_limit,
+            "content_hash": self.content_hash,
+        }
+
+
+def post_length(platform: str, text: str) -> int:
+    """The length the platform counts: X weighted (twitter-text), Mastodon with 23 per link."""
+    if platform == "x":
+        return _weighted(text)
+    if platform == "mastodon":
+        length = len(text)
+        for found in twitter_text.extract_urls_with_indices(text):
+            if found["url"].startswith(("http://", "https://")):
+                start, end = found["indices"]
+                length += URL_LENGTH - (end - start)
+        return length
+    return len(text)
+
+
+@lru_cache(maxsize=4096)
+def _weighted(text: str) -> int:
+    return int(twitter_text.parse_tweet(text).weightedLength)
+
+
+def build_social(
+    bundle: Bundle, key: SegmentKey, message: Message, start: dt.datetime, *, content_hash: str, asset: Any
+) -> SocialPost:
+    """Render one segment's post for key.channel; raises RenderFailed naming file and line."""
+    spec = bundle.spec
+    info = spec.campaign
+    platform = key.channel
+    mf = bundle.message(message.template, key.lang)
+    source = bundle.message_sources.get(mf.path)
+    name = platform if platform in mf.text.social else "default"
+    if name not in mf.text.social:
+        line = source.locate((), key=True)[0] if source is not None else 1
+        raise RenderFailed(
+            [
+                Problem(
+                    mf.path,
+                    line,
+                    1,
+                    f"message {message.id!r} is sent on {platform} but has no post text: "
+                    f"add social: {{{platform}: ...}} or social: {{default: ...}}",
+                )
+            ]
+        )
+    line, column = source.locate(("social", name)) if source is not None else (1, 1)
+    where = Where(mf.path, line, column)
+    problems = check_template(mf.text.social[name], where, personal=False)
+    if problems:
+        raise RenderFailed(problems)
+    context = template_context(bundle, key, start, {})
+    body = render(mf.text.social[name], context, where).strip()
+    present = {tag.lower() for tag in _HASHTAG.findall(body)}
+    hashtags = tuple(t for t in info.hashtags.get(key.lang, ()) if t.lower() not in present)  # type: ignore[call-overload]
+    base = str(mf.text.cta.url) if mf.text.cta is not None else translated(spec, info.website, key.lang)
+    link = tag_url(base, None, platform, "social", info.id, key.slug)
+    image = mf.text.social_image or mf.text.image
+    config = spec.channels.get(platform)  # type: ignore[call-overload]
+    limit = (config.limit if config is not None else None) or LIMITS[platform]
+    tag_limit = (
+        config.max_hashtags if config is not None and config.max_hashtags is not None else MAX_HASHTAGS.get(platform)
+    )
+    stagger = dt.timedelta(minutes=config.stagger_minutes if config is not None else 0)
+    images = () if image is None or image.src.startswith(("https://", "http://")) else (image.src,)
+    post = SocialPost(
+        key=key,
+        message=message.id,
+        template=message.template,
+        file=mf.path,
+        line=line,
+        body=body,
+        hashtags=hashtags,
+        link=link,
+        image_url=None if image is None else asset(image.src),
+        image_alt=None if image is None else image.alt,
+        length=0,
+        limit=limit,
+        hashtag_limit=tag_limit,
+        scheduled_at=start + stagger,
+        content_hash=content_hash,
+        images=images,
+    )
+    # Every link counts the same on X and Mastodon, so measure with one stand-in link: the
+    # (slow) weighted count is then computed once per text, not once per audience.
+    measured = "\n\n".join(p for p in (post.message_text, _STAND_IN if link.startswith("https://") else link) if p)
+    object.__setattr__(post, "length", post_length(platform, measured if platform in RULES else post.text))
+    found = []
+    where_text = f"(wave {key.wave}, audience {key.audience})"
+    if post.length > limit:
+        found.append(
+            where.problem(
+                1,
+                f"{platform} post is {post.length} characters ({post.rule}) with hashtags and link, "
+                f"over the limit of {limit} {where_text}",
+            )
+        )
+    if tag_limit is not None and post.hashtag_count > tag_limit:
+        found.append(
+            where.problem(
+                1, f"{platform} post has {post.hashtag_count} hashtags, over the limit of {tag_limit} {where_text}"
+            )
+        )
+    if found:
+        object.__setattr__(post, "problems", tuple(found))
+    return post
+
+
+def to_jsonl(posts: Iterable[SocialPost]) -> str:
+    """One JSON object per line, for tools and for publishers."""
+    return "".join(json.dumps(p.as_json(), ensure_ascii=False, sort_keys=True) + "\n" for p in posts)
+
+
+def _cell(value: str) -> str:
+    # A spreadsheet would run a cell starting with = + - @ (or a tab/CR) as a formula.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def to_csv(posts: Iterable[SocialPost]) -> str:
+    """A bulk-scheduling CSV (Date, Message, Link), local time of the campaign, formulas neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["Date", "Message", "Link"])
+    for post in posts:
+        writer.writerow([post.scheduled_at.strftime("%Y-%m-%d %H:%M"), _cell(post.message_text), _cell(post.link)])
+    return out.getvalue()

@@ -1,0 +1,116 @@
+"""What a message template sees: plain mappings and lists, in the message's language.
+
+The context is campaign, wave, audience and language, the wave's highlighted initiatives
+with their ambitions and KPIs, and a contact with only the declared personal fields.
+Nothing else reaches a template (see ``campaign.render`` for the sandbox that enforces it).
+Links and image addresses are computed here too, because templates and layouts share them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from campaign.bundle import Bundle
+from campaign.model import Campaign
+
+if TYPE_CHECKING:
+    from campaign.render import SegmentKey
+
+
+def translated(spec: Campaign, texts: Mapping[Any, str] | None, lang: str) -> str:
+    """A text in lang, else in the language it explicitly falls back to, else any."""
+    if not texts:
+        return ""
+    if lang in texts:
+        return texts[lang]
+    fallback = spec.campaign.fallbacks.get(lang)  # type: ignore[call-overload]
+    if fallback in texts:
+        return texts[fallback]
+    return next(iter(texts.values()))
+
+
+def asset_url(base_url: str, campaign_id: str, src: str) -> str:
+    """An image src as the e-mail links it: absolute URLs stay, campaign files go under /assets/."""
+    if src.startswith(("https://", "http://")):
+        return src
+    return urljoin(f"{base_url.rstrip('/')}/assets/{campaign_id}/", src)
+
+
+def tag_url(url: str, hosts: frozenset[str] | None, source: str, medium: str, campaign: str, content: str) -> str:
+    """The URL with utm_* parameters (existing utm_* replaced, other parameters kept).
+
+    ``hosts=None`` tags any http(s) URL; otherwise only URLs on those hosts (the campaign's
+    own sites), so partners' links are not rewritten.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or (hosts is not None and (parts.hostname or "") not in hosts):
+        return url
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    query += [("utm_source", source), ("utm_medium", medium), ("utm_campaign", campaign), ("utm_content", content)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def campaign_hosts(spec: Campaign) -> frozenset[str]:
+    """The hosts of the campaign's websites: links there get UTM tags in newsletters."""
+    return frozenset(urlsplit(url).hostname or "" for url in spec.campaign.website.values())
+
+
+def template_context(bundle: Bundle, key: SegmentKey, start: dt.datetime, contact: Mapping[str, str]) -> dict[str, Any]:
+    """The whole world a template sees, as plain mappings and lists."""
+    spec = bundle.spec
+    info = spec.campaign
+    lang = key.lang
+    wave = spec.wave(key.wave)
+    audience = spec.audience(key.audience)
+    ambitions: dict[str, dict[str, Any]] = {}
+    initiatives = []
+    for initiative_id in wave.initiatives:
+        try:
+            initiative = spec.initiative(initiative_id)
+            ambition = spec.ambition(initiative.ambition)
+        except KeyError:
+            continue  # validation reports the unknown initiative with its line
+
+        if ambition.id not in ambitions:
+            ambitions[ambition.id] = {
+                "id": ambition.id,
+                "number": ambition.number,
+                "title": translated(spec, ambition.title, lang),
+                "kpis": [
+                    {"id": k.id, "title": translated(spec, k.title, lang), "target": k.target, "unit": k.unit or ""}
+                    for k in ambition.kpis
+                ],
+            }
+        initiatives.append(
+            {
+                "id": initiative.id,
+                "title": translated(spec, initiative.title, lang),
+                "summary": translated(spec, initiative.summary, lang),
+                "url": str(initiative.url),
+                "organisation": initiative.organisation or "",
+                "ambition": ambitions[ambition.id],
+            }
+        )
+    return {
+        "lang": lang,
+        "campaign": {
+            "id": info.id,
+            "name": translated(spec, info.name, lang),
+            "website": translated(spec, info.website, lang),
+            "hashtags": list(info.hashtags.get(lang, ())),  # type: ignore[call-overload]
+            "sender": info.sender.name,
+            "timezone": info.timezone,
+        },
+        "wave": {"id": wave.id, "title": translated(spec, wave.title, lang), "start": start},
+        "audience": {
+            "id": audience.id,
+            "title": translated(spec, audience.title, lang),
+            "description": translated(spec, audience.description, lang),
+        },
+        "initiatives": initiatives,
+        "ambitions": list(ambitions.values()),
+        "contact": dict(contact),
+    }
