@@ -1,1 +1,5 @@
-"""The Celery application: `celery -A worker worker` (filled in by the sending feature)."""
+"""The Celery application: start workers with `celery -A worker worker`."""
+
+from waves.tasks import app
+
+__all__ = ["app"]

@@ -118,7 +118,9 @@ def load_message_file(
         return None, source, pydantic_problems(exc, source)
     if not body.strip():
         return None, source, [Problem(display, body_line, 1, "message body is empty")]
-    mf = MessageFile(path=display, lang=lang, text=meta, body=body, body_line=body_line, source_lang=source_lang)  # type: ignore[arg-type]
+    mf = MessageFile.model_validate(
+        {"path": display, "lang": lang, "text": meta, "body": body, "body_line": body_line, "source_lang": source_lang}
+    )
     return mf, source, []
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -258,6 +258,10 @@ class Wave(Frozen):
         return value
 
 
+def _all_channels() -> dict[ChannelId, ChannelConfig]:
+    return {"newsletter": ChannelConfig(), **{p: ChannelConfig() for p in get_args(Platform)}}
+
+
 class Campaign(Frozen):
     """The root of campaign.yaml."""
 
@@ -266,7 +270,7 @@ class Campaign(Frozen):
     ambitions: tuple[Ambition, ...] = Field(min_length=1)
     initiatives: tuple[Initiative, ...] = ()
     audiences: tuple[Audience, ...] = Field(min_length=1)
-    channels: dict[ChannelId, ChannelConfig] = Field(default_factory=lambda: {c: ChannelConfig() for c in CHANNELS})
+    channels: dict[ChannelId, ChannelConfig] = Field(default_factory=lambda: _all_channels())
     waves: tuple[Wave, ...] = Field(min_length=1)
 
     def wave(self, wave_id: str) -> Wave:

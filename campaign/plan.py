@@ -49,7 +49,7 @@ def plan_rows(bundle: Bundle) -> list[PlanRow]:
         rows.append(
             PlanRow(
                 wave=wave.id,
-                title=dict(wave.title),
+                title={str(k): v for k, v in wave.title.items()},
                 start=starts[wave.id],
                 audiences=_ordered_unique([a for m in wave.messages for a in m.audiences]),
                 channels=_ordered_unique([c for m in wave.messages for c in m.channels]),

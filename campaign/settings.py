@@ -34,6 +34,12 @@ class Settings:
     ledger_batch_size: int
     rate_per_second: float
     smtp_timeout_seconds: float
+    retry_base_seconds: float
+    social_webhook_url: str | None
+    redis_prefix: str
+    social_webhook_secret: str | None
+    retry_max_seconds: float
+    visibility_timeout_seconds: int
 
     @property
     def embedded(self) -> bool:
@@ -82,6 +88,18 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     base_url = env.get(p + "BASE_URL") or "http://127.0.0.1:8000"
     if not base_url.startswith(("http://", "https://")):
         raise SettingsError(f"{p}BASE_URL={base_url!r}: expected an http:// or https:// address")
+    retry_max = _float(env, p + "RETRY_MAX_SECONDS", 300.0)
+    visibility = _int(env, p + "VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=60)
+    # A retry delay or a task that outlives the broker's visibility timeout gets redelivered
+    # while it is still waiting or running: keep both well under it.
+    if retry_max * 2 > visibility:
+        raise SettingsError(
+            f"{p}RETRY_MAX_SECONDS={retry_max:g} must stay under half of {p}VISIBILITY_TIMEOUT_SECONDS={visibility}"
+        )
+    if lease * 2 > visibility:
+        raise SettingsError(
+            f"{p}SEND_LEASE_SECONDS={lease} must stay under half of {p}VISIBILITY_TIMEOUT_SECONDS={visibility}"
+        )
     return Settings(
         database_url=env.get(p + "DATABASE_URL") or "sqlite:///wavecast.db",
         broker_url=_url(env, p + "BROKER_URL", ("redis://", "rediss://")),
@@ -99,6 +117,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ledger_batch_size=_int(env, p + "LEDGER_BATCH_SIZE", 10000, minimum=1),
         rate_per_second=_float(env, p + "RATE_PER_SECOND", 0.0),
         smtp_timeout_seconds=_float(env, p + "SMTP_TIMEOUT_SECONDS", 30.0),
+        retry_base_seconds=_float(env, p + "RETRY_BASE_SECONDS", 10.0),
+        social_webhook_url=_url(env, p + "SOCIAL_WEBHOOK_URL", ("http://", "https://")),
+        redis_prefix=env.get(p + "REDIS_PREFIX") or "wavecast:",
+        social_webhook_secret=env.get(p + "SOCIAL_WEBHOOK_SECRET") or None,
+        retry_max_seconds=_float(env, p + "RETRY_MAX_SECONDS", 300.0),
+        visibility_timeout_seconds=_int(env, p + "VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=60),
     )
 
 

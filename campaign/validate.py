@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from campaign.errors import Problem
-from campaign.model import Campaign
+from campaign.model import After, Campaign
 from campaign.timing import StartCycle, blackout_name, in_window, resolve_starts
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def check_unique_ids(bundle: Bundle) -> list[Problem]:
     return found
 
 
-def _translated(spec: Campaign) -> Iterable[tuple[tuple[Any, ...], dict[str, str]]]:
+def _translated(spec: Campaign) -> Iterable[tuple[tuple[Any, ...], Mapping[Any, str]]]:
     info = spec.campaign
     yield ("campaign", "name"), info.name
     yield ("campaign", "website"), info.website
@@ -91,12 +91,12 @@ def check_languages(bundle: Bundle) -> list[Problem]:
         for lang in info.languages:
             if lang not in texts and info.fallbacks.get(lang) not in texts:
                 found.append(bundle.source.problem(path, f"{'.'.join(map(str, path))}: missing {lang} translation"))
-        for lang in texts:
-            if lang not in langs:
+        for written in texts:
+            if written not in langs:
                 found.append(
                     bundle.source.problem(
-                        (*path, lang),
-                        f"{lang} is not one of the campaign's languages ({', '.join(info.languages)})",
+                        (*path, written),
+                        f"{written} is not one of the campaign's languages ({', '.join(info.languages)})",
                         key=True,
                     )
                 )
@@ -106,7 +106,6 @@ def check_languages(bundle: Bundle) -> list[Problem]:
 def check_references(bundle: Bundle) -> list[Problem]:
     spec = bundle.spec
     ambitions = {a.id for a in spec.ambitions}
-    initiatives = {i.id for i in spec.initiatives}
     audiences = {a.id for a in spec.audiences}
     waves = [w.id for w in spec.waves]
     found = []
@@ -121,14 +120,9 @@ def check_references(bundle: Bundle) -> list[Problem]:
                 )
             )
     for wi, wave in enumerate(spec.waves):
-        for k, initiative_id in enumerate(wave.initiatives):
-            if initiative_id not in initiatives:
-                found.append(
-                    bundle.source.problem(("waves", wi, "initiatives", k), f"unknown initiative {initiative_id!r}")
-                )
         start = wave.start
-        if hasattr(start, "after"):
-            target = start.after  # type: ignore[union-attr]
+        if isinstance(start, After):
+            target = start.after
             if target not in waves:
                 found.append(bundle.source.problem(("waves", wi, "start", "after"), f"unknown wave {target!r}"))
             elif waves.index(target) >= wi:
@@ -208,7 +202,21 @@ def check_coverage(bundle: Bundle) -> list[Problem]:
     ]
 
 
-CHECKS: list[Check] = [check_unique_ids, check_languages, check_references, check_schedule, check_coverage]
+def check_wave_initiatives(bundle: Bundle) -> list[Problem]:
+    """Waves highlight initiatives of campaign.yaml or approved publication requests (in the database)."""
+    from campaign.initiative_requests import check_wave_initiatives as check
+
+    return check(bundle)
+
+
+CHECKS: list[Check] = [
+    check_unique_ids,
+    check_languages,
+    check_references,
+    check_wave_initiatives,
+    check_schedule,
+    check_coverage,
+]
 
 
 def check_bundle(bundle: Bundle) -> list[Problem]:

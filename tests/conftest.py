@@ -108,16 +108,20 @@ def database_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A Redis database of its own, emptied before and after."""
+def redis_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Redis with a key prefix of the test's own, so concurrent runs sharing the server never meet."""
     need(port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
     import redis
 
-    url = f"{REDIS_URL}/{9 + (os.getpid() % 5)}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
+    url = f"{REDIS_URL}/9"
+    prefix = f"wctest-{uuid.uuid4().hex[:10]}:"
+    monkeypatch.setenv("WAVECAST_REDIS_PREFIX", prefix)
+    reset_caches()
     yield url
-    client.flushdb()
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
     client.close()
 
 

@@ -1,1 +1,128 @@
-"""Tables for approvals, wave runs and the delivery ledger (the sending issue fills this in)."""
+"""Tables for what happened in time: approvals, schedules, wave runs, the delivery ledger,
+the social outbox and the scheduler's lease. The files say what to send; these say what was sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaign.db import Base, UTCDateTime, utcnow
+
+# Ledger statuses. A row is claimed ('sending') before its message goes out and marked after.
+PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+STATUSES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
+
+# Wave run states.
+LAUNCHING, RUNNING, PAUSED, CANCELLED, DONE = "launching", "sending", "paused", "cancelled", "done"
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Approval(Base):
+    """One person's approval of one wave's content hash; kept forever as the audit trail."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("campaign_id", "wave_id", "content_hash", "approved_by"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(64))
+    wave_id: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WaveSchedule(Base):
+    """When an approved wave falls due (UTC), and what became of it."""
+
+    __tablename__ = "wave_schedules"
+
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wave_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign_dir: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    state: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled|launched|missed
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class WaveRun(Base):
+    """One launch of one wave. `run_key` is unique: a wave is launched once, whoever tries."""
+
+    __tablename__ = "wave_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(140), unique=True)
+    campaign_id: Mapped[str] = mapped_column(String(64))
+    wave_id: Mapped[str] = mapped_column(String(64))
+    campaign_dir: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default=LAUNCHING)
+    launched_by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Delivery(Base):
+    """The ledger: one row per (wave run, contact, channel). It holds no e-mail address, so an
+    erased contact leaves only counts behind (contact_id becomes NULL)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("run_id", "contact_id", "channel", name="uq_deliveries_run_contact_channel"),
+        Index("ix_deliveries_run_status", "run_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("wave_runs.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(64))
+    audience_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(10), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    claimed_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    not_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class SocialPost(Base):
+    """A rendered social post in the outbox, one per run × audience × language × platform."""
+
+    __tablename__ = "social_posts"
+    __table_args__ = (UniqueConstraint("run_id", "audience_id", "language", "platform"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("wave_runs.id", ondelete="CASCADE"))
+    audience_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    platform: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(Text)
+    alt_text: Mapped[str | None] = mapped_column(Text, default=None)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10), default=PENDING)  # pending|published|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    file: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class SchedulerLease(Base):
+    """The lock that makes one scheduler active; a standby takes it when the lease runs out."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

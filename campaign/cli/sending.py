@@ -1,0 +1,229 @@
+"""Commands that send: approve, schedule, scheduler, send, status, pause, resume, cancel."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from campaign.cli.app import DirArg, app, open_bundle, out
+from campaign.db import get_engine, session_scope
+from campaign.errors import WavecastError
+
+WaveOpt = typer.Option(..., "--wave", help="The wave's id.", show_default=False)
+
+
+@app.command()
+def approve(
+    directory: Path = DirArg,
+    wave: str = WaveOpt,
+    by: str = typer.Option(..., "--by", help="Your name, as it goes into the audit trail.", show_default=False),
+) -> None:
+    """Approve the current content of a wave (all audiences, languages and channels)."""
+    from waves.approval import approve as record
+
+    bundle = open_bundle(directory)
+    with session_scope() as session:
+        state = record(session, bundle, wave, by)
+    out.print(f"wave {wave}: content {state.content_hash[:12]}: {state.describe()}")
+    if not state.valid:
+        out.print(f"it needs {state.required - len(state.approvers)} more approval(s) from someone else")
+
+
+@app.command()
+def approvals(directory: Path = DirArg) -> None:
+    """The audit trail: who approved which content of which wave, and when."""
+    from sqlalchemy import select
+
+    from waves.approval import approval_state
+    from waves.models import Approval
+
+    bundle = open_bundle(directory)
+    table = Table("Wave", "State", "Approved by", "When (UTC)", "Content")
+    with session_scope() as session:
+        for w in bundle.spec.waves:
+            state = approval_state(session, bundle, w.id)
+            rows = session.scalars(
+                select(Approval)
+                .where(Approval.campaign_id == bundle.spec.campaign.id, Approval.wave_id == w.id)
+                .order_by(Approval.approved_at)
+            ).all()
+            if not rows:
+                table.add_row(w.id, state.describe(), "-", "-", state.content_hash[:12])
+            for row in rows:
+                current = "current" if row.content_hash == state.content_hash else "outdated"
+                table.add_row(
+                    w.id,
+                    state.describe(),
+                    row.approved_by,
+                    f"{row.approved_at:%Y-%m-%d %H:%M}",
+                    f"{row.content_hash[:12]} ({current})",
+                )
+    out.print(table)
+
+
+@app.command()
+def schedule(directory: Path = DirArg) -> None:
+    """Store the due times of the approved waves in the database, for `wavecast scheduler`."""
+    from waves.scheduler import store_schedule
+
+    bundle = open_bundle(directory)
+    table = Table("Wave", "Due (local)", "State", "Note")
+    for line in store_schedule(bundle):
+        due = line.due_at.strftime("%a %d %b %Y %H:%M %Z") if line.due_at else "-"
+        table.add_row(line.wave_id, due, line.state, line.note)
+    out.print(table)
+
+
+@app.command()
+def scheduler(
+    name: str | None = typer.Option(None, help="This scheduler's name in the lease (default host:pid)."),
+) -> None:
+    """Run the scheduler: launches waves when due, sweeps stuck rows. Run one more as standby."""
+    from waves.scheduler import Scheduler
+
+    logging.getLogger().setLevel(logging.WARNING)
+    get_engine()
+    process = Scheduler(name)
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        process.run_forever()
+    except KeyboardInterrupt:
+        out.print(f"scheduler {process.name} stopped")
+
+
+@app.command()
+def send(
+    directory: Path = DirArg,
+    wave: str = WaveOpt,
+    test_to: str | None = typer.Option(None, "--test-to", help="Send proofs to this address only; no ledger."),
+    by: str = typer.Option("operator", "--by", help="Who launches, for the record."),
+) -> None:
+    """Launch a wave now (it must be approved), or send proofs with --test-to."""
+    bundle = open_bundle(directory)
+    if test_to is not None:
+        from waves.proofs import send_proofs
+
+        sent = send_proofs(bundle, wave, test_to)
+        out.print(f"sent {len(sent)} proof(s) of wave {wave} to {test_to}:")
+        for subject in sent:
+            out.print(f"  {subject}")
+        return
+    from waves.launch import launch_wave
+
+    launched = launch_wave(bundle, wave, by)
+    if launched.resumed:
+        out.print(f"wave {wave}: completed the launch of run {launched.run_id} that had stopped half-way")
+    elif not launched.created:
+        out.print(f"wave {wave} was launched before (run {launched.run_id}); nothing new was queued")
+        return
+    out.print(
+        f"wave {wave}: run {launched.run_id}, {launched.rows} newsletter row(s), {launched.chunks} chunk(s) queued"
+    )
+
+
+def _status_table(report: dict[str, Any]) -> Table:
+    table = Table(title=f"{report['wave']} ({report['state']})" + (f": {report['note']}" if report["note"] else ""))
+    for column in ("Audience", "Language", "Channel", "Status", "Count"):
+        table.add_column(column, justify="right" if column == "Count" else "left")
+    for row in report["breakdown"]:
+        table.add_row(row["audience"], row["language"], row["channel"], row["status"], str(row["count"]))
+    totals = ", ".join(f"{k} {v}" for k, v in report["totals"].items())
+    table.caption = f"totals: {totals}"
+    return table
+
+
+@app.command()
+def status(
+    wave: str | None = typer.Option(None, "--wave", help="Only this wave."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    follow: bool = typer.Option(False, "--follow", help="Show progress bars until the wave is done."),
+) -> None:
+    """Counts per audience × language × channel × status for launched waves."""
+    from waves.status import all_status
+
+    engine = get_engine()
+    with engine.connect() as conn:
+        reports = all_status(conn, wave)
+    if wave is not None and not reports:
+        raise WavecastError(f"wave {wave!r} has not been launched")
+    if follow:
+        _follow(wave)
+        return
+    if as_json:
+        print(json.dumps(reports[0] if wave is not None else reports, indent=2, ensure_ascii=False))
+        return
+    if not reports:
+        out.print("no wave has been launched yet")
+    for report in reports:
+        out.print(_status_table(report))
+
+
+def _follow(wave: str | None) -> None:
+    from waves.status import all_status
+
+    engine = get_engine()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        console=out,
+    ) as progress:
+        tasks: dict[int, TaskID] = {}
+        while True:
+            with engine.connect() as conn:
+                reports = all_status(conn, wave)
+            busy = False
+            for report in reports:
+                totals = report["totals"]
+                total = sum(totals.values())
+                done = totals["sent"] + totals["failed"] + totals["skipped"]
+                detail = (
+                    f"{report['state']}  sent {totals['sent']} failed {totals['failed']} skipped {totals['skipped']}"
+                )
+                if report["run_id"] not in tasks:
+                    tasks[report["run_id"]] = progress.add_task(report["wave"], total=total or 1, detail=detail)
+                progress.update(tasks[report["run_id"]], completed=done, total=total or 1, detail=detail)
+                busy = busy or report["state"] in ("launching", "sending")
+            if not busy:
+                return
+            time.sleep(0.5)
+
+
+@app.command()
+def pause(wave: str = typer.Argument(..., help="The wave's id.")) -> None:
+    """Pause a sending wave: nothing more goes out until `resume`."""
+    from waves.control import pause as do
+
+    run = do(wave)
+    out.print(f"wave {run.wave_id} is {run.state}")
+
+
+@app.command()
+def resume(wave: str = typer.Argument(..., help="The wave's id.")) -> None:
+    """Resume a paused wave; only what was not sent goes out."""
+    from waves.control import resume as do
+
+    run = do(wave)
+    out.print(f"wave {run.wave_id} is {run.state}")
+
+
+@app.command()
+def cancel(wave: str = typer.Argument(..., help="The wave's id.")) -> None:
+    """Cancel a wave: what was not sent is skipped, for good."""
+    from waves.control import cancel as do
+
+    run = do(wave)
+    out.print(f"wave {run.wave_id} is {run.state}")

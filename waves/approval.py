@@ -1,0 +1,92 @@
+"""Approvals: a wave is sent only when enough different people approved its current content."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign.bundle import Bundle
+from campaign.db import utcnow
+from campaign.errors import WavecastError
+from waves.content import wave_content_hash
+from waves.models import Approval
+
+
+class NotApproved(WavecastError):
+    """The wave's current content lacks the approvals the campaign requires."""
+
+
+@dataclass(frozen=True)
+class ApprovalState:
+    wave_id: str
+    content_hash: str
+    required: int
+    approvers: tuple[str, ...]  # for the current hash
+    stale: tuple[tuple[str, str, dt.datetime], ...]  # (who, hash, when) for older content
+
+    @property
+    def valid(self) -> bool:
+        return len(self.approvers) >= self.required
+
+    def describe(self) -> str:
+        if self.valid:
+            return f"approved by {', '.join(self.approvers)}"
+        have = f"{len(self.approvers)} of {self.required} approval(s)"
+        extra = " (earlier approvals were for content that has since changed)" if self.stale else ""
+        return f"{have} for the current content{extra}"
+
+
+def _wave_or_error(bundle: Bundle, wave_id: str) -> None:
+    if wave_id not in {w.id for w in bundle.spec.waves}:
+        known = ", ".join(w.id for w in bundle.spec.waves)
+        raise WavecastError(f"unknown wave {wave_id!r}; the campaign's waves are: {known}")
+
+
+def approval_state(session: Session, bundle: Bundle, wave_id: str) -> ApprovalState:
+    _wave_or_error(bundle, wave_id)
+    content_hash = wave_content_hash(bundle, wave_id)
+    rows = session.scalars(
+        select(Approval)
+        .where(Approval.campaign_id == bundle.spec.campaign.id, Approval.wave_id == wave_id)
+        .order_by(Approval.approved_at)
+    ).all()
+    current = tuple(dict.fromkeys(r.approved_by for r in rows if r.content_hash == content_hash))
+    stale = tuple((r.approved_by, r.content_hash, r.approved_at) for r in rows if r.content_hash != content_hash)
+    return ApprovalState(wave_id, content_hash, bundle.spec.campaign.approvals, current, stale)
+
+
+def approve(session: Session, bundle: Bundle, wave_id: str, by: str) -> ApprovalState:
+    """Record `by`'s approval of the wave's current content; the same person cannot count twice."""
+    by = by.strip()
+    if not by or any(c in by for c in "\r\n"):
+        raise WavecastError("--by needs the approver's name on one line")
+    state = approval_state(session, bundle, wave_id)
+    if by in state.approvers:
+        if state.valid:
+            return state
+        raise WavecastError(
+            f"{by} already approved this content of wave {wave_id!r}; "
+            f"the campaign needs {state.required} different people (four eyes)"
+        )
+    session.add(
+        Approval(
+            campaign_id=bundle.spec.campaign.id,
+            wave_id=wave_id,
+            content_hash=state.content_hash,
+            approved_by=by,
+            approved_at=utcnow(),
+        )
+    )
+    session.flush()
+    return approval_state(session, bundle, wave_id)
+
+
+def require_approval(session: Session, bundle: Bundle, wave_id: str) -> str:
+    """The wave's content hash, if approved; otherwise NotApproved saying what is missing."""
+    state = approval_state(session, bundle, wave_id)
+    if not state.valid:
+        raise NotApproved(f"wave {wave_id!r} is not approved: {state.describe()}; run `wavecast approve`")
+    return state.content_hash

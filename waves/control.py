@@ -1,0 +1,80 @@
+"""Operating a running wave: pause, resume, cancel. Resume sends only what was not sent."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.orm import Session
+
+from campaign.db import get_engine, utcnow
+from campaign.errors import WavecastError
+from waves.models import CANCELLED, DONE, PAUSED, PENDING, RUNNING, SKIPPED, Delivery, WaveRun
+
+
+def find_run(conn: Connection, wave: str) -> WaveRun:
+    """A run by wave id (or `campaign:wave` key); the newest if several campaigns share the id."""
+    query = select(WaveRun).where((WaveRun.wave_id == wave) | (WaveRun.run_key == wave)).order_by(WaveRun.id.desc())
+    run = Session(bind=conn).scalars(query).first()
+    if run is None:
+        raise WavecastError(f"wave {wave!r} has not been launched")
+    return run
+
+
+def _set_state(wave: str, allowed_from: tuple[str, ...], to: str, note: str | None = None) -> WaveRun:
+    engine = get_engine()
+    with engine.begin() as conn:
+        run = find_run(conn, wave)
+        if run.state == to:
+            return run
+        if run.state not in allowed_from:
+            raise WavecastError(f"wave {run.wave_id!r} is {run.state}; cannot make it {to}")
+        conn.execute(update(WaveRun).where(WaveRun.id == run.id).values(state=to, note=note, updated_at=utcnow()))
+        if to == CANCELLED:
+            conn.execute(
+                update(Delivery)
+                .where(Delivery.run_id == run.id, Delivery.status == PENDING)
+                .values(status=SKIPPED, last_error="wave cancelled")
+            )
+        return find_run(conn, wave)
+
+
+def pause(wave: str) -> WaveRun:
+    return _set_state(wave, (RUNNING,), PAUSED, "paused by operator")
+
+
+def cancel(wave: str) -> WaveRun:
+    return _set_state(wave, (RUNNING, PAUSED), CANCELLED, "cancelled by operator")
+
+
+def resume(wave: str) -> WaveRun:
+    """Back to sending; queue the rows still pending (sent rows are never touched)."""
+    from waves.dispatch import enqueue_pending
+
+    run = _set_state(wave, (PAUSED,), RUNNING, None)
+    enqueue_pending(run.id)
+    return run
+
+
+def pause_for(run_id: int, note: str) -> None:
+    """Pause a run for a reason found by a worker (its content changed, say)."""
+    with get_engine().begin() as conn:
+        conn.execute(
+            update(WaveRun)
+            .where(WaveRun.id == run_id, WaveRun.state == RUNNING)
+            .values(state=PAUSED, note=note, updated_at=utcnow())
+        )
+
+
+def finish_if_done(run_id: int) -> bool:
+    """Mark a sending run done when no row is pending or sending any more."""
+    with get_engine().begin() as conn:
+        busy = conn.scalar(
+            select(Delivery.id).where(Delivery.run_id == run_id, Delivery.status.in_([PENDING, "sending"])).limit(1)
+        )
+        if busy is not None:
+            return False
+        conn.execute(
+            update(WaveRun)
+            .where(WaveRun.id == run_id, WaveRun.state == RUNNING)
+            .values(state=DONE, updated_at=utcnow())
+        )
+        return True

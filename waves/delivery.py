@@ -1,0 +1,217 @@
+"""Sending one chunk of a wave: claim rows, render per recipient from the segment cache, send
+over one reused connection, and mark rows sent in batches backed by the sent journal.
+
+The core trade-off (DESIGN.md decision 3): rows are marked `sent` in the database once per
+batch, not once per message; the journal records each accepted message with one cheap write,
+so a crash leaves at most the one message between the relay's reply and that write unknown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine, exists, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from audiences.models import contacts
+from audiences.segments import eligible
+from audiences.tokens import unsubscribe_url
+from campaign.db import get_engine, utcnow
+from campaign.settings import Settings, get_settings
+from waves import ledger
+from waves.bundles import bundle_for_run
+from waves.journal import FileJournal, Journal, RedisJournal
+from waves.models import CANCELLED, RUNNING, Delivery, WaveRun
+from waves.outputs import newsletter_for, newsletter_message_id
+from waves.throttle import LocalThrottle, RedisThrottle, Throttle
+from waves.transport import PermanentError, TransientError, Transport, make_transport
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 50
+FLUSH_EVERY = 100
+FLUSH_SECONDS = 1.0
+CHANNEL = "newsletter"
+
+
+class RetryLater(Exception):
+    """The chunk met a transient failure; its unsent rows are pending again after `delay`."""
+
+    def __init__(self, delay: float, reason: str) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+@dataclass
+class ChunkResult:
+    sent: int = 0
+    failed: int = 0
+    stopped: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def backoff(settings: Settings, attempts: int) -> float:
+    return float(min(settings.retry_max_seconds, settings.retry_base_seconds * (2 ** max(0, attempts - 1))))
+
+
+def make_journal(settings: Settings) -> Journal:
+    if settings.broker_url:
+        return RedisJournal(settings.broker_url, settings.redis_prefix, settings.database_url)
+    return FileJournal(settings.outbox_dir / ".journal")
+
+
+def make_throttle(settings: Settings, rates: dict[str, float]) -> Throttle:
+    if settings.broker_url:
+        return RedisThrottle(settings.broker_url, rates, settings.redis_prefix)
+    return LocalThrottle(rates)
+
+
+class _Marks:
+    """Sent ids waiting for their batched UPDATE; flushed every FLUSH_EVERY messages or second."""
+
+    def __init__(self, flush: Callable[[list[int]], None]) -> None:
+        self.ids: list[int] = []
+        self.flush_fn = flush
+        self.last = time.monotonic()
+
+    def add(self, ledger_id: int) -> None:
+        self.ids.append(ledger_id)
+        if len(self.ids) >= FLUSH_EVERY or time.monotonic() - self.last >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.ids:
+            self.flush_fn(self.ids)
+            self.ids = []
+        self.last = time.monotonic()
+
+
+def _with_db_retry(action: Callable[[], None], attempts: int = 8) -> None:
+    """A database that is briefly unreachable must not lose marks: wait and try again."""
+    for attempt in range(attempts):
+        try:
+            action()
+            return
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(min(5.0, 0.25 * 2**attempt))
+
+
+def _still_wanted(conn: Connection, run_id: int, contact_id: int) -> str | None:
+    """None if the message may go now; otherwise why not (the run stopped, or consent withdrawn)."""
+    state, allowed = conn.execute(
+        select(
+            select(WaveRun.state).where(WaveRun.id == run_id).scalar_subquery(),
+            exists().where(contacts.c.id == contact_id, eligible()),
+        )
+    ).one()
+    if state != RUNNING:
+        return f"run {state}"
+    if not allowed:
+        return "consent withdrawn"
+    return None
+
+
+def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | None = None) -> ChunkResult:
+    """Send every pending newsletter row of `run_id` with an id in [first_id, last_id].
+
+    Raises RetryLater after a transient failure (the unsent rows are pending again).
+    """
+    settings = get_settings()
+    engine = get_engine()
+    result = ChunkResult()
+    with engine.connect() as conn:
+        run = Session(bind=conn).get(WaveRun, run_id)
+    if run is None or run.state != RUNNING:
+        result.stopped = "no such run" if run is None else f"run {run.state}"
+        return result
+    bundle = bundle_for_run(run.campaign_dir, run.wave_id, run.content_hash)
+    spec = bundle.spec
+    sender = spec.campaign.sender.address
+    domain = sender.rsplit("@", 1)[1]
+    rate = spec.channels.get("newsletter")
+    rates = {CHANNEL: (rate.rate_per_second if rate and rate.rate_per_second else settings.rate_per_second)}
+    throttle = make_throttle(settings, rates)
+    journal = make_journal(settings)
+    transport = transport or make_transport(settings)
+    worker = worker_name()
+
+    def flush(ids: list[int]) -> None:
+        def action() -> None:
+            with engine.begin() as conn:
+                ledger.mark_sent(conn, ids)
+
+        _with_db_retry(action)
+
+    marks = _Marks(flush)
+    try:
+        while True:
+            with engine.begin() as conn:
+                rows = ledger.claim(conn, run_id, first_id, last_id, worker, CLAIM_BATCH)
+            if not rows:
+                break
+            for index, row in enumerate(rows):
+                with engine.connect() as conn:
+                    why_not = _still_wanted(conn, run_id, row.contact_id)
+                if why_not == "consent withdrawn":
+                    with engine.begin() as conn:
+                        ledger.skip(conn, [row.id], "consent withdrawn before sending")
+                    continue
+                if why_not is not None:
+                    # Paused or cancelled: hand back what this process had claimed but not sent.
+                    with engine.begin() as conn:
+                        ledger.unclaim(conn, [r.id for r in rows[index:]], cancelled=why_not == f"run {CANCELLED}")
+                    result.stopped = why_not
+                    return result
+                segment = newsletter_for(bundle, run.wave_id, row.audience_id, row.language)
+                message = segment.personalise(
+                    to=row.email,
+                    fields={"first_name": row.first_name or "", "organisation_name": row.organisation_name or ""},
+                    unsubscribe_url=unsubscribe_url(row.contact_id),
+                    message_id=newsletter_message_id(spec.campaign.id, run.wave_id, row.contact_id, domain),
+                )
+                throttle.wait(CHANNEL)
+                try:
+                    transport.send(sender, row.email, message, key=f"run-{run_id}/{row.id}")
+                except PermanentError as exc:
+                    with engine.begin() as conn:
+                        ledger.mark_failed(conn, row.id, str(exc))
+                    result.failed += 1
+                    continue
+                except TransientError as exc:
+                    marks.flush()
+                    delay = backoff(settings, _attempts(engine, row.id) + 1)
+                    with engine.begin() as conn:
+                        ledger.retry_later(
+                            conn,
+                            row.id,
+                            [r.id for r in rows[index + 1 :]],
+                            str(exc),
+                            utcnow() + dt.timedelta(seconds=delay),
+                            settings.max_attempts,
+                        )
+                    raise RetryLater(delay, str(exc)) from None
+                journal.record(run_id, row.id)
+                marks.add(row.id)
+                result.sent += 1
+        return result
+    finally:
+        marks.flush()
+        transport.close()
+
+
+def _attempts(engine: Engine, ledger_id: int) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(Delivery.attempts).where(Delivery.id == ledger_id)) or 1)

@@ -1,0 +1,130 @@
+"""Launching a wave: one run per wave, its ledger made inside SQL, then chunks queued.
+
+Launching is idempotent: the run's key is unique, ledger rows are unique per (run, contact,
+channel) and inserted with ON CONFLICT DO NOTHING, so a second launch, by a second scheduler
+or after a crash half-way, adds nothing that is already there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from sqlalchemy import Connection, Table, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from audiences.assignment import assignment_select
+from audiences.models import contacts
+from campaign.bundle import Bundle
+from campaign.db import get_engine, session_scope, utcnow
+from campaign.settings import get_settings
+from campaign.timing import resolve_starts
+from waves.approval import require_approval
+from waves.models import LAUNCHING, PENDING, RUNNING, Delivery, WaveRun
+
+log = logging.getLogger(__name__)
+EMAIL_CHANNEL = "newsletter"
+
+
+@dataclass(frozen=True)
+class Launched:
+    run_id: int
+    created: bool  # False: the wave had been launched before (or its launch is being completed)
+    rows: int
+    chunks: int
+    resumed: bool = False  # an earlier launch stopped half-way; this one completed it
+
+
+def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+
+
+def _claim_run(conn: Connection, bundle: Bundle, wave_id: str, content_hash: str, by: str) -> tuple[WaveRun, bool]:
+    key = f"{bundle.spec.campaign.id}:{wave_id}"
+    now = utcnow()
+    inserted = conn.execute(
+        _insert(conn, cast(Table, WaveRun.__table__))
+        .values(
+            run_key=key,
+            campaign_id=bundle.spec.campaign.id,
+            wave_id=wave_id,
+            campaign_dir=str(Path(bundle.root).resolve()),
+            content_hash=content_hash,
+            state=LAUNCHING,
+            launched_by=by,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["run_key"])
+    ).rowcount
+    run = Session(bind=conn).scalars(select(WaveRun).where(WaveRun.run_key == key)).one()
+    return run, bool(inserted)
+
+
+def build_ledger(bundle: Bundle, run_id: int, wave_id: str, at: dt.datetime) -> int:
+    """INSERT ... SELECT the wave's newsletter rows, a batch of contact ids per transaction."""
+    settings = get_settings()
+    engine = get_engine()
+    assigned = assignment_select(bundle.spec, wave_id, at, channels=(EMAIL_CHANNEL,)).subquery("assigned")
+    columns = ["run_id", "contact_id", "channel", "message_id", "audience_id", "language", "status", "attempts"]
+    with engine.connect() as conn:
+        top = conn.scalar(select(func.max(contacts.c.id))) or 0
+    low = 0
+    while low < top:
+        high = low + settings.ledger_batch_size
+        rows = select(
+            literal(run_id),
+            assigned.c.contact_id,
+            assigned.c.channel,
+            assigned.c.message_id,
+            assigned.c.audience_id,
+            assigned.c.language,
+            literal(PENDING),
+            literal(0),
+        ).where(assigned.c.contact_id > low, assigned.c.contact_id <= high)
+        with engine.begin() as conn:
+            conn.execute(
+                _insert(conn, cast(Table, Delivery.__table__)).from_select(columns, rows).on_conflict_do_nothing()
+            )
+        low = high
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).where(Delivery.run_id == run_id)) or 0)
+
+
+def launch_wave(bundle: Bundle, wave_id: str, by: str) -> Launched:
+    """Launch now. Requires a valid approval; a wave is launched at most once."""
+    from waves.dispatch import enqueue_pending
+    from waves.social_outbox import fill_outbox
+
+    with session_scope() as session:
+        content_hash = require_approval(session, bundle, wave_id)
+    engine = get_engine()
+    with engine.begin() as conn:
+        run, created = _claim_run(conn, bundle, wave_id, content_hash, by)
+    if run.state != LAUNCHING:
+        log.info("wave %s was launched before (run %s, %s); nothing new", wave_id, run.id, run.state)
+        with engine.connect() as conn:
+            rows = int(conn.scalar(select(func.count()).where(Delivery.run_id == run.id)) or 0)
+        return Launched(run.id, False, rows, 0)
+    start = resolve_starts(bundle.spec)[wave_id]
+    rows = build_ledger(bundle, run.id, wave_id, start)
+    fill_outbox(bundle, run.id, wave_id, start)
+    with engine.begin() as conn:
+        conn.execute(
+            update(WaveRun)
+            .where(WaveRun.id == run.id, WaveRun.state == LAUNCHING)
+            .values(state=RUNNING, updated_at=utcnow())
+        )
+    chunks = enqueue_pending(run.id)
+    resumed = not created
+    if get_settings().embedded:
+        from waves.control import finish_if_done
+        from waves.publishers import publish_due
+
+        finish_if_done(run.id)
+        publish_due()
+    return Launched(run.id, created, rows, chunks, resumed)

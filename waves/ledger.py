@@ -1,0 +1,202 @@
+"""The delivery ledger's state changes: claim, mark sent in batches, fail, release for retry.
+
+Every change is a single UPDATE guarded by the row's current status, so a redelivered task,
+a second worker or the sweeper can never move a row backwards or send it twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, exists, not_, or_, select, update
+
+from audiences.models import contacts
+from audiences.segments import eligible
+from campaign.db import utcnow
+from waves.models import FAILED, PENDING, RUNNING, SENDING, SENT, SKIPPED, Delivery, WaveRun
+
+d = cast(Table, Delivery.__table__).c
+r = cast(Table, WaveRun.__table__).c
+deliveries = cast(Table, Delivery.__table__)
+runs = cast(Table, WaveRun.__table__)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    contact_id: int
+    message_id: str
+    audience_id: str
+    language: str
+    email: str
+    first_name: str | None
+    organisation_name: str | None
+
+
+def _ids_in(ids: Sequence[int]) -> ColumnElement[bool]:
+    return d.id.in_(list(ids))
+
+
+def claim(conn: Connection, run_id: int, first_id: int, last_id: int, worker: str, limit: int) -> list[Claimed]:
+    """Claim up to `limit` pending rows of a running wave in [first_id, last_id].
+
+    In the same transaction: rows whose contact withdrew consent (unsubscribed, erased or
+    suppressed) become `skipped`, and nothing is claimed unless the run is still `sending`.
+    PostgreSQL locks with SKIP LOCKED, so two workers on one range take different rows.
+    """
+    now = utcnow()
+    running = exists().where(r.id == run_id, r.state == RUNNING)
+    in_range = and_(
+        d.run_id == run_id,
+        d.id.between(first_id, last_id),
+        d.status == PENDING,
+        or_(d.not_before.is_(None), d.not_before <= now),
+    )
+    # Consent is re-checked here, at send time, not only when the ledger was made.
+    withdrawn = or_(
+        d.contact_id.is_(None),
+        not_(exists().where(contacts.c.id == d.contact_id, eligible())),
+    )
+    conn.execute(
+        update(deliveries)
+        .where(in_range, withdrawn, running)
+        .values(status=SKIPPED, last_error="consent withdrawn before sending", claimed_at=now)
+    )
+    pick = select(d.id).where(in_range, running).order_by(d.id).limit(limit)
+    if conn.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    ids = list(conn.scalars(pick))
+    if not ids:
+        return []
+    claimed_ids = list(
+        conn.scalars(
+            update(deliveries)
+            .where(_ids_in(ids), d.status == PENDING)
+            .values(status=SENDING, claimed_at=now, claimed_by=worker)
+            .returning(d.id)
+        )
+    )
+    if not claimed_ids:
+        return []
+    rows = conn.execute(
+        select(
+            d.id,
+            d.contact_id,
+            d.message_id,
+            d.audience_id,
+            d.language,
+            contacts.c.email,
+            contacts.c.first_name,
+            contacts.c.organisation_name,
+        )
+        .join(contacts, contacts.c.id == d.contact_id)
+        .where(_ids_in(claimed_ids))
+        .order_by(d.id)
+    )
+    return [Claimed(*row) for row in rows]
+
+
+def mark_sent(conn: Connection, ids: Iterable[int], at: dt.datetime | None = None) -> int:
+    """Mark a batch sent; only rows still `sending` move (a swept row is not overwritten)."""
+    batch = list(ids)
+    if not batch:
+        return 0
+    result = conn.execute(
+        update(deliveries)
+        .where(_ids_in(batch), d.status.in_([SENDING, PENDING]))
+        .values(status=SENT, sent_at=at or utcnow(), last_error=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def mark_failed(conn: Connection, ledger_id: int, reason: str) -> None:
+    conn.execute(
+        update(deliveries).where(d.id == ledger_id, d.status == SENDING).values(status=FAILED, last_error=reason[:2000])
+    )
+
+
+def skip(conn: Connection, ids: Iterable[int], reason: str) -> None:
+    conn.execute(
+        update(deliveries)
+        .where(_ids_in(list(ids)), d.status.in_([SENDING, PENDING]))
+        .values(status=SKIPPED, last_error=reason)
+    )
+
+
+def unclaim(conn: Connection, ids: Iterable[int], *, cancelled: bool = False) -> None:
+    """Hand back rows that were claimed but not tried (the run was paused or cancelled)."""
+    batch = list(ids)
+    if not batch:
+        return
+    if cancelled:
+        skip(conn, batch, "wave cancelled")
+        return
+    conn.execute(
+        update(deliveries)
+        .where(_ids_in(batch), d.status == SENDING)
+        .values(status=PENDING, claimed_by=None, claimed_at=None)
+    )
+
+
+def release(conn: Connection, ids: Iterable[int], reason: str, not_before: dt.datetime, max_attempts: int) -> None:
+    """Count a try against claimed rows, then give them back for later, or fail those out of tries."""
+    batch = list(ids)
+    if not batch:
+        return
+    conn.execute(update(deliveries).where(_ids_in(batch), d.status == SENDING).values(attempts=d.attempts + 1))
+    conn.execute(
+        update(deliveries)
+        .where(_ids_in(batch), d.status == SENDING, d.attempts >= max_attempts)
+        .values(status=FAILED, last_error=f"gave up after {max_attempts} attempts: {reason}"[:2000])
+    )
+    conn.execute(
+        update(deliveries)
+        .where(_ids_in(batch), d.status == SENDING)
+        .values(status=PENDING, not_before=not_before, claimed_by=None, last_error=reason[:2000])
+    )
+
+
+def retry_later(
+    conn: Connection, tried: int, untried: Iterable[int], reason: str, not_before: dt.datetime, max_attempts: int
+) -> None:
+    """After a transient failure: the row that was tried counts an attempt; the rest wait with it."""
+    release(conn, [tried], reason, not_before, max_attempts)
+    rest = list(untried)
+    if rest:
+        conn.execute(
+            update(deliveries)
+            .where(_ids_in(rest), d.status == SENDING)
+            .values(status=PENDING, not_before=not_before, claimed_by=None)
+        )
+
+
+def stamp_enqueued(conn: Connection, run_id: int, first_id: int, last_id: int) -> None:
+    conn.execute(
+        update(deliveries)
+        .where(d.run_id == run_id, d.id.between(first_id, last_id), d.status == PENDING)
+        .values(enqueued_at=utcnow())
+    )
+
+
+def pending_ranges(
+    conn: Connection, run_id: int, chunk: int, where: ColumnElement[bool] | None = None
+) -> list[tuple[int, int]]:
+    """[first, last] id ranges of `chunk` pending rows each, read by keyset pagination."""
+    ranges: list[tuple[int, int]] = []
+    after = 0
+    condition = and_(d.run_id == run_id, d.status == PENDING)
+    if where is not None:
+        condition = and_(condition, where)
+    while True:
+        ids = list(
+            conn.scalars(
+                select(d.id).where(condition, d.id > bindparam("after")).order_by(d.id).limit(chunk), {"after": after}
+            )
+        )
+        if not ids:
+            return ranges
+        ranges.append((ids[0], ids[-1]))
+        after = ids[-1]

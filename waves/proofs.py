@@ -1,0 +1,55 @@
+"""Proofs: one message per audience × language of a wave, to one address, marked as a test.
+
+Nothing is written to the ledger: proofs are not part of the wave and never count as sent.
+"""
+
+from __future__ import annotations
+
+from campaign.bundle import Bundle
+from campaign.errors import WavecastError
+from campaign.settings import get_settings
+from waves.outputs import newsletter_for
+from waves.transport import PermanentError, TransientError, make_transport
+
+
+def send_proofs(bundle: Bundle, wave_id: str, to: str) -> list[str]:
+    """Send the proofs; returns the subjects sent."""
+    from audiences.normalise import normalise_email
+    from campaign.mime import message_id
+    from campaign.newsletter import sample_fields
+
+    address = normalise_email(to)
+    spec = bundle.spec
+    try:
+        wave = spec.wave(wave_id)
+    except KeyError:
+        raise WavecastError(f"unknown wave {wave_id!r}") from None
+    settings = get_settings()
+    domain = spec.campaign.sender.address.rsplit("@", 1)[1]
+    transport = make_transport(settings)
+    pairs = dict.fromkeys(
+        (audience, lang)
+        for message in wave.messages
+        if "newsletter" in message.channels
+        for audience in message.audiences
+        for lang in spec.campaign.languages
+    )
+    subjects = []
+    try:
+        for index, (audience, lang) in enumerate(pairs):
+            segment = newsletter_for(bundle, wave_id, audience, lang)
+            body = segment.personalise(
+                to=address,
+                fields=sample_fields(bundle, audience, lang),
+                unsubscribe_url=f"{settings.base_url}/u/proof",
+                message_id=message_id(spec.campaign.id, wave_id, -(index + 1), "proof", domain),
+                test=True,
+            )
+            try:
+                transport.send(spec.campaign.sender.address, address, body, key=f"proofs/{wave_id}/{audience}.{lang}")
+            except (TransientError, PermanentError) as exc:
+                raise WavecastError(f"proof {audience}/{lang} to {address} failed: {exc}") from None
+            subjects.append(f"[{audience} · {lang}] {segment.subject}")
+    finally:
+        transport.close()
+    return subjects

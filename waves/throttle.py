@@ -1,0 +1,69 @@
+"""Send-time throttling in messages per second per channel, shared by every worker through Redis.
+
+Rate limits apply when a message is about to go out, never when work is queued: a queue of
+chunks can be long, the relay still sees at most `rate` messages a second from all workers.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+# Take one slot in the current one-second window, or say how long until the next window.
+_TAKE = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], 2000) end
+if n <= tonumber(ARGV[1]) then return 0 end
+return 1
+"""
+
+
+class Throttle(Protocol):
+    def wait(self, channel: str) -> None: ...
+
+
+class NoThrottle:
+    def wait(self, channel: str) -> None:
+        return None
+
+
+class LocalThrottle:
+    """Embedded default: one process, so a local clock is the shared one."""
+
+    def __init__(self, rates: dict[str, float]) -> None:
+        self.rates = rates
+        self.next_at: dict[str, float] = {}
+
+    def wait(self, channel: str) -> None:
+        rate = self.rates.get(channel, 0.0)
+        if rate <= 0:
+            return
+        now = time.monotonic()
+        at = max(self.next_at.get(channel, now), now)
+        if at > now:
+            time.sleep(at - now)
+        self.next_at[channel] = at + 1.0 / rate
+
+
+class RedisThrottle:
+    """A fixed one-second window per channel in Redis; every worker takes slots from it."""
+
+    def __init__(self, url: str, rates: dict[str, float], prefix: str = "wavecast:") -> None:
+        import redis
+
+        self.prefix = prefix
+        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.rates = rates
+        self.take = self.client.register_script(_TAKE)
+
+    def wait(self, channel: str) -> None:
+        rate = self.rates.get(channel, 0.0)
+        if rate <= 0:
+            return
+        per_window = max(1, int(rate))
+        while True:
+            now = time.time()
+            window = int(now)
+            if self.take(keys=[f"{self.prefix}rate:{channel}:{window}"], args=[per_window]) == 0:
+                return
+            time.sleep(max(0.001, window + 1 - now))

@@ -1,0 +1,142 @@
+"""Where e-mail goes: an SMTP relay over one reused connection, or .eml files in the outbox.
+
+Both sit behind the same small interface (open / send / close). Errors are sorted into what
+is worth retrying (4xx replies, lost connections) and what is final (5xx for a recipient).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import smtplib
+import ssl
+import tempfile
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from campaign.settings import Settings
+
+
+class TransientError(Exception):
+    """Try again later: a 4xx reply, a refused or dropped connection, a timeout."""
+
+
+class PermanentError(Exception):
+    """This recipient will not get this message: a 5xx reply. The reply is kept on the row."""
+
+
+class Transport(Protocol):
+    def open(self) -> None: ...
+    def send(self, sender: str, recipient: str, message: bytes, key: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class FileTransport:
+    """The embedded default: one .eml file per message, named by its ledger key.
+
+    A resend overwrites the same file, so a retry never makes a second copy.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def send(self, sender: str, recipient: str, message: bytes, key: str) -> None:
+        target = self.directory / f"{key}.eml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(message)
+        os.replace(tmp, target)  # whole file or none
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpTransport:
+    """One SMTP connection per task, reused for every message and reopened when it drops."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        parts = urlsplit(url)
+        self.tls = parts.scheme == "smtps"
+        self.starttls = "starttls=1" in (parts.query or "")
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or (465 if self.tls else 25)
+        self.user = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.timeout = timeout
+        self.conn: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        if self.conn is not None:
+            return
+        try:
+            if self.tls:
+                conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                )
+            else:
+                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.starttls:
+                    conn.starttls(context=ssl.create_default_context())
+            if self.user:
+                conn.login(self.user, self.password or "")
+        except smtplib.SMTPResponseException as exc:
+            raise (TransientError if exc.smtp_code < 500 else PermanentError)(_reply(exc)) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TransientError(f"cannot connect to {self.host}:{self.port}: {exc}") from None
+        self.conn = conn
+
+    def send(self, sender: str, recipient: str, message: bytes, key: str) -> None:
+        self.open()
+        assert self.conn is not None
+        try:
+            refused = self.conn.sendmail(sender, [recipient], message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = exc.recipients.get(recipient, (550, b"refused"))
+            text = f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
+            if code >= 500:
+                raise PermanentError(text) from None
+            raise TransientError(text) from None
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code >= 500:
+                raise PermanentError(_reply(exc)) from None
+            self._drop()
+            raise TransientError(_reply(exc)) from None
+        except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
+            # The relay may or may not have taken the message: resend it later with the same
+            # Message-ID, so a rare duplicate is recognisable as one.
+            self._drop()
+            raise TransientError(f"connection lost: {exc}") from None
+        except smtplib.SMTPException as exc:
+            self._drop()
+            raise TransientError(str(exc)) from None
+        if refused:
+            code, reply = refused.get(recipient, (550, b""))
+            raise PermanentError(f"{code} {reply!r}")
+
+    def _drop(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(OSError):
+                self.conn.close()
+        self.conn = None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.conn.quit()
+        self._drop()
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    message = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+    return f"{exc.smtp_code} {message}"
+
+
+def make_transport(settings: Settings) -> Transport:
+    if settings.smtp_url:
+        return SmtpTransport(settings.smtp_url, settings.smtp_timeout_seconds)
+    return FileTransport(settings.outbox_dir / "email")
