@@ -99,7 +99,22 @@ def contact_record(conn: Connection, contact_id: int) -> dict[str, Any]:
     ).all())
     record["consent"] = {"source": record.pop("consent_source"), "at": record.pop("consent_at")}
     record["subscribed"] = record["unsubscribed_at"] is None
+    record["messages"] = _messages_of(conn, contact_id)
     return record
+
+
+def _messages_of(conn: Connection, contact_id: int) -> list[dict[str, Any]]:
+    """What the delivery ledger holds about this person: which wave's message, when, with what result."""
+    from waves.models import Delivery, WaveRun
+
+    rows = conn.execute(
+        select(WaveRun.campaign_id, WaveRun.wave_id, Delivery.channel, Delivery.message_id, Delivery.audience_id,
+               Delivery.language, Delivery.status, Delivery.sent_at, Delivery.last_error)
+        .join(WaveRun, WaveRun.id == Delivery.run_id)
+        .where(Delivery.contact_id == contact_id)
+        .order_by(Delivery.id)
+    ).mappings()
+    return [{key: _iso(value) for key, value in row.items()} for row in rows]
 
 
 def show(email: str) -> dict[str, Any]:
