@@ -204,11 +204,15 @@ def load_bundle(root: Path | str) -> Bundle:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InvalidInput(problems)
-    return Bundle(
-        root=root,
-        spec=spec,
-        source=source,
-        messages=messages,
-        message_sources=message_sources,
-        warnings=tuple(sorted(problems)),
+    from campaign.initiative_requests import bundle_with_approved  # reads the database only if needed
+
+    return bundle_with_approved(
+        Bundle(
+            root=root,
+            spec=spec,
+            source=source,
+            messages=messages,
+            message_sources=message_sources,
+            warnings=tuple(sorted(problems)),
+        )
     )

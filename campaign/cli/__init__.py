@@ -16,6 +16,13 @@ from campaign.errors import InvalidInput, WavecastError
 COMMAND_MODULES = [
     "campaign.cli.files",
     "campaign.cli.database",
+    "campaign.cli.contacts",
+    "campaign.cli.audiences",
+    "campaign.cli.sending",
+    "campaign.cli.preview",
+    "campaign.cli.reports",
+    "campaign.cli.initiatives",
+    "campaign.cli.serve",
 ]
 
 for _name in COMMAND_MODULES:

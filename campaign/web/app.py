@@ -8,6 +8,10 @@ from fastapi import FastAPI
 
 ROUTERS: list[str] = [
     # "campaign.web.preview", "campaign.web.unsubscribe", ... : modules exposing `router`
+    "campaign.web.unsubscribe",
+    "campaign.web.dashboard",
+    "campaign.web.preview",
+    "campaign.web.clicks",
 ]
 
 

@@ -1,0 +1,81 @@
+"""`wavecast initiatives ...`: publication requests from organisations, and their review."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from campaign.cli.app import app, out, report
+from campaign.errors import WavecastError
+
+initiatives_app = typer.Typer(help="Initiative publication requests: submit, review, list.", no_args_is_help=True)
+app.add_typer(initiatives_app, name="initiatives")
+
+DEFAULT_CAMPAIGN = Path("examples/smartnation")
+CampaignOpt = typer.Option(DEFAULT_CAMPAIGN, "--campaign", help="The campaign directory the request is for.")
+
+
+@initiatives_app.command()
+def submit(
+    file: Path = typer.Argument(..., help="The request: a YAML file with organisation, contact_email, title and "
+                                "description per language, ambition and link.", show_default=False),
+    campaign: Path = CampaignOpt,
+) -> None:
+    """Record a publication request as pending."""
+    from campaign.initiative_requests import submit as record
+
+    done = record(file, campaign)
+    report(done.warnings)
+    r = done.request
+    out.print(f"request #{r.id} recorded as pending: initiative {r.initiative_id!r} of {escape(r.organisation)} "
+              f"for campaign {r.campaign_id!r}, ambition {r.ambition!r}")
+
+
+@initiatives_app.command()
+def review(
+    request_id: int = typer.Argument(..., help="The request's number (see `wavecast initiatives list`).",
+                                     show_default=False),
+    approve: bool = typer.Option(False, "--approve", help="Publish it: it fits one of the ambitions."),
+    reject: bool = typer.Option(False, "--reject", help="Refuse it."),
+    reason: str = typer.Option(..., "--reason", help="Why, for the audit trail.", show_default=False),
+    by: str = typer.Option(..., "--by", help="Your name, for the audit trail.", show_default=False),
+    campaign: Path = CampaignOpt,
+) -> None:
+    """Approve or reject a pending request. A decision is final."""
+    from campaign.initiative_requests import review as decide
+
+    if approve == reject:
+        raise WavecastError("give exactly one of --approve and --reject")
+    decided = decide(request_id, approve=approve, reason=reason, by=by, campaign_dir=campaign)
+    r = decided.request
+    out.print(f"request #{r.id} ({r.initiative_id}) {r.status} by {escape(r.decided_by or '')}")
+    if decided.notify:
+        out.print(f"let the organisation know at {escape(decided.notify)}; the address is now deleted from wavecast")
+    if r.status == "approved":
+        out.print(f"a wave can now highlight it: add {r.initiative_id} to its initiatives in campaign.yaml")
+
+
+@initiatives_app.command("list")
+def list_(
+    status: str | None = typer.Option(None, "--status", help="pending, approved or rejected."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """The requests, oldest first (contact addresses are never shown)."""
+    from campaign.initiative_requests import list_requests
+
+    requests = list_requests(status)
+    if as_json:
+        print(json.dumps([r.as_json() for r in requests], ensure_ascii=False, indent=2))
+        return
+    if not requests:
+        out.print("no request" + (f" is {status}" if status else " yet"))
+        return
+    table = Table("#", "Campaign", "Initiative", "Organisation", "Ambition", "Status", "Decided by", "Reason")
+    for r in requests:
+        table.add_row(str(r.id), r.campaign_id, r.initiative_id, escape(r.organisation), r.ambition, r.status,
+                      escape(r.decided_by or "-"), escape(r.reason or "-"))
+    out.print(table)

@@ -1,0 +1,132 @@
+"""`wavecast report`: what each wave achieved, as a table, CSV, JSON or an HTML page with charts.
+
+Named `reports` because a submodule `report` would replace `campaign.cli.report()` (the problem printer).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from campaign.cli.app import DirArg, app, open_bundle, out
+from campaign.db import get_engine
+from campaign.errors import WavecastError
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    html = "html"
+
+
+CSV_COLUMNS = ("section", "wave", "audience", "language", "channel", "ambition", "item", "metric", "value")
+SEGMENT_METRICS = ("planned", "sent", "failed", "skipped", "pending", "unsubscribed_7d", "posts", "published")
+
+
+def csv_rows(report: Any) -> list[dict[str, Any]]:
+    """One long table (one figure per row), so every section fits the same columns."""
+    rows: list[dict[str, Any]] = []
+    for s in report.segments:
+        for metric in SEGMENT_METRICS:
+            rows.append({"section": "segment", "wave": s.wave, "audience": s.audience, "language": s.language,
+                         "channel": s.channel, "metric": metric, "value": getattr(s, metric)})
+    for a in report.ambitions:
+        rows.append({"section": "ambition", "ambition": a.id, "metric": "reached", "value": a.reached})
+        rows.append({"section": "ambition", "ambition": a.id, "metric": "waves", "value": " ".join(a.waves)})
+        for title in a.initiatives:
+            rows.append({"section": "ambition", "ambition": a.id, "item": title, "metric": "initiative", "value": 1})
+        for k in a.kpis:
+            rows.append({"section": "kpi", "ambition": a.id, "item": k.id, "metric": "target", "value": k.target})
+    for c in report.coverage:
+        for metric, value in (("members", c.members), ("reached", c.reached), ("coverage", round(c.share, 4))):
+            rows.append({"section": "coverage", "audience": c.audience, "metric": metric, "value": value})
+    for c in report.clicks:
+        rows.append({"section": "clicks", "wave": c["wave"], "audience": c["audience"], "language": c["language"],
+                     "item": c["link"], "metric": "clicks", "value": c["clicks"]})
+    return rows
+
+
+def to_csv(report: Any) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, CSV_COLUMNS, restval="", lineterminator="\n")
+    writer.writeheader()
+    for row in csv_rows(report):
+        # A cell starting with = + - @ would be a formula in a spreadsheet.
+        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def to_html(report: Any) -> str:
+    from campaign.web.pages import render
+    from waves.charts import report_charts
+
+    return render("report_document.html", report=report, charts=report_charts(report))
+
+
+def _tables(report: Any) -> list[Table]:
+    segments = Table(title=f"{report.name}: per wave, audience, language and channel")
+    for column in ("Wave", "Audience", "Lang", "Channel", *[m.replace("_", " ") for m in SEGMENT_METRICS]):
+        segments.add_column(column, justify="left" if column[0].isupper() else "right")
+    for s in report.segments:
+        segments.add_row(s.wave, s.audience, s.language, s.channel, *[str(getattr(s, m)) for m in SEGMENT_METRICS])
+    if not report.segments:
+        segments.caption = "no wave has been launched yet"
+    ambitions = Table("Ambition", "Initiatives", "Waves", "Reached", "KPIs (targets)", title="Per ambition")
+    for a in report.ambitions:
+        ambitions.add_row(f"{a.number}. {a.title}", "\n".join(a.initiatives) or "-", ", ".join(a.waves) or "-",
+                          str(a.reached), "\n".join(f"{k.title}: {k.target}" for k in a.kpis))
+    coverage = Table("Audience", "Contacts now", "Reached", "Coverage", title="Coverage per audience")
+    for c in report.coverage:
+        coverage.add_row(c.audience, str(c.members), str(c.reached), f"{c.share:.1%}")
+    tables = [segments, ambitions, coverage]
+    if report.clicks:
+        clicks = Table("Wave", "Audience", "Lang", "Link", "Clicks", title="Clicks")
+        for c in report.clicks:
+            clicks.add_row(c["wave"], c["audience"], c["language"], c["link"], str(c["clicks"]))
+        tables.append(clicks)
+    return tables
+
+
+@app.command()
+def report(
+    directory: Path = DirArg,
+    wave: str | None = typer.Option(None, "--wave", help="Only this wave's figures (ambitions and coverage stay "
+                                    "campaign-wide)."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv, json or html (with charts)."),
+    out_file: Path | None = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
+    lang: str = typer.Option("en", "--lang", help="Language of titles."),
+) -> None:
+    """What each wave achieved: counts per wave × audience × language × channel, per ambition, coverage."""
+    from campaign.initiative_requests import bundle_with_approved
+    from waves.report import build_report
+
+    bundle = bundle_with_approved(open_bundle(directory))
+    with get_engine().connect() as conn:
+        result = build_report(conn, bundle, wave, lang)
+    if fmt is Format.table:
+        if out_file is not None:
+            raise WavecastError("--out needs --format csv, json or html")
+        for table in _tables(result):
+            out.print(table)
+        return
+    text = {
+        Format.csv: to_csv,
+        Format.json: lambda r: json.dumps(r.as_json(), ensure_ascii=False, indent=2) + "\n",
+        Format.html: to_html,
+    }[fmt](result)
+    if out_file is None:
+        print(text, end="")
+        return
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise WavecastError(f"{out_file}: cannot write: {exc.strerror}") from None
+    out.print(f"wrote {out_file} ({fmt.value})")

@@ -1,0 +1,48 @@
+"""`wavecast serve`: the local web app (preview and the team's dashboard)."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from pathlib import Path
+
+import typer
+
+from campaign.cli.app import DirArg, app, out
+from campaign.errors import InvalidInput, WavecastError
+
+
+@app.command()
+def serve(
+    directory: Path = DirArg,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; keep the loopback default unless "
+                             "you mean to share it (then every page needs the operator token)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
+) -> None:
+    """Serve the preview and the dashboard. Pages follow edits of the campaign files without a restart."""
+    import uvicorn
+
+    from campaign.bundle import load_bundle
+    from campaign.settings import get_settings
+    from campaign.web.app import create_app
+
+    if not (directory / "campaign.yaml").is_file():
+        raise WavecastError(f"{directory}: not a campaign directory (no campaign.yaml)")
+    try:
+        load_bundle(directory)
+    except InvalidInput as exc:
+        # Still serve: the preview shows the problems and picks up the fix on reload.
+        sys.stderr.write(f"{exc}\nthe preview shows these problems until the files are fixed\n")
+    if not _loopback(host):
+        out.print(f"listening on {host}: pages need the operator token from other machines")
+    if get_settings().admin_token is None:
+        out.print("WAVECAST_ADMIN_TOKEN is not set: the dashboard is read-only")
+    out.print(f"wavecast: http://{host if ':' not in host else f'[{host}]'}:{port}/  (preview: /preview)")
+    uvicorn.run(create_app(directory.resolve()), host=host, port=port, log_level="warning", access_log=False)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

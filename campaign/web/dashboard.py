@@ -1,0 +1,332 @@
+"""The team's dashboard: plan, live status, report, initiatives; and the operator's actions.
+
+Pages read (open on loopback, see ``security``). Actions change state and each one is a POST
+guarded by the operator token and a CSRF token; the guard runs before anything else, so a
+refused request changes nothing. Actions call the same functions as the command line
+(``waves.approval.approve``, ``waves.launch.launch_wave``, ``waves.control``,
+``campaign.initiative_requests.review``): the web adds no rules of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy import select
+
+from campaign.bundle import Bundle
+from campaign.db import get_engine, session_scope
+from campaign.errors import WavecastError
+from campaign.initiative_models import PENDING as REQUEST_PENDING
+from campaign.render import translated
+from campaign.timing import resolve_starts
+from campaign.web.pages import FriendlyRoute, NotFound, current_bundle, page
+from campaign.web.security import (
+    CSRF_COOKIE,
+    check_csrf,
+    clear_operator_cookie,
+    csrf_for,
+    remember_csrf,
+    require_operator,
+    require_reader,
+    set_operator_cookie,
+    token_matches,
+)
+
+log = logging.getLogger(__name__)
+router = APIRouter(route_class=FriendlyRoute)
+reader = [Depends(require_reader)]
+operator = [Depends(require_operator)]
+
+DONE_MESSAGES = {
+    "approved": "Your approval was recorded.",
+    "launched": "The wave is being launched; its counts appear below as it sends.",
+    "paused": "The wave is paused.",
+    "resumed": "The wave is sending again.",
+    "cancelled": "The wave is cancelled: what was not sent is skipped.",
+    "login": "You are logged in as operator.",
+    "logout": "You are logged out.",
+}
+
+
+def _after(path: str, done: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?done={done}", status_code=303)
+
+
+def _done(request: Request) -> str | None:
+    return DONE_MESSAGES.get(request.query_params.get("done", ""))
+
+
+def _lang(bundle: Bundle, request: Request) -> str:
+    wanted = request.query_params.get("lang", "en")
+    return wanted if wanted in bundle.spec.campaign.languages else bundle.spec.campaign.languages[0]
+
+
+def _wave_or_404(bundle: Bundle, wave_id: str) -> None:
+    if wave_id not in {w.id for w in bundle.spec.waves}:
+        raise NotFound(f"the campaign has no wave {wave_id!r}")
+
+
+# ---------------------------------------------------------------------------- pages
+
+
+@router.get("/", dependencies=reader, summary="Dashboard home")
+def home(request: Request) -> Response:
+    bundle = current_bundle(request)
+    return page(request, "home.html", title="Dashboard", bundle=bundle, done=_done(request),
+                name=translated(bundle.spec, bundle.spec.campaign.name, _lang(bundle, request)))
+
+
+def plan_rows(bundle: Bundle, lang: str) -> list[dict[str, Any]]:
+    """Each wave with its local start, position on the timeline, state and approvals."""
+    from waves.approval import approval_state
+    from waves.models import WaveRun, WaveSchedule
+
+    spec = bundle.spec
+    starts = resolve_starts(spec)
+    first, last = min(starts.values()), max(starts.values())
+    span = (last - first).total_seconds() or 1.0
+    rows = []
+    with session_scope() as session:
+        runs = {r.wave_id: r for r in session.scalars(select(WaveRun).where(WaveRun.campaign_id == spec.campaign.id))}
+        schedules = {s.wave_id: s for s in session.scalars(
+            select(WaveSchedule).where(WaveSchedule.campaign_id == spec.campaign.id))}
+        for wave in spec.waves:
+            approval = approval_state(session, bundle, wave.id)
+            run, schedule = runs.get(wave.id), schedules.get(wave.id)
+            if run is not None:
+                state = run.state
+            elif schedule is not None:
+                state = schedule.state
+            else:
+                state = "approved" if approval.valid else "awaiting approval"
+            start = starts[wave.id]
+            rows.append({
+                "id": wave.id,
+                "title": translated(spec, wave.title, lang),
+                "start": start,
+                "local": start.strftime("%a %d %b %Y, %H:%M %Z"),
+                "position": round((start - first).total_seconds() / span * 100, 2),
+                "state": state,
+                "note": (run.note if run is not None else schedule.note if schedule is not None else None),
+                "approvers": list(approval.approvers),
+                "required": approval.required,
+                "approved": approval.valid,
+                "stale": len(approval.stale),
+                "hash": approval.content_hash[:12],
+                "launched": run is not None,
+                "audiences": list(dict.fromkeys(a for m in wave.messages for a in m.audiences)),
+                "channels": list(dict.fromkeys(c for m in wave.messages for c in m.channels)),
+                "initiatives": [translated(spec, spec.initiative(i).title, lang) for i in wave.initiatives
+                                if i in {x.id for x in spec.initiatives}],
+            })
+    return rows
+
+
+@router.get("/plan", dependencies=reader, summary="The plan: waves on a timeline with state and approvals")
+def plan_page(request: Request) -> Response:
+    bundle = current_bundle(request)
+    lang = _lang(bundle, request)
+    return page(request, "plan.html", title="Plan", rows=plan_rows(bundle, lang), bundle=bundle, lang=lang,
+                timezone=bundle.spec.campaign.timezone, done=_done(request))
+
+
+def campaign_status(campaign_id: str | None) -> list[dict[str, Any]]:
+    """What `wavecast status --json` shows, for this campaign's runs."""
+    from waves.status import all_status
+
+    with get_engine().connect() as conn:
+        reports = all_status(conn)
+    return [r for r in reports if campaign_id is None or r["campaign"] == campaign_id]
+
+
+@router.get("/status", dependencies=reader, summary="Live status of launched waves")
+def status_page(request: Request) -> Response:
+    bundle = current_bundle(request)
+    tz = bundle.spec.campaign.tz
+    runs = [
+        {**r, "launched_local": f"{dt.datetime.fromisoformat(r['launched_at']).astimezone(tz):%d %b %Y, %H:%M %Z}"}
+        for r in campaign_status(bundle.spec.campaign.id)
+    ]
+    shape = [[r["run_id"], r["state"], len(r["breakdown"])] for r in runs]  # the script reloads when it changes
+    return page(request, "status.html", title="Live status", runs=runs, shape=shape, done=_done(request))
+
+
+@router.get("/api/status", dependencies=reader, summary="Live status as JSON (the page polls it)")
+def status_json(request: Request) -> JSONResponse:
+    bundle = current_bundle(request)
+    return JSONResponse(campaign_status(bundle.spec.campaign.id), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/report", dependencies=reader, summary="The report with its charts")
+def report_page(request: Request, wave: str | None = None) -> Response:
+    from waves.charts import report_charts
+    from waves.report import build_report
+
+    bundle = current_bundle(request)
+    if wave == "":
+        wave = None
+    if wave is not None:
+        _wave_or_404(bundle, wave)
+    with get_engine().connect() as conn:
+        report = build_report(conn, bundle, wave, _lang(bundle, request))
+    return page(request, "report.html", title="Report", report=report, charts=report_charts(report),
+                waves=[w.id for w in bundle.spec.waves])
+
+
+@router.get("/initiatives", dependencies=reader, summary="Initiative publication requests and the review queue")
+def initiatives_page(request: Request) -> Response:
+    from campaign.initiative_requests import audit_trail, list_requests
+
+    bundle = current_bundle(request)
+    requests = list_requests(campaign_id=bundle.spec.campaign.id)
+    ambitions = {a.id: f"{a.number}. {translated(bundle.spec, a.title, 'en')}" for a in bundle.spec.ambitions}
+    trail = [e for e in audit_trail() if e["request"] in {r.id for r in requests}]
+    return page(request, "initiatives.html", title="Initiatives", ambitions=ambitions, trail=trail,
+                pending=[r for r in requests if r.status == REQUEST_PENDING],
+                decided=[r for r in requests if r.status != REQUEST_PENDING], done=_done(request))
+
+
+# ---------------------------------------------------------------------------- operator login
+
+
+@router.get("/login", summary="Operator login form")
+def login_page(request: Request, next: str = "/") -> Response:
+    return page(request, "login.html", title="Operator login", next=_local(next))
+
+
+def _local(path: str) -> str:
+    """Only a path on this site (no scheme, no //host): an open redirect otherwise."""
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
+
+
+@router.post("/login", summary="Log in with the operator token (sets a cookie)")
+async def login(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
+    await check_csrf(request)
+    if not token_matches(token.strip()):
+        from campaign.web.security import Unauthorised
+
+        raise Unauthorised("that is not the operator token")
+    response = RedirectResponse(_local(next) + ("&" if "?" in _local(next) else "?") + "done=login",
+                                status_code=303)
+    set_operator_cookie(request, response)
+    return response
+
+
+@router.post("/logout", summary="Log out (clears the cookie)")
+async def logout(request: Request) -> Response:
+    await check_csrf(request)
+    response = _after("/", "logout")
+    clear_operator_cookie(response)
+    return response
+
+
+@router.get("/api/csrf", summary="A CSRF token (and its cookie) for scripted operator clients")
+def csrf_token(request: Request) -> JSONResponse:
+    nonce, token = csrf_for(request)
+    response = JSONResponse({"csrf_token": token, "cookie": CSRF_COOKIE, "header": "X-CSRF-Token"})
+    remember_csrf(request, response, nonce)
+    return response
+
+
+# ---------------------------------------------------------------------------- operator actions
+
+
+@router.post("/waves/{wave_id}/approve", dependencies=operator, summary="Approve the wave's current content")
+def approve_wave(request: Request, wave_id: str, by: str = Form("")) -> Response:
+    from waves.approval import approve
+
+    bundle = current_bundle(request)
+    _wave_or_404(bundle, wave_id)
+    if not by.strip():
+        raise WavecastError("give your name in 'Approved by': it goes into the audit trail")
+    with session_scope() as session:
+        approve(session, bundle, wave_id, by)
+    return _after("/plan", "approved")
+
+
+def _launch(bundle: Bundle, wave_id: str, by: str) -> None:
+    from waves.launch import launch_wave
+
+    try:
+        launch_wave(bundle, wave_id, by)
+    except WavecastError as exc:
+        log.error("launching wave %s from the dashboard failed: %s", wave_id, exc)
+
+
+@router.post("/waves/{wave_id}/launch", dependencies=operator, summary="Send an approved wave now")
+def launch_now(request: Request, wave_id: str, background: BackgroundTasks, by: str = Form("")) -> Response:
+    from waves.approval import require_approval
+
+    bundle = current_bundle(request)
+    _wave_or_404(bundle, wave_id)
+    with session_scope() as session:
+        require_approval(session, bundle, wave_id)
+    # Launching builds the ledger and, embedded, sends in-process: after the response, so the
+    # page can show the counts growing.
+    background.add_task(_launch, bundle, wave_id, by.strip() or "dashboard")
+    return _after("/status", "launched")
+
+
+def _run_key(request: Request, wave_id: str) -> str:
+    bundle = current_bundle(request)
+    _wave_or_404(bundle, wave_id)
+    return f"{bundle.spec.campaign.id}:{wave_id}"
+
+
+@router.post("/waves/{wave_id}/pause", dependencies=operator, summary="Pause a sending wave")
+def pause_wave(request: Request, wave_id: str) -> Response:
+    from waves.control import pause
+
+    pause(_run_key(request, wave_id))
+    return _after("/status", "paused")
+
+
+@router.post("/waves/{wave_id}/resume", dependencies=operator, summary="Resume a paused wave")
+def resume_wave(request: Request, wave_id: str, background: BackgroundTasks) -> Response:
+    from waves.control import find_run
+    from waves.models import PAUSED
+
+    key = _run_key(request, wave_id)
+    with get_engine().connect() as conn:
+        run = find_run(conn, key)
+    if run.state != PAUSED:
+        raise WavecastError(f"wave {wave_id!r} is {run.state}; only a paused wave can resume")
+    background.add_task(_resume, key)
+    return _after("/status", "resumed")
+
+
+def _resume(key: str) -> None:
+    from waves.control import resume
+
+    try:
+        resume(key)
+    except WavecastError as exc:
+        log.error("resuming %s from the dashboard failed: %s", key, exc)
+
+
+@router.post("/waves/{wave_id}/cancel", dependencies=operator, summary="Cancel a wave: what was not sent is skipped")
+def cancel_wave(request: Request, wave_id: str) -> Response:
+    from waves.control import cancel
+
+    cancel(_run_key(request, wave_id))
+    return _after("/status", "cancelled")
+
+
+@router.post("/initiatives/{request_id}/review", dependencies=operator, summary="Approve or reject a request")
+def review_request(request: Request, request_id: int, decision: str = Form(""), reason: str = Form(""),
+                   by: str = Form("")) -> Response:
+    from campaign.initiative_requests import list_requests, review
+    from campaign.web.pages import campaign_dir
+
+    bundle = current_bundle(request)
+    if request_id not in {r.id for r in list_requests(campaign_id=bundle.spec.campaign.id)}:
+        raise NotFound(f"there is no request #{request_id} for this campaign")
+    if decision not in ("approve", "reject"):
+        raise WavecastError("choose approve or reject")
+    decided = review(request_id, approve=decision == "approve", reason=reason, by=by,
+                     campaign_dir=campaign_dir(request))
+    return page(request, "decided.html", title="Decision recorded", decided=decided.request, notify=decided.notify)

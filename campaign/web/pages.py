@@ -1,0 +1,136 @@
+"""Page rendering for the web app: the Jinja environment, the campaign being shown, and errors.
+
+Pages come from ``templates/web`` with autoescape on. Every page is self-contained (inline
+CSS, a few lines of inline JS allowed by a per-response nonce): the machines it runs on may
+have no internet, and a page must never ask another site for anything.
+
+Errors a user can cause never become a 500 or a traceback: ``FriendlyRoute`` turns
+``WavecastError`` into a 4xx page (or JSON under /api/), and a campaign that does not load
+shows its problems with file and line.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException
+
+from campaign.bundle import Bundle
+from campaign.db import DatabaseError
+from campaign.errors import InvalidInput, Problem, WavecastError
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(template: str, **context: Any) -> str:
+    """A template of templates/web rendered to text (used by pages and by `wavecast report`)."""
+    return _env.get_template(template).render(**context)
+
+
+def page(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """A full HTML page with the security headers, the CSRF token and a script nonce."""
+    from campaign.web.security import csrf_for, is_operator, remember_csrf
+
+    nonce = secrets.token_urlsafe(16)
+    csrf_nonce, csrf_token = csrf_for(request)
+    body = render(template, request=request, nonce=nonce, csrf_token=csrf_token, operator=is_operator(request),
+                  path=request.url.path, **context)
+    response = HTMLResponse(body, status_code=status, headers=headers(nonce))
+    remember_csrf(request, response, csrf_nonce)
+    return response
+
+
+def headers(nonce: str | None = None) -> dict[str, str]:
+    script = f"'nonce-{nonce}'" if nonce else "'none'"
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src {script}; style-src 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
+
+
+def error_page(request: Request, status: int, title: str, message: str = "",
+               problems: list[Problem] | tuple[Problem, ...] = ()) -> Response:
+    """A friendly error: JSON under /api/, an HTML page elsewhere."""
+    if request.url.path.startswith("/api/"):
+        detail: dict[str, Any] = {"error": title, "detail": message}
+        if problems:
+            detail["problems"] = [str(p) for p in problems]
+        return JSONResponse(detail, status_code=status, headers={"Cache-Control": "no-store"})
+    return page(request, "error.html", status=status, title=title, message=message, problems=list(problems))
+
+
+def campaign_dir(request: Request) -> Path | None:
+    value = getattr(request.app.state, "campaign_dir", None)
+    return Path(value) if value is not None else None
+
+
+class NoCampaign(WavecastError):
+    """The app was started without a campaign directory."""
+
+
+class NotFound(WavecastError):
+    """A wave, request or file the page asks for does not exist."""
+
+    http_status = 404
+    title = "Not found"
+
+
+def current_bundle(request: Request) -> Bundle:
+    """The campaign being shown, reloaded when one of its files changed; approved initiatives added.
+
+    Raises InvalidInput (shown as an error panel) when the files do not load.
+    """
+    from campaign.initiative_requests import bundle_with_approved
+    from waves.bundles import bundle_at
+
+    root = campaign_dir(request)
+    if root is None:
+        raise NoCampaign("no campaign is loaded: start the app with `wavecast serve DIR`")
+    return bundle_with_approved(bundle_at(str(root)))
+
+
+class FriendlyRoute(APIRoute):
+    """Maps the errors users can cause to 4xx responses, on every route of a router."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException:
+                raise
+            except NoCampaign as exc:
+                return error_page(request, 404, "No campaign", str(exc))
+            except InvalidInput as exc:
+                return error_page(request, 422, "The campaign files have problems",
+                                  "Fix these and reload the page.", exc.problems)
+            except DatabaseError as exc:
+                return error_page(request, 503, "Database unavailable", str(exc))
+            except WavecastError as exc:
+                status = getattr(exc, "http_status", 400)
+                title = getattr(exc, "title", "That did not work")
+                response = error_page(request, status, title, str(exc))
+                if status == 401:
+                    response.headers["WWW-Authenticate"] = 'Bearer realm="wavecast"'
+                return response
+
+        return guarded

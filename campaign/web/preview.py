@@ -1,0 +1,186 @@
+"""Preview in the browser: every message of a wave, per audience and language, as readers see it.
+
+Read-only. The campaign is reloaded whenever one of its files changes (``waves.bundles``
+compares sizes and modification times), so an edit shows on the next page load without a
+restart. A template that fails to render shows as an error panel naming its file and line,
+in the place of the message; the page itself never fails for it.
+
+Newsletters are shown in iframes (one route returns each newsletter's HTML) at a desktop
+width (640 px) or a phone width (375 px). The frames are sandboxed without scripts and, like
+every page here, may load nothing from another site.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse
+
+from campaign.bundle import Bundle
+from campaign.errors import InvalidInput, Problem
+from campaign.model import CHANNELS
+from campaign.render import translated
+from campaign.settings import get_settings
+from campaign.timing import resolve_starts
+from campaign.web.pages import FriendlyRoute, NotFound, current_bundle, error_page, page
+from campaign.web.security import require_reader
+
+router = APIRouter(route_class=FriendlyRoute)
+VIEWS = {"desktop": 640, "phone": 375}
+
+
+@dataclass
+class Cell:
+    """One audience × language of the matrix: its newsletter subject, or what went wrong."""
+
+    subject: str | None = None
+    channels: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    """One audience's messages for the chosen wave and language."""
+
+    audience: str
+    title: str
+    newsletter: bool
+    posts: list[Any] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def _channels(bundle: Bundle, wave_id: str, audience_id: str) -> list[str]:
+    from campaign.segment import message_for
+
+    return [c for c in CHANNELS if c in bundle.spec.channels
+            and message_for(bundle.spec, wave_id, audience_id, c) is not None]
+
+
+def _audiences(bundle: Bundle, wave_id: str) -> list[str]:
+    """The audiences a wave addresses, in the campaign's order."""
+    wanted = {a for m in bundle.spec.wave(wave_id).messages for a in m.audiences}
+    return [a.id for a in bundle.spec.audiences if a.id in wanted]
+
+
+def _render(bundle: Bundle, wave_id: str, audience_id: str, lang: str, channel: str) -> tuple[Any, list[Problem]]:
+    """(output, problems): the output is None when rendering failed."""
+    from campaign.segment import render_segment
+
+    try:
+        output = render_segment(bundle, wave_id, audience_id, lang, channel)
+    except InvalidInput as exc:
+        return None, list(exc.problems)
+    return output, list(getattr(output, "problems", ()))
+
+
+def matrix(bundle: Bundle, wave_id: str) -> dict[str, dict[str, Cell]]:
+    """Audience × language for one wave: the newsletter's subject, the channels, any problem."""
+    cells: dict[str, dict[str, Cell]] = {}
+    for audience in _audiences(bundle, wave_id):
+        channels = _channels(bundle, wave_id, audience)
+        row = cells[audience] = {}
+        for lang in bundle.spec.campaign.languages:
+            cell = row[lang] = Cell(channels=channels)
+            for channel in channels:
+                output, problems = _render(bundle, wave_id, audience, lang, channel)
+                cell.problems.extend(p for p in problems if p.severity == "error")
+                if channel == "newsletter" and output is not None:
+                    cell.subject = output.subject
+    return cells
+
+
+def sections(bundle: Bundle, wave_id: str, lang: str, only: str | None) -> list[Section]:
+    found = []
+    for audience in _audiences(bundle, wave_id):
+        if only is not None and audience != only:
+            continue
+        channels = _channels(bundle, wave_id, audience)
+        section = Section(audience, translated(bundle.spec, bundle.spec.audience(audience).title, lang),
+                          newsletter="newsletter" in channels)
+        for channel in channels:
+            output, problems = _render(bundle, wave_id, audience, lang, channel)
+            section.problems.extend(p for p in problems if p.severity == "error")
+            section.warnings.extend(p for p in problems if p.severity != "error")
+            if output is None and channel == "newsletter":
+                section.newsletter = False
+            elif output is not None and channel != "newsletter":
+                section.posts.append(output)
+        found.append(section)
+    return found
+
+
+def _choice(value: str | None, allowed: list[str]) -> str:
+    return value if value in allowed else allowed[0]
+
+
+@router.get("/preview", dependencies=[Depends(require_reader)], summary="Preview every message of a wave")
+def preview_page(request: Request, wave: str | None = None, lang: str | None = None, audience: str | None = None,
+                 view: str | None = None) -> Response:
+    try:
+        bundle = current_bundle(request)
+    except InvalidInput as exc:
+        # The campaign does not load: the page still works and says what to fix.
+        return page(request, "preview.html", title="Preview", problems=list(exc.problems), bundle=None)
+    spec = bundle.spec
+    waves = [w.id for w in spec.waves]
+    wave_id = _choice(wave, waves)
+    language = _choice(lang, list(spec.campaign.languages))
+    audiences = _audiences(bundle, wave_id)
+    only = audience if audience in audiences else None
+    shown = _choice(view, list(VIEWS))
+    start = resolve_starts(spec)[wave_id]
+    return page(
+        request, "preview.html", title="Preview", bundle=bundle, problems=[],
+        waves=[(w.id, translated(spec, w.title, language)) for w in spec.waves],
+        languages=list(spec.campaign.languages), wave=wave_id, lang=language, audience=only, view=shown,
+        width=VIEWS[shown], views=VIEWS, start=start.strftime("%a %d %b %Y, %H:%M %Z"),
+        matrix=matrix(bundle, wave_id), sections=sections(bundle, wave_id, language, only),
+        audience_titles={a: translated(spec, spec.audience(a).title, language) for a in audiences},
+    )
+
+
+_FRAME_HEADERS = {
+    # The newsletter runs no script and loads nothing from elsewhere; only this app may frame it.
+    "Content-Security-Policy": "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+                               "frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@router.get("/preview/newsletter/{wave_id}/{audience_id}/{lang}", dependencies=[Depends(require_reader)],
+            summary="One newsletter's HTML, as a reader's mail program shows it", response_class=HTMLResponse)
+def newsletter_frame(request: Request, wave_id: str, audience_id: str, lang: str) -> Response:
+    from campaign.segment import NoSuchSegment, render_segment
+
+    try:
+        bundle = current_bundle(request)
+        output = render_segment(bundle, wave_id, audience_id, lang, "newsletter")
+    except NoSuchSegment as exc:
+        raise NotFound(str(exc)) from None
+    except InvalidInput as exc:
+        return error_page(request, 422, "This newsletter does not render", "Fix the file named below and reload.",
+                          exc.problems)
+    html = getattr(output, "html", "")  # the newsletter channel always gives a NewsletterSegment
+    return HTMLResponse(html, headers=_FRAME_HEADERS)
+
+
+@router.get("/assets/{campaign_id}/{path:path}", summary="An image of the campaign, as e-mails link it")
+def asset(request: Request, campaign_id: str, path: str) -> Response:
+    """Public (e-mails load their images from here): only image files inside the campaign directory."""
+    from campaign.segment import Assets
+
+    bundle = current_bundle(request)
+    if campaign_id != bundle.spec.campaign.id:
+        raise NotFound(f"no campaign {campaign_id!r} here")
+    found = Assets(bundle, get_settings().base_url).path(path)
+    if found is None:
+        raise NotFound(f"no image {path!r} in the campaign")
+    media = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+    return FileResponse(found, media_type=media, headers={"X-Content-Type-Options": "nosniff",
+                                                          "Cache-Control": "public, max-age=300"})
