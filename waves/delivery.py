@@ -8,12 +8,15 @@ so a crash leaves at most the one message between the relay's reply and that wri
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
+import signal
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, exists, select
@@ -27,10 +30,10 @@ from campaign.db import get_engine, utcnow
 from campaign.settings import Settings, get_settings
 from waves import ledger
 from waves.bundles import bundle_for_run
-from waves.journal import FileJournal, Journal, RedisJournal
+from waves.journal import FileJournal, Journal, JournalUnavailable, RedisJournal
 from waves.models import CANCELLED, RUNNING, Delivery, WaveRun
 from waves.outputs import newsletter_for, newsletter_message_id
-from waves.throttle import LocalThrottle, RedisThrottle, Throttle
+from waves.throttle import LocalThrottle, RedisThrottle, Throttle, ThrottleUnavailable
 from waves.transport import PermanentError, TransientError, Transport, make_transport
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,24 @@ def make_throttle(settings: Settings, rates: dict[str, float]) -> Throttle:
     return LocalThrottle(rates)
 
 
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGTERM and SIGINT while sent marks are written, so a terminate cannot cut the write.
+
+    Celery terminates running tasks when it loses the broker; without this, the signal could
+    land inside the final flush and the database would never learn what the relay accepted.
+    The signal is delivered as soon as the write is done.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class _Marks:
     """Sent ids waiting for their batched UPDATE; flushed every FLUSH_EVERY messages or second."""
 
@@ -92,7 +113,8 @@ class _Marks:
 
     def flush(self) -> None:
         if self.ids:
-            self.flush_fn(self.ids)
+            with _signals_deferred():
+                self.flush_fn(self.ids)
             self.ids = []
         self.last = time.monotonic()
 
@@ -182,7 +204,13 @@ def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | 
                     unsubscribe_url=unsubscribe_url(row.contact_id),
                     message_id=newsletter_message_id(spec.campaign.id, run.wave_id, row.contact_id, domain),
                 )
-                throttle.wait(CHANNEL)
+                try:
+                    throttle.wait(CHANNEL)
+                except ThrottleUnavailable as exc:
+                    marks.flush()
+                    with engine.begin() as conn:
+                        ledger.unclaim(conn, [r.id for r in rows[index:]])
+                    raise RetryLater(backoff(settings, 1), str(exc)) from None
                 try:
                     transport.send(sender, row.email, message, key=f"run-{run_id}/{row.id}")
                 except PermanentError as exc:
@@ -203,9 +231,19 @@ def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | 
                             settings.max_attempts,
                         )
                     raise RetryLater(delay, str(exc)) from None
-                journal.record(run_id, row.id)
-                marks.add(row.id)
                 result.sent += 1
+                try:
+                    journal.record(run_id, row.id)
+                except JournalUnavailable as exc:
+                    # The relay took this message but nothing durable knows it yet: tell the
+                    # database now, give the rest back, and stop until the journal is back.
+                    marks.ids.append(row.id)
+                    marks.flush()
+                    delay = backoff(settings, 1)
+                    with engine.begin() as conn:
+                        ledger.unclaim(conn, [r.id for r in rows[index + 1 :]])
+                    raise RetryLater(delay, str(exc)) from None
+                marks.add(row.id)
         return result
     finally:
         marks.flush()

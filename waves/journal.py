@@ -19,6 +19,10 @@ from typing import Protocol, TextIO
 JOURNAL_TTL_SECONDS = 14 * 24 * 3600
 
 
+class JournalUnavailable(Exception):
+    """The journal cannot be written (Redis is down, the disk is full)."""
+
+
 class Journal(Protocol):
     def record(self, run_id: int, ledger_id: int) -> None: ...
     def recorded(self, run_id: int, ledger_ids: Iterable[int]) -> set[int]: ...
@@ -38,10 +42,15 @@ class RedisJournal:
         return f"{self.namespace}:{run_id}"
 
     def record(self, run_id: int, ledger_id: int) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.sadd(self._key(run_id), ledger_id)
-        pipe.expire(self._key(run_id), JOURNAL_TTL_SECONDS)
-        pipe.execute()
+        import redis
+
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.sadd(self._key(run_id), ledger_id)
+            pipe.expire(self._key(run_id), JOURNAL_TTL_SECONDS)
+            pipe.execute()
+        except (redis.RedisError, OSError) as exc:
+            raise JournalUnavailable(f"sent journal unavailable: {exc}") from None
 
     def recorded(self, run_id: int, ledger_ids: Iterable[int]) -> set[int]:
         ids = list(ledger_ids)
@@ -65,7 +74,10 @@ class FileJournal:
             self.directory.mkdir(parents=True, exist_ok=True)
             handle = self._path(run_id).open("a", encoding="ascii", buffering=1)  # line-buffered: one write
             self.handles[run_id] = handle
-        handle.write(f"{ledger_id}\n")
+        try:
+            handle.write(f"{ledger_id}\n")
+        except OSError as exc:
+            raise JournalUnavailable(f"sent journal unavailable: {exc}") from None
 
     def recorded(self, run_id: int, ledger_ids: Iterable[int]) -> set[int]:
         wanted = set(ledger_ids)

@@ -18,6 +18,10 @@ return 1
 """
 
 
+class ThrottleUnavailable(Exception):
+    """The shared rate window cannot be read (Redis is down): wait rather than send unthrottled."""
+
+
 class Throttle(Protocol):
     def wait(self, channel: str) -> None: ...
 
@@ -60,10 +64,16 @@ class RedisThrottle:
         rate = self.rates.get(channel, 0.0)
         if rate <= 0:
             return
+        import redis
+
         per_window = max(1, int(rate))
         while True:
             now = time.time()
             window = int(now)
-            if self.take(keys=[f"{self.prefix}rate:{channel}:{window}"], args=[per_window]) == 0:
+            try:
+                taken = self.take(keys=[f"{self.prefix}rate:{channel}:{window}"], args=[per_window])
+            except (redis.RedisError, OSError) as exc:
+                raise ThrottleUnavailable(f"send-rate window unavailable: {exc}") from None
+            if taken == 0:
                 return
             time.sleep(max(0.001, window + 1 - now))
