@@ -8,6 +8,7 @@ the line and column of every value for error messages.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import yaml
 from campaign.errors import Problem
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, newline and carriage return are text
 MAX_NODES = 200_000
 Path_ = tuple[str | int, ...]
 
@@ -105,8 +107,9 @@ class _Walker:
             return None
         try:
             return self.loader.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            self._fail(node, f"cannot read value {node.value!r}: {exc}")
+        except (yaml.YAMLError, ValueError, OverflowError, AttributeError, KeyError, TypeError) as exc:
+            # An explicit tag with a value it cannot hold (`!!timestamp x`, `!!bool maybe`).
+            self._fail(node, f"cannot read value {node.value!r} as {node.tag.rsplit(':', 1)[-1]}: {exc!s}")
             return None
 
     def walk_key(self, node: yaml.Node, path: Path_) -> str | None:
@@ -196,4 +199,12 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         return None, [Problem(display, line, 1, "file contains a NUL byte: not a text file")]
+    control = _CONTROL.search(text)
+    if control is not None:
+        before = text[: control.start()]
+        line = before.count("\n") + 1
+        column = control.start() - (before.rfind("\n") + 1) + 1
+        return None, [
+            Problem(display, line, column, f"control character U+{ord(control.group()):04X} is not allowed in text")
+        ]
     return text, []
