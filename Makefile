@@ -35,6 +35,7 @@ bench: $(STAMP) ## Benchmarks: ratios against baselines measured in the same run
 
 faults: $(STAMP) ## Fault-injection and fuzz suites at full size
 	WAVECAST_FAULTS_FULL=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m faults tests
+	WAVECAST_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_*.py
 
 clean: ## Remove the demo's database, outbox and previews
 	rm -rf wavecast.db wavecast.db-wal wavecast.db-shm outbox preview report.html

@@ -1,0 +1,421 @@
+"""What every sending benchmark sets up: a database of its own (a temporary PostgreSQL schema or
+an SQLite file), a dedicated Redis database, the SMTP sink process, Celery worker processes,
+contacts inserted in bulk and an approved copy of a campaign.
+
+Benchmarks run in the process that imports this module; `Rig` points this process's settings
+at the services it started and puts the environment back when it closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.sink import SinkClient
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "smartnation"
+MINIMAL = ROOT / "tests" / "fixtures" / "minimal"
+POSTGRES_URL = os.environ.get("WAVECAST_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# Database 15 of the local Redis: the test suite uses 9 to 13, the demo 0.
+REDIS_URL = os.environ.get("WAVECAST_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+LANGS = ("nl", "fr", "de", "en")
+ALWAYS_OPEN = '  send_window: {days: [mon, tue, wed, thu, fri, sat, sun], start: "00:00", end: "23:59"}\n'
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def postgres_available() -> bool:
+    return port_open("127.0.0.1", 5432)
+
+
+def reset_caches() -> None:
+    from campaign.db import dispose_engines
+    from campaign.settings import get_settings
+
+    get_settings.cache_clear()
+    dispose_engines()
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set WAVECAST_* variables for this process (and its children), then put them back."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("WAVECAST_")}
+    for key in saved:
+        del os.environ[key]
+    os.environ.update(values)
+    reset_caches()
+    try:
+        yield
+    finally:
+        for key in [k for k in os.environ if k.startswith("WAVECAST_")]:
+            del os.environ[key]
+        os.environ.update(saved)
+        reset_caches()
+
+
+@contextlib.contextmanager
+def database(kind: str, workdir: Path) -> Iterator[str]:
+    """A migrated, empty database: a fresh PostgreSQL schema (dropped afterwards) or an SQLite file."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'bench.db'}"
+        return
+    import sqlalchemy as sa
+
+    from campaign.db import engine_for, upgrade
+
+    schema = "bench_" + uuid.uuid4().hex[:10]
+    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    try:
+        engine = engine_for(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+    finally:
+        reset_caches()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+class Worker:
+    """One `celery worker` process (prefork), started with the rig's settings."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        log: Path,
+        name: str,
+        app: str = "worker",
+        concurrency: int = 1,
+        queues: str | None = None,
+    ) -> None:
+        self.env = env
+        self.log = log
+        self.name = name
+        self.app = app
+        self.concurrency = concurrency
+        self.queues = queues
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def spawn(self) -> Worker:
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            self.app,
+            "worker",
+            "--loglevel=INFO",
+            f"--concurrency={self.concurrency}",
+            "--pool=prefork",
+            f"--hostname={self.name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+        if self.queues:
+            command.append(f"--queues={self.queues}")
+        with self.log.open("ab") as handle:
+            self.proc = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 120) -> Worker:
+        assert self.proc is not None
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if b" ready." in self.log.read_bytes():
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"worker {self.name} did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def children(self) -> list[int]:
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.pid)], capture_output=True, text=True, check=False)
+        return [int(p) for p in out.stdout.split()]
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+        # Children orphaned by a killed main process are still in the group.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc = None
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set (VmHWM), in MB; 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def own_peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass
+class Rig:
+    """The services of one benchmark run."""
+
+    workdir: Path
+    db_kind: str
+    database_url: str
+    redis_url: str
+    sink: SinkClient
+    settings: dict[str, str]
+    workers: list[Worker] = field(default_factory=list)
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WAVECAST_")}
+        env.update(self.settings)
+        env["PYTHONPATH"] = str(ROOT)
+        return env
+
+    def start_workers(
+        self, count: int, app: str = "worker", prefix: str = "w", queues: str | None = None
+    ) -> list[Worker]:
+        """Start `count` worker processes at once (each one sending process) and wait for all."""
+        started = [
+            Worker(self.env, self.workdir / f"{prefix}{i}.log", f"{prefix}{i}-{os.getpid()}", app, 1, queues).spawn()
+            for i in range(1, count + 1)
+        ]
+        for worker in started:
+            worker.wait_ready()
+        self.workers.extend(started)
+        return started
+
+    def stop_workers(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.workers.clear()
+
+
+@contextlib.contextmanager
+def rig(db_kind: str | None = None, *, settings: dict[str, str] | None = None, name: str = "bench") -> Iterator[Rig]:
+    """Database, Redis database, sink; this process's settings point at them until the block ends."""
+    kind = db_kind or ("postgresql" if postgres_available() else "sqlite")
+    workdir = Path(tempfile.mkdtemp(prefix=f"wavecast-{name}-"))
+    flush_redis(REDIS_URL)
+    sink = SinkClient(workdir / "sink.log").start()
+    try:
+        with database(kind, workdir) as url:
+            values = {
+                "WAVECAST_DATABASE_URL": url,
+                "WAVECAST_BROKER_URL": REDIS_URL,
+                "WAVECAST_SMTP_URL": sink.url,
+                "WAVECAST_OUTBOX_DIR": str(workdir / "outbox"),
+                "WAVECAST_SECRET_KEY": "bench-secret-key",
+                "WAVECAST_BASE_URL": "https://wavecast.example.org",
+                **(settings or {}),
+            }
+            current = Rig(workdir, kind, url, REDIS_URL, sink, values)
+            with environment(values):
+                try:
+                    yield current
+                finally:
+                    current.stop_workers()
+    finally:
+        sink.stop()
+        flush_redis(REDIS_URL)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def insert_contacts(count: int, start: int = 0) -> None:
+    """`count` contacts person<i>@example.org, languages in turn, inserted in bulk (COPY on PostgreSQL)."""
+    from sqlalchemy import insert
+
+    from audiences.models import contacts
+    from audiences.normalise import email_hash
+    from campaign.db import get_engine, utcnow
+
+    engine = get_engine()
+    now = utcnow()
+    batch = 20_000
+    for low in range(start, start + count, batch):
+        high = min(low + batch, start + count)
+        rows = [
+            (f"person{i}@example.org", email_hash(f"person{i}@example.org"), f"Person{i}", LANGS[i % 4], 1980, now, now)
+            for i in range(low, high)
+        ]
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                with (
+                    raw.cursor() as cursor,
+                    cursor.copy(
+                        "COPY contacts (email, email_hash, first_name, language, birth_year, created_at, updated_at) "
+                        "FROM STDIN"
+                    ) as copy,
+                ):
+                    for row in rows:
+                        copy.write_row(row)
+        else:
+            names = ("email", "email_hash", "first_name", "language", "birth_year", "created_at", "updated_at")
+            with engine.begin() as conn:
+                conn.execute(insert(contacts), [dict(zip(names, row, strict=True)) for row in rows])
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE contacts")
+
+
+def campaign_copy(
+    workdir: Path,
+    source: Path = EXAMPLE,
+    *,
+    campaign_id: str | None = None,
+    always_open: bool = False,
+    unthrottled: bool = False,
+) -> Path:
+    """A copy of a campaign the benchmark may edit (its id, its send window, its newsletter rate)."""
+    target = workdir / (campaign_id or source.name)
+    shutil.copytree(source, target)
+    path = target / "campaign.yaml"
+    text = path.read_text(encoding="utf-8")
+    if campaign_id is not None:
+        old = next(line for line in text.splitlines() if line.startswith("  id: "))
+        text = text.replace(old, f"  id: {campaign_id}", 1)
+    if unthrottled:
+        text = re.sub(r"(?m)^  newsletter: \{[^}\n]*\}$", "  newsletter: {}", text)
+    if always_open:
+        assert "send_window" not in text, "this campaign has its own send window"
+        text = text.replace("  blackout_dates:\n", ALWAYS_OPEN + "  blackout_dates:\n", 1)
+    path.write_text(text, encoding="utf-8")
+    return target
+
+
+def approved(directory: Path, waves: list[str] | None = None):  # type: ignore[no-untyped-def]
+    """Load the campaign and approve its waves by as many people as it requires."""
+    from campaign.bundle import load_bundle
+    from campaign.db import session_scope
+    from waves.approval import approve
+
+    bundle = load_bundle(directory)
+    for wave in waves or [w.id for w in bundle.spec.waves]:
+        for index in range(bundle.spec.campaign.approvals):
+            with session_scope() as session:
+                approve(session, bundle, wave, f"Approver {index + 1}")
+    return bundle
+
+
+def ledger_counts(run_id: int) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from campaign.db import get_engine
+    from waves.models import Delivery
+
+    with get_engine().connect() as conn:
+        rows = conn.execute(
+            select(Delivery.status, func.count()).where(Delivery.run_id == run_id).group_by(Delivery.status)
+        ).all()
+    return {status: int(n) for status, n in rows}
+
+
+def wait_settled(run_id: int, timeout: float = 3600, poll: float = 0.5) -> dict[str, int]:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        counts = ledger_counts(run_id)
+        if not counts.get("pending") and not counts.get("sending"):
+            return counts
+        time.sleep(poll)
+    raise TimeoutError(f"run {run_id} not settled in {timeout} s: {ledger_counts(run_id)}")
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+
+    def first_line(command: list[str]) -> str:
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=10, check=False).stdout.strip()
+        except OSError:
+            return "n/a"
+
+    memory = "n/a"
+    with contextlib.suppress(OSError), open("/proc/meminfo", encoding="ascii") as handle:
+        memory = f"{int(handle.readline().split()[1]) / 1024 / 1024:.1f} GiB"
+    cpu = "n/a"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as handle:
+        cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "n/a")
+    postgres = "n/a"
+    if postgres_available():
+        import sqlalchemy as sa
+
+        admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+        with admin.connect() as conn:
+            postgres = str(conn.scalar(sa.text("SHOW server_version")))
+        admin.dispose()
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        redis_version = str(client.info("server").get("redis_version"))
+    finally:
+        client.close()
+    return {
+        "cpus": f"{os.cpu_count()} x {cpu}",
+        "memory": memory,
+        "load average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": postgres,
+        "redis": redis_version,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }

@@ -1,0 +1,198 @@
+"""Wave throughput end to end (launch -> ledger -> Celery -> per-recipient render -> SMTP sink),
+against the wire's limit and against the naive design, measured in the same run on the same sink.
+
+- wavecast: `launch_wave` on N contacts, 2 worker processes (`celery -A worker`), clock from the
+  launch call to the N-th message at the sink.
+- the wire's limit: N pre-built messages sent by plain smtplib clients, one reused connection
+  each, as many processes as wavecast had sending.
+- the naive design: one Celery task per recipient rendering from scratch (bench/naive_app.py),
+  on a sample of recipients (its rate does not depend on the wave's size).
+
+    .venv/bin/python -m bench.wave_throughput [--contacts N] [--naive M] [--database postgresql|sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import smtplib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from bench.common import EXAMPLE, Rig, approved, campaign_copy, insert_contacts, rig, wait_settled
+
+WAVE = "launch"
+PROCESSES = 2
+DISTINCT_PREBUILT = 400  # messages each wire client builds before the clock starts, then reuses
+
+
+@dataclass
+class Throughput:
+    contacts: int
+    database: str
+    wavecast: float
+    launch_seconds: float
+    first_message_seconds: float
+    wire: float
+    naive: float
+    naive_sample: int
+    message_kb: float
+
+    @property
+    def vs_wire(self) -> float:
+        return self.wavecast / self.wire
+
+    @property
+    def vs_naive(self) -> float:
+        return self.wavecast / self.naive
+
+
+def _segments(campaign_dir: str) -> tuple[Any, dict[str, Any]]:
+    from campaign.bundle import load_bundle
+    from campaign.render import render_segment
+
+    bundle = load_bundle(Path(campaign_dir))
+    spec = bundle.spec
+    audience = spec.wave(WAVE).messages[0].audiences[0]
+    return bundle, {
+        lang: render_segment(bundle, WAVE, audience, lang, "newsletter") for lang in spec.campaign.languages
+    }
+
+
+def _wire_client(campaign_dir: str, smtp_url: str, first: int, count: int, barrier: Any) -> None:
+    """One wire process: build messages with the same renderer, then send them over one connection."""
+    from campaign.mime import message_id
+
+    bundle, segments = _segments(campaign_dir)
+    spec = bundle.spec
+    langs = list(spec.campaign.languages)
+    sender = spec.campaign.sender.address
+    domain = sender.rpartition("@")[2]
+    built = []
+    for i in range(first, first + min(count, DISTINCT_PREBUILT)):
+        to = f"person{i}@example.org"
+        built.append(
+            (
+                to,
+                segments[langs[i % 4]].personalise(
+                    to,
+                    {"first_name": f"Person{i}", "organisation_name": ""},
+                    f"https://wavecast.example.org/u/t{i}",
+                    message_id(spec.campaign.id, WAVE, i, "newsletter", domain),
+                ),
+            )
+        )
+    parts = urlsplit(smtp_url)
+    conn = smtplib.SMTP(parts.hostname or "127.0.0.1", parts.port or 25, timeout=60)
+    barrier.wait()
+    for n in range(count):
+        to, data = built[n % len(built)]
+        conn.sendmail(sender, [to], data)
+    conn.quit()
+
+
+def measure_wire(current: Rig, campaign_dir: Path, count: int, processes: int = PROCESSES) -> float:
+    """Messages per second that plain smtplib clients push through the sink."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(processes + 1)
+    share = [count // processes + (1 if i < count % processes else 0) for i in range(processes)]
+    starts = [sum(share[:i]) for i in range(processes)]
+    clients = [
+        context.Process(target=_wire_client, args=(str(campaign_dir), current.sink.url, starts[i], share[i], barrier))
+        for i in range(processes)
+    ]
+    before = current.sink.count()
+    for client in clients:
+        client.start()
+    barrier.wait(timeout=300)
+    started = time.time()
+    stats = current.sink.wait_for(before + count)
+    for client in clients:
+        client.join(timeout=60)
+    return count / (float(stats["last_at"]) - started)
+
+
+def measure_wavecast(current: Rig, bundle: Any, count: int) -> tuple[float, float, float]:
+    """(messages/s end to end, seconds the launch call took, seconds to the first message)."""
+    from waves.launch import launch_wave
+
+    before = current.sink.count()
+    started = time.time()
+    launched = launch_wave(bundle, WAVE, "bench")
+    launch_seconds = time.time() - started
+    if launched.rows != count:
+        raise RuntimeError(f"the wave has {launched.rows} ledger rows, expected {count}")
+    stats = current.sink.wait_for(before + count)
+    wait_settled(launched.run_id)
+    return count / (float(stats["last_at"]) - started), launch_seconds, float(stats["first_at"]) - started
+
+
+def measure_naive(current: Rig, campaign_dir: Path, bundle: Any, count: int) -> float:
+    """Messages per second with one task per recipient (tasks queued inside the clock)."""
+    from sqlalchemy import select
+
+    from audiences.models import contacts
+    from bench.naive_app import app, naive_send
+    from campaign.db import get_engine
+
+    audience = bundle.spec.wave(WAVE).messages[0].audiences[0]
+    with get_engine().connect() as conn:
+        ids = list(conn.scalars(select(contacts.c.id).order_by(contacts.c.id).limit(count)))
+    before = current.sink.count()
+    started = time.time()
+    with app.connection_for_write() as connection:
+        for contact_id in ids:
+            naive_send.apply_async(args=[str(campaign_dir), WAVE, audience, contact_id], connection=connection)
+    stats = current.sink.wait_for(before + count)
+    return count / (float(stats["last_at"]) - started)
+
+
+def run(contacts: int, naive: int, database: str | None = None) -> Throughput:
+    with rig(database, name="throughput") as current:
+        insert_contacts(contacts)
+        camp = campaign_copy(current.workdir, EXAMPLE, unthrottled=True)
+        bundle = approved(camp, [WAVE])
+        current.start_workers(PROCESSES)
+        wavecast, launch_seconds, first_seconds = measure_wavecast(current, bundle, contacts)
+        current.stop_workers()
+        wire = measure_wire(current, camp, contacts)
+        current.start_workers(PROCESSES, app="bench.naive_app", prefix="n")
+        naive_rate = measure_naive(current, camp, bundle, naive)
+        _bundle, segments = _segments(str(camp))
+        kb = len(next(iter(segments.values())).personalise("a@example.org", {}, "https://x/u/t", "<a@b>")) / 1024
+        return Throughput(
+            contacts, current.db_kind, wavecast, launch_seconds, first_seconds, wire, naive_rate, naive, kb
+        )
+
+
+def report(result: Throughput) -> list[str]:
+    return [
+        f"wave throughput ({result.database}, {PROCESSES} worker processes, {result.contacts:,} contacts, "
+        f"{result.message_kb:.0f} KB per message):",
+        f"  wavecast end to end: {result.wavecast:,.0f} messages/s (launch call {result.launch_seconds:.1f} s, "
+        f"first message after {result.first_message_seconds:.2f} s)",
+        f"  wire's limit (smtplib, {PROCESSES} processes, pre-built messages): {result.wire:,.0f} messages/s",
+        f"  naive (one task per recipient, rendered from scratch; {result.naive_sample:,} recipients): "
+        f"{result.naive:,.1f} messages/s",
+        f"  RATIO throughput vs wire: {result.vs_wire:.2f} (target >= 0.75)",
+        f"  RATIO throughput vs naive: {result.vs_naive:.1f} (target >= 4)",
+    ]
+
+
+def main(argv: list[str] | None = None) -> Throughput:
+    parser = argparse.ArgumentParser(prog="bench.wave_throughput", description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--naive", type=int, default=2_000, help="recipients in the naive baseline")
+    parser.add_argument("--database", choices=["postgresql", "sqlite"], default=None)
+    args = parser.parse_args(argv)
+    result = run(args.contacts, args.naive, args.database)
+    for line in report(result):
+        print(line, flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    main()

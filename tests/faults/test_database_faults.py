@@ -1,0 +1,42 @@
+"""The database unreachable for a few seconds mid-wave.
+
+PostgreSQL: the workers and the scheduler reach it through a proxy that cuts every connection and
+refuses new ones for a while. SQLite is a file, not a server: the nearest fault is another
+process holding an exclusive lock for as long, so every writer waits (busy_timeout) or fails.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from .rig import FULL, FaultRig, check
+
+pytestmark = [pytest.mark.faults, pytest.mark.services]
+
+OUTAGE_SECONDS = 10 if FULL else 3
+
+
+@pytest.mark.parametrize("fault_rig", ["postgresql-proxied", "sqlite"], indirect=True)
+def test_database_unreachable_for_a_few_seconds_loses_nothing(fault_rig: FaultRig) -> None:
+    bundle = fault_rig.campaign()
+    fault_rig.scheduler()
+    worker = fault_rig.worker("w1", concurrency=2)
+    run_id = fault_rig.launch(bundle)
+    fault_rig.wait_sent(0.3)
+    sending = len(worker.children())
+    if fault_rig.proxy is not None:
+        fault_rig.proxy.block(OUTAGE_SECONDS)
+        what = f"database unreachable for {OUTAGE_SECONDS} s (connections cut, new ones refused)"
+    else:
+        path = fault_rig.service_database_url.removeprefix("sqlite:///")
+        lock = sqlite3.connect(path, timeout=30, isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        time.sleep(OUTAGE_SECONDS)
+        lock.execute("ROLLBACK")
+        lock.close()
+        what = f"database locked exclusively for {OUTAGE_SECONDS} s"
+    fault_rig.settle(run_id)
+    check(fault_rig.outcome(run_id, what, allowed=sending))

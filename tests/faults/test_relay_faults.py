@@ -1,0 +1,75 @@
+"""A mail relay that is down, refuses, or drops the line: 0 lost, refusals recorded with the reply."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from campaign.db import get_engine
+
+from .rig import FULL, FaultRig, check
+
+pytestmark = [pytest.mark.faults, pytest.mark.services]
+
+DOWN_SECONDS = 30 if FULL else 4
+TEMPFAIL_SECONDS = 20 if FULL else 3
+
+
+def test_relay_down_for_a_while_loses_nothing(fault_rig: FaultRig) -> None:
+    bundle = fault_rig.campaign()
+    fault_rig.scheduler()
+    worker = fault_rig.worker("w1", concurrency=2)
+    run_id = fault_rig.launch(bundle)
+    fault_rig.wait_sent(0.3)
+    sending = len(worker.children())
+    fault_rig.sink.fault("down", seconds=DOWN_SECONDS)  # refuses connections, cuts the open ones
+    fault_rig.settle(run_id)
+    check(fault_rig.outcome(run_id, f"SMTP server down for {DOWN_SECONDS} s mid-wave", allowed=sending))
+
+
+def test_relay_tempfails_then_refuses_chosen_addresses(fault_rig: FaultRig) -> None:
+    refused = {f"person{i}@example.org" for i in (3, fault_rig.size // 2, fault_rig.size - 7)}
+    fault_rig.sink.fault("reject", addresses=sorted(refused))
+    bundle = fault_rig.campaign()
+    fault_rig.scheduler()
+    fault_rig.worker("w1", concurrency=2)
+    run_id = fault_rig.launch(bundle)
+    fault_rig.wait_sent(0.3)
+    fault_rig.sink.fault("tempfail", seconds=TEMPFAIL_SECONDS)  # 451 to every message for a while
+    fault_rig.settle(run_id)
+    # A 451 after DATA means the relay did not take the message: no duplicate is expected at all.
+    result = fault_rig.outcome(
+        run_id, f"SMTP 4xx for {TEMPFAIL_SECONDS} s, 5xx for {len(refused)} addresses", allowed=0, refused=refused
+    )
+    check(result)
+    assert result.refused == len(refused)
+    from audiences.models import contacts
+    from waves.models import Delivery
+
+    with get_engine().connect() as conn:
+        errors = conn.execute(
+            select(contacts.c.email, Delivery.last_error)
+            .join(contacts, contacts.c.id == Delivery.contact_id)
+            .where(Delivery.run_id == run_id, Delivery.status == "failed")
+        ).all()
+    assert {email for email, _e in errors} == refused
+    assert all(error.startswith("550") for _email, error in errors), errors  # the reply is kept
+
+
+def test_relay_dropping_the_line_after_data_duplicates_only_with_the_same_message_id(fault_rig: FaultRig) -> None:
+    bundle = fault_rig.campaign()
+    fault_rig.scheduler()
+    worker = fault_rig.worker("w1", concurrency=2)
+    run_id = fault_rig.launch(bundle)
+    fault_rig.wait_sent(0.3)
+    sending = len(worker.children())
+    # Take the next message from each sending process, then hang up before answering: the
+    # sender cannot know it was taken, so it sends it again, with the same Message-ID.
+    fault_rig.sink.fault("drop_after_data", count=sending)
+    time.sleep(0.5)
+    fault_rig.settle(run_id)
+    result = fault_rig.outcome(run_id, "SMTP drops the connection after DATA, before its reply", allowed=sending)
+    check(result)
+    assert fault_rig.sink.stats()["dropped"] == sending

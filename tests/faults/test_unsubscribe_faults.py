@@ -1,0 +1,34 @@
+"""An unsubscribe committed while the wave is sending: nothing reaches that person afterwards."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from audiences.consent import unsubscribe_email
+
+from .rig import FaultRig, check
+
+pytestmark = [pytest.mark.faults, pytest.mark.services]
+
+
+def test_unsubscribe_during_sending_stops_those_messages(fault_rig: FaultRig) -> None:
+    bundle = fault_rig.campaign()
+    fault_rig.scheduler()
+    fault_rig.worker("w1", concurrency=2)
+    run_id = fault_rig.launch(bundle)
+    fault_rig.wait_sent(0.3)
+    # People near the end of the wave and a few from the middle: not sent yet, their chunks queued.
+    size = fault_rig.size
+    chosen = [*range(size - 20, size), *range(size // 2, size // 2 + 5)]
+    committed: dict[str, float] = {}
+    for i in chosen:
+        email = f"person{i}@example.org"
+        assert unsubscribe_email(email)
+        committed[email] = time.time()  # after the commit returned
+    fault_rig.settle(run_id)
+    # No process failed: no duplicate is expected at all.
+    result = fault_rig.outcome(run_id, "an unsubscribe during sending", allowed=0, unsubscribed=committed)
+    check(result)
+    assert result.unsubscribed >= 20  # the ones at the end were certainly not sent yet

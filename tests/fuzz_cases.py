@@ -1,0 +1,37 @@
+"""Shared by the fuzzers: how many examples to run, and a count of the cases that ran, printed
+in pytest's summary ("Report how many cases ran")."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import pytest
+
+# Small in `make test`; `make faults` sets it higher.
+EXAMPLES = int(os.environ.get("WAVECAST_FUZZ_EXAMPLES", "60"))
+
+
+class _Summary:
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.counts:
+            return
+        terminalreporter.write_sep("-", f"fuzz cases run (WAVECAST_FUZZ_EXAMPLES={EXAMPLES})")
+        for name, count in sorted(self.counts.items()):
+            terminalreporter.write_line(f"{name}: {count}")
+
+
+_KEY = pytest.StashKey[_Summary]()
+
+
+def counter(config: pytest.Config, name: str) -> Counter[str]:
+    """The session's tally (registered once); callers add to `counts[name]`."""
+    summary = config.stash.get(_KEY, None)
+    if summary is None:
+        summary = config.stash[_KEY] = _Summary()
+        config.pluginmanager.register(summary, "wavecast-fuzz-cases")
+    summary.counts[name] += 0
+    return summary.counts
