@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import contacts_import, ledger, memory, preview, scheduling, wave_throughput
-from bench.common import EXAMPLE, ROOT, machine
+from bench.common import EXAMPLE, ROOT, exit_on_sigterm, machine
 
 ORDER = ("throughput", "memory", "ledger", "scheduling", "preview", "contacts_import")
 
@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.preview_child:
         _preview_child(args.preview_child)
         return 0
+    exit_on_sigterm()
     sizes = QUICK if args.quick else FULL
     chosen = args.only.split(",") if args.only else list(ORDER)
     unknown = set(chosen) - set(ORDER)

@@ -32,10 +32,15 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "smartnation"
 MINIMAL = ROOT / "tests" / "fixtures" / "minimal"
 POSTGRES_URL = os.environ.get("WAVECAST_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-# Database 15 of the local Redis: the test suite uses 9 to 13, the demo 0.
-REDIS_URL = os.environ.get("WAVECAST_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Without redis-server on PATH: database 15 of the local Redis (the test suite uses 9 to 13, the demo 0).
+FALLBACK_REDIS_URL = os.environ.get("WAVECAST_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 LANGS = ("nl", "fr", "de", "en")
 ALWAYS_OPEN = '  send_window: {days: [mon, tue, wed, thu, fri, sat, sun], start: "00:00", end: "23:59"}\n'
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so a stopped benchmark still stops its workers, sink and Redis."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def port_open(host: str, port: int) -> bool:
@@ -101,6 +106,86 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """A `redis-server` of this run's own, on a free port, with no persistence.
+
+    Nothing else (a test run, another benchmark) shares its queues, and the fault suite can
+    restart it: a restart loses every queued task, as a Redis without persistence does.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("redis-server") is not None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 20) -> RedisServer:
+        import redis
+
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with (self.workdir / "redis.log").open("ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.workdir),
+                    "--daemonize",
+                    "no",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            client = redis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
+            try:
+                if client.ping():
+                    return self
+            except redis.RedisError:
+                time.sleep(0.05)
+            finally:
+                client.close()
+        raise RuntimeError(f"redis-server on port {self.port} did not start")
+
+    def kill(self) -> None:
+        """kill -9: whatever it held in memory is gone."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def restart(self, down_seconds: float = 1.0) -> None:
+        self.kill()
+        time.sleep(down_seconds)
+        self.start()
+
+    def flush(self) -> None:
+        flush_redis(self.url)
 
 
 def flush_redis(url: str) -> None:
@@ -250,23 +335,25 @@ class Rig:
 
 @contextlib.contextmanager
 def rig(db_kind: str | None = None, *, settings: dict[str, str] | None = None, name: str = "bench") -> Iterator[Rig]:
-    """Database, Redis database, sink; this process's settings point at them until the block ends."""
+    """Database, Redis, sink; this process's settings point at them until the block ends."""
     kind = db_kind or ("postgresql" if postgres_available() else "sqlite")
     workdir = Path(tempfile.mkdtemp(prefix=f"wavecast-{name}-"))
-    flush_redis(REDIS_URL)
+    redis_server = RedisServer(workdir / "redis").start() if RedisServer.available() else None
+    redis_url = redis_server.url if redis_server else FALLBACK_REDIS_URL
+    flush_redis(redis_url)
     sink = SinkClient(workdir / "sink.log").start()
     try:
         with database(kind, workdir) as url:
             values = {
                 "WAVECAST_DATABASE_URL": url,
-                "WAVECAST_BROKER_URL": REDIS_URL,
+                "WAVECAST_BROKER_URL": redis_url,
                 "WAVECAST_SMTP_URL": sink.url,
                 "WAVECAST_OUTBOX_DIR": str(workdir / "outbox"),
                 "WAVECAST_SECRET_KEY": "bench-secret-key",
                 "WAVECAST_BASE_URL": "https://wavecast.example.org",
                 **(settings or {}),
             }
-            current = Rig(workdir, kind, url, REDIS_URL, sink, values)
+            current = Rig(workdir, kind, url, redis_url, sink, values)
             with environment(values):
                 try:
                     yield current
@@ -274,7 +361,10 @@ def rig(db_kind: str | None = None, *, settings: dict[str, str] | None = None, n
                     current.stop_workers()
     finally:
         sink.stop()
-        flush_redis(REDIS_URL)
+        if redis_server is not None:
+            redis_server.kill()
+        else:
+            flush_redis(redis_url)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -402,13 +492,13 @@ def machine() -> dict[str, str]:
         with admin.connect() as conn:
             postgres = str(conn.scalar(sa.text("SHOW server_version")))
         admin.dispose()
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        redis_version = str(client.info("server").get("redis_version"))
-    finally:
-        client.close()
+    redis_version = "n/a"
+    with contextlib.suppress(OSError):
+        redis_version = (
+            subprocess.run(["redis-server", "--version"], capture_output=True, text=True, check=False)
+            .stdout.split("v=")[1]
+            .split()[0]
+        )
     return {
         "cpus": f"{os.cpu_count()} x {cpu}",
         "memory": memory,

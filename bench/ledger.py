@@ -14,7 +14,7 @@ import argparse
 import time
 from dataclasses import dataclass
 
-from bench.common import EXAMPLE, approved, campaign_copy, insert_contacts, own_peak_rss_mb, rig
+from bench.common import EXAMPLE, approved, campaign_copy, exit_on_sigterm, insert_contacts, own_peak_rss_mb, rig
 
 WAVE = "launch"
 
@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> LedgerRate:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default=None)
     args = parser.parse_args(argv)
+    exit_on_sigterm()
     result = run(args.contacts, args.database)
     for line in report(result):
         print(line, flush=True)

@@ -22,6 +22,7 @@ from bench.common import (
     ROOT,
     approved,
     campaign_copy,
+    exit_on_sigterm,
     insert_contacts,
     own_peak_rss_mb,
     peak_rss_mb,
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> tuple[Peaks, Peaks] | None:
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default=None)
     parser.add_argument("--launch-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    exit_on_sigterm()
     if args.launch_child:
         _launch_child(args.launch_child)
         return None

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import MINIMAL, ROOT, Rig, approved, campaign_copy, insert_contacts, rig
+from bench.common import MINIMAL, ROOT, Rig, approved, campaign_copy, exit_on_sigterm, insert_contacts, rig
 
 WAVE = "first"
 TARGET_SECONDS = 1.0
@@ -86,7 +86,7 @@ def run(waves: int, gap: float, contacts: int, database: str | None = None) -> P
         insert_contacts(contacts)
         bundles = [
             approved(campaign_copy(current.workdir, MINIMAL, campaign_id=f"sched{i:02d}", always_open=True), [WAVE])
-            for i in range(waves + 1)
+            for i in range(waves + 2)
         ]
         log = current.workdir / "scheduler.log"
         with log.open("ab") as handle:
@@ -106,15 +106,14 @@ def run(waves: int, gap: float, contacts: int, database: str | None = None) -> P
                     raise RuntimeError(f"the scheduler did not start:\n{log.read_text(errors='replace')[-2000:]}")
                 time.sleep(0.1)
             # A first wave warms the worker processes up (imports, database connections): a worker
-            # started long ago is the normal case. Its delay is reported apart, as the cold start.
-            cold = _schedule(bundles[:1], utcnow() + dt.timedelta(seconds=1), gap)
+            # started long ago is the normal case. Two waves due at once reach both workers; their
+            # delay is reported apart, as the cold start.
+            cold = _schedule(bundles[:2], utcnow() + dt.timedelta(seconds=1), 0)
             cold_first = _first_arrivals(current, cold, log)
-            due = _schedule(bundles[1:], utcnow() + dt.timedelta(seconds=2), gap)
+            due = _schedule(bundles[2:], utcnow() + dt.timedelta(seconds=2), gap)
             first = _first_arrivals(current, due, log)
-            cold_id = next(iter(cold))
-            return Precision(
-                current.db_kind, gap, [first[c] - due[c] for c in sorted(due)], cold_first[cold_id] - cold[cold_id]
-            )
+            cold_delay = max(cold_first[c] - cold[c] for c in cold)
+            return Precision(current.db_kind, gap, [first[c] - due[c] for c in sorted(due)], cold_delay)
         finally:
             scheduler.terminate()
             scheduler.wait(timeout=30)
@@ -128,7 +127,7 @@ def report(result: Precision) -> list[str]:
         "  delay from due time to first message (s): " + " ".join(f"{d:.2f}" for d in result.delays),
         f"  median {statistics.median(result.delays):.2f} s, worst {result.worst:.2f} s; "
         f"{within} of {len(result.delays)} within {TARGET_SECONDS:g} s",
-        f"  cold start (the first wave after the workers started, not counted above): {result.cold:.2f} s",
+        f"  cold start (the first waves after the workers started, not counted above): {result.cold:.2f} s",
         f"  RATIO scheduling worst delay vs target: {result.worst / TARGET_SECONDS:.2f} (target <= 1.00)",
     ]
 
@@ -140,6 +139,7 @@ def main(argv: list[str] | None = None) -> Precision:
     parser.add_argument("--contacts", type=int, default=40)
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default=None)
     args = parser.parse_args(argv)
+    exit_on_sigterm()
     result = run(args.waves, args.gap, args.contacts, args.database)
     for line in report(result):
         print(line, flush=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.common import EXAMPLE, Rig, approved, campaign_copy, insert_contacts, rig, wait_settled
+from bench.common import EXAMPLE, Rig, approved, campaign_copy, exit_on_sigterm, insert_contacts, rig, wait_settled
 
 WAVE = "launch"
 PROCESSES = 2
@@ -188,6 +188,7 @@ def main(argv: list[str] | None = None) -> Throughput:
     parser.add_argument("--naive", type=int, default=2_000, help="recipients in the naive baseline")
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default=None)
     args = parser.parse_args(argv)
+    exit_on_sigterm()
     result = run(args.contacts, args.naive, args.database)
     for line in report(result):
         print(line, flush=True)

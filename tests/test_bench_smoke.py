@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from bench.common import RedisServer
 from tests.conftest import ROOT, need, port_open
 
 pytestmark = [
@@ -33,10 +34,17 @@ RATIOS = [
 
 
 def test_quick_benchmarks_print_every_ratio() -> None:
-    need(port_open("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
+    need(RedisServer.available() or port_open("127.0.0.1", 6379), "redis-server, or Redis on 127.0.0.1:6379")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WAVECAST_") or k.startswith("WAVECAST_TEST_")}
-    result = subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=600, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     assert "Traceback" not in output, output[-4000:]

@@ -25,9 +25,9 @@ from tests.fuzz_cases import EXAMPLES, counter
 
 HANG_SECONDS = 30
 ANCHORS = ["a", "b", "c"]
-# "!!timestamp " and "!!bool " belong here too; they stay out until the bug that
-# test_explicit_scalar_tag_with_an_impossible_value_is_refused shows is fixed (then add them back).
 TAGS = [
+    "!!timestamp ",
+    "!!bool ",
     "!!python/object/apply:os.system ",
     "!!python/name:os.system ",
     "!!binary ",

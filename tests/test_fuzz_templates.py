@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import shutil
 import signal
 from collections.abc import Iterator
@@ -136,9 +135,6 @@ values = st.one_of(
 )
 
 
-CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f]")
-
-
 @contextlib.contextmanager
 def no_hang(seconds: int) -> Iterator[None]:
     def fail(*_: object) -> None:
@@ -200,8 +196,7 @@ def test_any_template_validates_or_names_its_line(
             assert exc.problems
             for problem in exc.problems:
                 assert problem.file and problem.line >= 1 and problem.column >= 1 and problem.message
-                if not CONTROL.search(body):  # control characters: the known bug below
-                    assert problem.file.endswith((name, "campaign.yaml")), f"{problem} does not name the message"
+                assert problem.file.endswith((name, "campaign.yaml")), f"{problem} does not name the message"
             return
         matrix = render_matrix(bundle)
         event("valid")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.common import RedisServer
 from bench.sink import SinkClient
 from tests.conftest import ROOT, _postgres_schema_url, need, reset_caches
 
 from .proxy import ProxyProcess
 from .rig import FULL, RESULTS, FaultRig, table
-from .services import RedisServer
 
 RELIABILITY = ROOT / "docs" / "RELIABILITY.md"
 TABLE_START = "<!-- fault table: start -->"
@@ -100,18 +100,38 @@ def fault_rig(
             schema.close()
 
 
+def merged(old_block: str, lines: list[str]) -> list[str]:
+    """The table already in the file with this run's rows put in (same scenario and database) or added,
+    so that re-running one scenario updates its row and keeps the others."""
+
+    def key(line: str) -> tuple[str, str]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        return (cells[0], cells[1]) if len(cells) > 1 else (line, "")
+
+    header, rows = lines[:2], lines[2:]
+    fresh = {key(line): line for line in rows}
+    kept = []
+    for line in old_block.splitlines()[2:]:
+        if line.startswith("|"):
+            kept.append(fresh.pop(key(line), line))
+    return [*header, *kept, *fresh.values()]
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the table; after a full run (`make faults`), write it into docs/RELIABILITY.md."""
+    """Print the table; after a full run (`make faults`), write its rows into docs/RELIABILITY.md."""
     if not RESULTS:
         return
     lines = table(RESULTS)
     terminalreporter.write_sep("=", f"fault scenarios ({'full size' if FULL else 'small size'})")
     for line in lines:
         terminalreporter.write_line(line)
-    if FULL and RELIABILITY.exists():
-        text = RELIABILITY.read_text(encoding="utf-8")
-        block = "\n".join([TABLE_START, *lines, TABLE_END])
-        pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.S)
-        if pattern.search(text):
-            RELIABILITY.write_text(pattern.sub(lambda _m: block, text), encoding="utf-8")
-            terminalreporter.write_line(f"table written into {RELIABILITY.relative_to(ROOT)}")
+    if not (FULL and RELIABILITY.exists()):
+        return
+    text = RELIABILITY.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(TABLE_START) + "\n(.*?)" + re.escape(TABLE_END), re.S)
+    found = pattern.search(text)
+    if found is None:
+        return
+    block = "\n".join([TABLE_START, *merged(found.group(1), lines), TABLE_END])
+    RELIABILITY.write_text(text[: found.start()] + block + text[found.end() :], encoding="utf-8")
+    terminalreporter.write_line(f"table written into {RELIABILITY.relative_to(ROOT)}")

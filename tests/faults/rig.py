@@ -16,13 +16,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bench.common import RedisServer
 from bench.sink import SinkClient
 from campaign.db import get_engine
 from tests.scheduler_process import SchedulerProcess
 from tests.worker_process import service_env
 
 from .proxy import ProxyProcess
-from .services import FaultWorker, RedisServer
+from .services import FaultWorker
 
 FULL = os.environ.get("WAVECAST_FAULTS_FULL", "") == "1"
 SIZE = 50_000 if FULL else 400
