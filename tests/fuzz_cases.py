@@ -3,8 +3,11 @@ in pytest's summary ("Report how many cases ran")."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 
@@ -35,3 +38,19 @@ def counter(config: pytest.Config, name: str) -> Counter[str]:
         config.pluginmanager.register(summary, "wavecast-fuzz-cases")
     summary.counts[name] += 0
     return summary.counts
+
+
+@contextlib.contextmanager
+def no_hang(seconds: int, what: str = "it") -> Iterator[None]:
+    """Fail the example, instead of hanging the suite, when `what` takes more than `seconds`."""
+
+    def fail(*_: object) -> None:
+        raise AssertionError(f"{what} took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, fail)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -8,10 +8,7 @@ within a few seconds.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,7 @@ from hypothesis import strategies as st
 from campaign.bundle import load_bundle
 from campaign.errors import InvalidInput
 from tests.campaign_copy import MINIMAL
-from tests.fuzz_cases import EXAMPLES, counter
+from tests.fuzz_cases import EXAMPLES, counter, no_hang
 
 HANG_SECONDS = 30
 ANCHORS = ["a", "b", "c"]
@@ -110,20 +107,6 @@ def documents(draw: st.DrawFn) -> str:
     return minimal + "x_many:\n" + "".join(f"  k{i}: {i}\n" for i in range(keys))
 
 
-@contextlib.contextmanager
-def no_hang(seconds: int) -> Iterator[None]:
-    def fail(*_: object) -> None:
-        raise AssertionError(f"loading took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -137,7 +120,7 @@ def test_hostile_yaml_is_refused_with_positions_or_loaded(
     directory = tmp_path_factory.mktemp("yaml") / "minimal"
     shutil.copytree(MINIMAL, directory)
     (directory / "campaign.yaml").write_text(document, encoding="utf-8")
-    with no_hang(HANG_SECONDS):
+    with no_hang(HANG_SECONDS, "loading"):
         try:
             load_bundle(directory)
         except InvalidInput as exc:

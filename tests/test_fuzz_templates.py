@@ -8,11 +8,8 @@ escaped in its HTML part, or is refused as unsafe for a header.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-import signal
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -25,7 +22,7 @@ from campaign.errors import InvalidInput
 from campaign.mime import UnsafeHeader
 from campaign.segment import render_matrix
 from tests.campaign_copy import MINIMAL
-from tests.fuzz_cases import EXAMPLES, counter
+from tests.fuzz_cases import EXAMPLES, counter, no_hang
 
 HANG_SECONDS = 30
 SAFE = [
@@ -135,20 +132,6 @@ values = st.one_of(
 )
 
 
-@contextlib.contextmanager
-def no_hang(seconds: int) -> Iterator[None]:
-    def fail(*_: object) -> None:
-        raise AssertionError(f"validation or rendering took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def write_message(directory: Path, name: str, subject: str, preheader: str, body: str) -> None:
     # JSON strings are YAML double-quoted scalars: the front matter stays well-formed.
     (directory / "messages" / "hello" / name).write_text(
@@ -188,7 +171,7 @@ def test_any_template_validates_or_names_its_line(
     directory = tmp_path_factory.mktemp("tpl") / "minimal"
     shutil.copytree(MINIMAL, directory)
     write_message(directory, name, subject, preheader, body)
-    with no_hang(HANG_SECONDS):
+    with no_hang(HANG_SECONDS, "validation or rendering"):
         try:
             bundle = load_bundle(directory)
         except InvalidInput as exc:
