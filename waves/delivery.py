@@ -31,7 +31,7 @@ from campaign.settings import Settings, get_settings
 from waves import ledger
 from waves.bundles import bundle_for_run
 from waves.journal import FileJournal, Journal, JournalUnavailable, RedisJournal
-from waves.models import CANCELLED, RUNNING, Delivery, WaveRun
+from waves.models import CANCELLED, RUNNING, SENDING, Delivery, WaveRun
 from waves.outputs import newsletter_for, newsletter_message_id
 from waves.throttle import LocalThrottle, RedisThrottle, Throttle, ThrottleUnavailable
 from waves.transport import PermanentError, TransientError, Transport, make_transport
@@ -131,14 +131,22 @@ def _with_db_retry(action: Callable[[], None], attempts: int = 8) -> None:
             time.sleep(min(5.0, 0.25 * 2**attempt))
 
 
-def _still_wanted(conn: Connection, run_id: int, contact_id: int) -> str | None:
-    """None if the message may go now; otherwise why not (the run stopped, or consent withdrawn)."""
-    state, allowed = conn.execute(
+CLAIM_LOST = "claim lost"
+
+
+def _still_wanted(conn: Connection, run_id: int, ledger_id: int, contact_id: int, worker: str) -> str | None:
+    """None if the message may go now; otherwise why not: the run stopped, consent was withdrawn,
+    or this process no longer holds the row (it was slow past its lease and the sweeper gave the
+    row to someone else)."""
+    state, allowed, held = conn.execute(
         select(
             select(WaveRun.state).where(WaveRun.id == run_id).scalar_subquery(),
             exists().where(contacts.c.id == contact_id, eligible()),
+            exists().where(Delivery.id == ledger_id, Delivery.status == SENDING, Delivery.claimed_by == worker),
         )
     ).one()
+    if not held:
+        return CLAIM_LOST
     if state != RUNNING:
         return f"run {state}"
     if not allowed:
@@ -186,7 +194,9 @@ def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | 
                 break
             for index, row in enumerate(rows):
                 with engine.connect() as conn:
-                    why_not = _still_wanted(conn, run_id, row.contact_id)
+                    why_not = _still_wanted(conn, run_id, row.id, row.contact_id, worker)
+                if why_not == CLAIM_LOST:
+                    continue  # another process owns it now; it will send it once
                 if why_not == "consent withdrawn":
                     with engine.begin() as conn:
                         ledger.skip(conn, [row.id], "consent withdrawn before sending")
