@@ -112,7 +112,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sweep_interval_seconds=_int(env, p + "SWEEP_INTERVAL_SECONDS", 60, minimum=1),
         scheduler_lease_seconds=_int(env, p + "SCHEDULER_LEASE_SECONDS", 30, minimum=2),
         misfire_grace_seconds=_int(env, p + "MISFIRE_GRACE_SECONDS", 3600),
-        max_attempts=_int(env, p + "MAX_ATTEMPTS", 5, minimum=1),
+        max_attempts=_int(env, p + "MAX_ATTEMPTS", 10, minimum=1),
         chunk_size=_int(env, p + "CHUNK_SIZE", 500, minimum=1),
         ledger_batch_size=_int(env, p + "LEDGER_BATCH_SIZE", 10000, minimum=1),
         rate_per_second=_float(env, p + "RATE_PER_SECOND", 0.0),

@@ -47,6 +47,9 @@ def rig(database_url: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.M
         "WAVECAST_RETRY_BASE_SECONDS": "0.5",
         "WAVECAST_RETRY_MAX_SECONDS": "2",
         "WAVECAST_CHUNK_SIZE": "100",
+        # The tempfail test refuses up to 5 messages after a 3 s outage: the retry budget must
+        # outlast that however the refusals fall on the chunks' first rows.
+        "WAVECAST_MAX_ATTEMPTS": "12",
     }
     for key, value in settings.items():
         monkeypatch.setenv(key, value)
@@ -66,6 +69,13 @@ def statuses(run_id: int) -> dict[str, int]:
             select(Delivery.status, func.count()).where(Delivery.run_id == run_id).group_by(Delivery.status)
         ).all()
     return {status: int(count) for status, count in rows}
+
+
+def failure_reasons(run_id: int) -> list[str]:
+    """Why rows failed, for the assertion message of a test that expected none."""
+    with get_engine().connect() as conn:
+        failed = select(Delivery.last_error).where(Delivery.run_id == run_id, Delivery.status == "failed")
+        return list(conn.scalars(failed))
 
 
 def wait_until_settled(run_id: int, timeout: float = 90) -> dict[str, int]:
@@ -120,7 +130,7 @@ def test_tempfail_then_accept_delivers_everything(rig: Rig, tmp_path: Path) -> N
     rig.sink.handler.behaviour.tempfail_next = 5  # a few refusals here and there...
     rig.sink.handler.behaviour.tempfail_until = time.time() + 3  # ...and a relay that refuses all for 3 s
     launched = launch(bundle)
-    assert wait_until_settled(launched.run_id) == {"sent": len(ids)}
+    assert wait_until_settled(launched.run_id) == {"sent": len(ids)}, failure_reasons(launched.run_id)
     assert len({r.to for r in rig.sink.received}) == len(ids)
     with get_engine().connect() as conn:
         assert conn.scalar(select(func.max(Delivery.attempts))) >= 1  # retries were counted
