@@ -53,9 +53,7 @@ def wave_channels(wave: Wave) -> tuple[str, ...]:
 
 def choices(wave: Wave, channel: str) -> list[Choice]:
     """The branches for one channel, in priority order (message order, then audience order)."""
-    return [
-        Choice(channel, m.id, a) for m in wave.messages if channel in m.channels for a in m.audiences
-    ]
+    return [Choice(channel, m.id, a) for m in wave.messages if channel in m.channels for a in m.audiences]
 
 
 def channel_picks(
@@ -161,8 +159,9 @@ def wave_counts(db: Connection | Session, spec: Campaign, wave_id: str, at: dt.d
     if not distinct:
         return []
     cases = [
-        case(*[(compile_rule(spec.audience(a).rule, on, languages), k) for k, (_, a) in enumerate(order)],
-             else_=null()).label(f"pick{i}")
+        case(
+            *[(compile_rule(spec.audience(a).rule, on, languages), k) for k, (_, a) in enumerate(order)], else_=null()
+        ).label(f"pick{i}")
         for i, order in enumerate(distinct)
     ]
     per_contact = (

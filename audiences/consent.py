@@ -89,14 +89,18 @@ def contact_record(conn: Connection, contact_id: int) -> dict[str, Any]:
     if row is None:
         raise UnknownContact(f"no contact with id {contact_id}")
     record = {key: _iso(value) for key, value in row.items()}
-    record["tags"] = list(conn.execute(
-        select(contact_tags.c.tag).where(contact_tags.c.contact_id == contact_id)
-        .order_by(contact_tags.c.tag)
-    ).scalars())
-    record["attributes"] = dict(conn.execute(
-        select(contact_attributes.c.name, contact_attributes.c.value)
-        .where(contact_attributes.c.contact_id == contact_id).order_by(contact_attributes.c.name)
-    ).all())
+    record["tags"] = list(
+        conn.execute(
+            select(contact_tags.c.tag).where(contact_tags.c.contact_id == contact_id).order_by(contact_tags.c.tag)
+        ).scalars()
+    )
+    record["attributes"] = dict(
+        conn.execute(
+            select(contact_attributes.c.name, contact_attributes.c.value)
+            .where(contact_attributes.c.contact_id == contact_id)
+            .order_by(contact_attributes.c.name)
+        ).all()
+    )
     record["consent"] = {"source": record.pop("consent_source"), "at": record.pop("consent_at")}
     record["subscribed"] = record["unsubscribed_at"] is None
     record["messages"] = _messages_of(conn, contact_id)
@@ -108,8 +112,17 @@ def _messages_of(conn: Connection, contact_id: int) -> list[dict[str, Any]]:
     from waves.models import Delivery, WaveRun
 
     rows = conn.execute(
-        select(WaveRun.campaign_id, WaveRun.wave_id, Delivery.channel, Delivery.message_id, Delivery.audience_id,
-               Delivery.language, Delivery.status, Delivery.sent_at, Delivery.last_error)
+        select(
+            WaveRun.campaign_id,
+            WaveRun.wave_id,
+            Delivery.channel,
+            Delivery.message_id,
+            Delivery.audience_id,
+            Delivery.language,
+            Delivery.status,
+            Delivery.sent_at,
+            Delivery.last_error,
+        )
         .join(WaveRun, WaveRun.id == Delivery.run_id)
         .where(Delivery.contact_id == contact_id)
         .order_by(Delivery.id)
@@ -124,7 +137,5 @@ def show(email: str) -> dict[str, Any]:
         contact_id = find_contact_id(conn, normalised)
         if contact_id is None:
             erased = " (the address was erased: only its keyed hash is on the suppression list)"
-            raise UnknownContact(
-                f"no contact holds {normalised}" + (erased if is_suppressed(conn, normalised) else "")
-            )
+            raise UnknownContact(f"no contact holds {normalised}" + (erased if is_suppressed(conn, normalised) else ""))
         return contact_record(conn, contact_id)

@@ -74,11 +74,13 @@ def _total(columns: list[Any]) -> Any:
 def _totals(conn: Connection, cover: Coverage) -> None:
     c = contacts.c
     held = select(suppressions.c.email_hash).where(suppressions.c.email_hash == c.email_hash)
-    row = conn.execute(select(
-        func.count(),
-        func.coalesce(func.sum(case((c.unsubscribed_at.is_not(None), 1), else_=0)), 0),
-        func.coalesce(func.sum(case((c.unsubscribed_at.is_(None) & held.exists(), 1), else_=0)), 0),
-    ).select_from(contacts)).one()
+    row = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((c.unsubscribed_at.is_not(None), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((c.unsubscribed_at.is_(None) & held.exists(), 1), else_=0)), 0),
+        ).select_from(contacts)
+    ).one()
     cover.contacts, cover.unsubscribed, cover.suppressed = (int(x) for x in row)
     cover.eligible = cover.contacts - cover.unsubscribed - cover.suppressed
 
@@ -89,21 +91,24 @@ def coverage(conn: Connection, spec: Campaign, on: dt.date) -> Coverage:
     ids = [a.id for a in spec.audiences]
     cover = Coverage(on=on, languages=tuple(languages))
     _totals(conn, cover)
-    flags = select(
-        contact_language(languages).label("language"),
-        *[
-            case((compile_rule(a.rule, on, languages), 1), else_=0).label(f"a{i}")
-            for i, a in enumerate(spec.audiences)
-        ],
-    ).where(eligible()).offset(0).subquery("flags")  # OFFSET 0: evaluate each flag once per contact
+    flags = (
+        select(
+            contact_language(languages).label("language"),
+            *[
+                case((compile_rule(a.rule, on, languages), 1), else_=0).label(f"a{i}")
+                for i, a in enumerate(spec.audiences)
+            ],
+        )
+        .where(eligible())
+        .offset(0)
+        .subquery("flags")
+    )  # OFFSET 0: evaluate each flag once per contact
     f = [flags.c[f"a{i}"] for i in range(len(ids))]
     targeted = sorted(ids.index(a) for a in targeted_audiences(spec))
     everyone = [i for i, a in enumerate(spec.audiences) if is_everyone(a.rule)]
     pairs = [(i, j) for i in range(len(ids)) for j in range(i + 1, len(ids))]
     in_none = case((_total(f) == 0, 1), else_=0)
-    only_everyone = case(
-        ((_total([f[i] for i in targeted]) == 0) & (_total([f[i] for i in everyone]) > 0), 1), else_=0
-    )
+    only_everyone = case(((_total([f[i] for i in targeted]) == 0) & (_total([f[i] for i in everyone]) > 0), 1), else_=0)
     columns = [
         *[func.sum(x) for x in f],
         *[func.sum(f[i] * f[j]) for i, j in pairs],

@@ -31,8 +31,18 @@ from campaign.errors import WavecastError
 
 # Columns that map onto the contacts table (tags onto contact_tags).
 KNOWN = (
-    "email", "first_name", "language", "tags", "birth_year", "region", "organisation_kind",
-    "organisation_name", "organisation_founded", "consent_source", "consent_at", "unsubscribed_at",
+    "email",
+    "first_name",
+    "language",
+    "tags",
+    "birth_year",
+    "region",
+    "organisation_kind",
+    "organisation_name",
+    "organisation_founded",
+    "consent_source",
+    "consent_at",
+    "unsubscribed_at",
 )
 # Written by `contacts export` for completeness; the database owns them, so import skips them.
 IGNORED = ("id", "created_at", "updated_at")
@@ -87,9 +97,7 @@ def decoded_lines(stream: BinaryIO, display: str) -> Iterator[str]:
     for number, raw in enumerate(stream, start=1):
         if number == 1:
             if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                raise ImportRejected(
-                    f"{display}:1: the file is UTF-16; save it as UTF-8 (with or without BOM)"
-                )
+                raise ImportRejected(f"{display}:1: the file is UTF-16; save it as UTF-8 (with or without BOM)")
             raw = raw.removeprefix(codecs.BOM_UTF8)
         try:
             yield raw.decode("utf-8")

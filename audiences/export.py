@@ -20,16 +20,13 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from audiences.cells import neutralise
+from audiences.csv_rows import KNOWN
 from audiences.models import contact_attributes, contact_tags, contacts
 from campaign.db import get_engine
 from campaign.errors import WavecastError, rel
 
 PAGE = 5000
-COLUMNS = (
-    "email", "first_name", "language", "tags", "birth_year", "region", "organisation_kind",
-    "organisation_name", "organisation_founded", "consent_source", "consent_at",
-    "unsubscribed_at", "created_at", "updated_at",
-)
+COLUMNS = (*KNOWN, "created_at", "updated_at")
 
 
 def _cell(value: Any) -> str:
@@ -53,8 +50,7 @@ def export_rows(conn: Connection) -> Iterator[list[str]]:
     last = 0
     while True:
         page = conn.execute(
-            select(contacts.c.id, *table_columns).where(contacts.c.id > last)
-            .order_by(contacts.c.id).limit(PAGE)
+            select(contacts.c.id, *table_columns).where(contacts.c.id > last).order_by(contacts.c.id).limit(PAGE)
         ).all()
         if not page:
             return
@@ -62,7 +58,8 @@ def export_rows(conn: Connection) -> Iterator[list[str]]:
         tags: dict[int, list[str]] = defaultdict(list)
         for cid, tag in conn.execute(
             select(contact_tags.c.contact_id, contact_tags.c.tag)
-            .where(contact_tags.c.contact_id.between(first, last)).order_by(contact_tags.c.tag)
+            .where(contact_tags.c.contact_id.between(first, last))
+            .order_by(contact_tags.c.tag)
         ):
             tags[cid].append(tag)
         attrs: dict[int, dict[str, str]] = defaultdict(dict)
@@ -89,8 +86,7 @@ def export_contacts(path: Path) -> int:
     except OSError as exc:
         raise WavecastError(f"{display}: cannot write: {exc.strerror}") from None
     try:
-        with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as stream, \
-                get_engine().connect() as conn:
+        with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as stream, get_engine().connect() as conn:
             writer = csv.writer(stream)
             for row in export_rows(conn):
                 writer.writerow(row)

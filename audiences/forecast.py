@@ -51,7 +51,4 @@ def forecast(conn: Connection, spec: Campaign) -> list[WaveForecast]:
     """Every wave in start order with its counts per message x audience x language x channel."""
     starts = resolve_starts(spec)
     waves = sorted(spec.waves, key=lambda w: (starts[w.id], w.id))
-    return [
-        WaveForecast(w.id, starts[w.id], tuple(wave_counts(conn, spec, w.id, starts[w.id])))
-        for w in waves
-    ]
+    return [WaveForecast(w.id, starts[w.id], tuple(wave_counts(conn, spec, w.id, starts[w.id]))) for w in waves]

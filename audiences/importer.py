@@ -49,18 +49,16 @@ class ImportSummary:
     dry_run: bool = False
 
     def describe(self) -> str:
-        kept_out = (
-            f", {self.suppressed} kept out (erased earlier: on the suppression list)"
-            if self.suppressed else ""
-        )
+        kept_out = f", {self.suppressed} kept out (erased earlier: on the suppression list)" if self.suppressed else ""
         if self.dry_run:
-            return (f"{self.file}: {self.rows} rows checked: {self.valid} valid, {self.invalid} "
-                    f"invalid{kept_out}; nothing written (dry run)")
+            return (
+                f"{self.file}: {self.rows} rows checked: {self.valid} valid, {self.invalid} "
+                f"invalid{kept_out}; nothing written (dry run)"
+            )
         if not self.written:
             return f"{self.file}: {self.rows} rows: nothing imported"
         skipped = f", {self.invalid} invalid row(s) skipped" if self.invalid else ""
-        return (f"{self.file}: {self.rows} rows: {self.created} new, {self.updated} updated"
-                f"{kept_out}{skipped}")
+        return f"{self.file}: {self.rows} rows: {self.created} new, {self.updated} updated{kept_out}{skipped}"
 
     def as_json(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -91,8 +89,10 @@ def import_contacts(
         if first is None:
             raise ImportRejected(f"{display}: the file is empty; it needs a header row with 'email'")
         header = parse_header(first[1], display)
-        writer = None if dry_run else ContactWriter(
-            conn, header.columns, tags="tags" in header.known, attribute_names=list(header.custom)
+        writer = (
+            None
+            if dry_run
+            else ContactWriter(conn, header.columns, tags="tags" in header.known, attribute_names=list(header.custom))
         )
         with conn.begin() as transaction:
             before = count_contacts(conn) if writer else 0

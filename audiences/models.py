@@ -71,9 +71,7 @@ class ContactTag(Base):
     __tablename__ = "contact_tags"
     __table_args__ = (Index("ix_contact_tags_tag_contact", "tag", "contact_id"),)
 
-    contact_id: Mapped[int] = mapped_column(
-        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
-    )
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
     tag: Mapped[str] = mapped_column(String(TAG_MAX), primary_key=True)
 
 
@@ -83,9 +81,7 @@ class ContactAttribute(Base):
     __tablename__ = "contact_attributes"
     __table_args__ = (Index("ix_contact_attributes_name_value", "name", "value"),)
 
-    contact_id: Mapped[int] = mapped_column(
-        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
-    )
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(ATTRIBUTE_NAME_MAX), primary_key=True)
     value: Mapped[str] = mapped_column(String(ATTRIBUTE_VALUE_MAX))
 

@@ -85,9 +85,7 @@ def compile_rule(rule: Rule, on: dt.date, languages: Sequence[str]) -> ColumnEle
         return not_(compile_rule(rule.not_, on, languages))
     if kind == "tag":
         assert rule.tag is not None
-        return exists().where(
-            contact_tags.c.contact_id == c.id, contact_tags.c.tag == rule.tag.strip().lower()
-        )
+        return exists().where(contact_tags.c.contact_id == c.id, contact_tags.c.tag == rule.tag.strip().lower())
     if kind == "language":
         return contact_language(languages).in_(list(rule.language or ()))
     if kind == "age":
@@ -123,9 +121,7 @@ def compile_rule(rule: Rule, on: dt.date, languages: Sequence[str]) -> ColumnEle
             return held if test.present else not_(held)
         if test.equals is not None:
             return exists().where(a.contact_id == c.id, a.name == test.name, a.value == test.equals)
-        return exists().where(
-            a.contact_id == c.id, a.name == test.name, a.value.in_(list(test.in_ or ()))
-        )
+        return exists().where(a.contact_id == c.id, a.name == test.name, a.value.in_(list(test.in_ or ())))
     raise ValueError(f"unknown rule kind {kind!r}")  # pragma: no cover - the model forbids it
 
 

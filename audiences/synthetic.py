@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from audiences.csv_rows import ContactRow
+from audiences.csv_rows import KNOWN, ContactRow
 from audiences.normalise import email_hash
 from audiences.synthetic_names import COMMUNITIES, Community
 from audiences.upsert import BATCH_SIZE, CONTACT_COLUMNS, ContactWriter, count_contacts
@@ -40,9 +40,7 @@ from campaign.db import get_engine, utcnow
 UNTARGETED_SHARE = 0.01
 TARGETED_KINDS = ("company", "public", "academic")
 SOURCE = "synthetic demo data"
-CSV_COLUMNS = ("email", "first_name", "language", "tags", "birth_year", "region",
-               "organisation_kind", "organisation_name", "organisation_founded",
-               "consent_source", "consent_at")
+CSV_COLUMNS = tuple(c for c in KNOWN if c != "unsubscribed_at")
 
 
 @dataclass
@@ -59,11 +57,16 @@ class Person:
 
     def fields(self, consent_at: dt.datetime) -> dict[str, object]:
         return {
-            "first_name": self.first_name, "language": self.language, "region": self.region,
-            "birth_year": self.birth_year, "organisation_kind": self.organisation_kind,
+            "first_name": self.first_name,
+            "language": self.language,
+            "region": self.region,
+            "birth_year": self.birth_year,
+            "organisation_kind": self.organisation_kind,
             "organisation_name": self.organisation_name,
             "organisation_founded": self.organisation_founded,
-            "consent_source": SOURCE, "consent_at": consent_at, "unsubscribed_at": None,
+            "consent_source": SOURCE,
+            "consent_at": consent_at,
+            "unsubscribed_at": None,
         }
 
 
@@ -130,9 +133,7 @@ class Generator:
             self._organisation(person, community, kind)
         if rng.random() < 0.3:
             person.tags.append(rng.choice(("digital-skills", "cybersecurity", "e-government", "ai")))
-        targeted = (
-            female or age_group < 0.4 or person.organisation_kind in TARGETED_KINDS
-        )
+        targeted = female or age_group < 0.4 or person.organisation_kind in TARGETED_KINDS
         if not targeted:
             self._organisation(person, community, rng.choices(TARGETED_KINDS, (60, 25, 15))[0])
         return person
@@ -159,8 +160,7 @@ def generate(n: int, seed: int = 1, today: dt.date | None = None) -> Generated:
         writer = ContactWriter(conn, CONTACT_COLUMNS, tags=True)
         batch: list[ContactRow] = []
         for person in people:
-            batch.append(ContactRow(0, person.email, email_hash(person.email),
-                                    person.fields(now), tuple(person.tags)))
+            batch.append(ContactRow(0, person.email, email_hash(person.email), person.fields(now), tuple(person.tags)))
             if len(batch) >= BATCH_SIZE:
                 done, out = writer.write(batch)
                 written, suppressed, batch = written + done, suppressed + out, []
@@ -177,9 +177,18 @@ def write_csv(path: Path, n: int, seed: int = 1, today: dt.date | None = None) -
         writer = csv.writer(stream)
         writer.writerow(CSV_COLUMNS)
         for p in Generator(seed, today or dt.date.today()).people(n):
-            writer.writerow([
-                p.email, p.first_name, p.language, ";".join(p.tags), p.birth_year or "", p.region,
-                p.organisation_kind or "", p.organisation_name or "",
-                p.organisation_founded.isoformat() if p.organisation_founded else "",
-                SOURCE, consent,
-            ])
+            writer.writerow(
+                [
+                    p.email,
+                    p.first_name,
+                    p.language,
+                    ";".join(p.tags),
+                    p.birth_year or "",
+                    p.region,
+                    p.organisation_kind or "",
+                    p.organisation_name or "",
+                    p.organisation_founded.isoformat() if p.organisation_founded else "",
+                    SOURCE,
+                    consent,
+                ]
+            )

@@ -28,15 +28,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from audiences.csv_rows import ContactRow
+from audiences.csv_rows import KNOWN, ContactRow
 from audiences.models import contact_attributes, contact_tags, contacts, suppressions
 from campaign.db import get_engine, utcnow
 
 BATCH_SIZE = 5000
-CONTACT_COLUMNS = (
-    "first_name", "language", "birth_year", "region", "organisation_kind", "organisation_name",
-    "organisation_founded", "consent_source", "consent_at", "unsubscribed_at",
-)
+# The contacts table's own columns an import writes (email is the key; tags have their own table).
+CONTACT_COLUMNS = tuple(c for c in KNOWN if c not in ("email", "tags"))
 
 
 def dialect_insert(conn: Connection, table: Any) -> Insert:
@@ -129,16 +127,18 @@ class ContactWriter:
         if not keep:
             return 0, kept_out
         now = utcnow()
-        ids = self._upsert([
-            {
-                "email": r.email,
-                "email_hash": r.email_hash,
-                **{name: r.fields.get(name) for name in CONTACT_COLUMNS},
-                "created_at": now,
-                "updated_at": now,
-            }
-            for r in keep
-        ])
+        ids = self._upsert(
+            [
+                {
+                    "email": r.email,
+                    "email_hash": r.email_hash,
+                    **{name: r.fields.get(name) for name in CONTACT_COLUMNS},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for r in keep
+            ]
+        )
         if self.tags:
             self._replace_tags(keep, ids)
         if self.attribute_names:
@@ -183,13 +183,14 @@ def add_contacts(records: Iterable[Mapping[str, Any]]) -> list[int]:
         attributes = dict(record.get("attributes") or {})
         names.update(attributes)
         fields = {name: record.get(name) for name in CONTACT_COLUMNS}
-        rows.append(ContactRow(number, email, email_hash(email), fields,
-                               tuple(record.get("tags") or ()), attributes))
+        rows.append(ContactRow(number, email, email_hash(email), fields, tuple(record.get("tags") or ()), attributes))
     with get_engine().begin() as conn:
         writer = ContactWriter(conn, CONTACT_COLUMNS, tags=True, attribute_names=sorted(names))
         for start in range(0, len(rows), BATCH_SIZE):
-            writer.write(rows[start:start + BATCH_SIZE])
-        ids = dict(conn.execute(
-            select(contacts.c.email, contacts.c.id).where(contacts.c.email.in_([r.email for r in rows]))
-        ).all())
+            writer.write(rows[start : start + BATCH_SIZE])
+        ids = dict(
+            conn.execute(
+                select(contacts.c.email, contacts.c.id).where(contacts.c.email.in_([r.email for r in rows]))
+            ).all()
+        )
     return [ids[r.email] for r in rows if r.email in ids]

@@ -33,19 +33,20 @@ def _child(csv_file: str) -> None:
 
     get_engine()  # create the schema before the clock starts
     started = time.perf_counter()
-    summary = import_contacts(Path(csv_file), languages=("nl", "fr", "de", "en"),
-                              tz=ZoneInfo("Europe/Brussels"))
+    summary = import_contacts(Path(csv_file), languages=("nl", "fr", "de", "en"), tz=ZoneInfo("Europe/Brussels"))
     seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
-    print(json.dumps({"rows": summary.rows, "created": summary.created, "seconds": seconds,
-                      "peak_kb": peak_kb}))
+    print(json.dumps({"rows": summary.rows, "created": summary.created, "seconds": seconds, "peak_kb": peak_kb}))
 
 
 def _measure(csv_file: Path, workdir: Path) -> dict[str, float]:
     env = dict(os.environ, WAVECAST_DATABASE_URL=f"sqlite:///{workdir / (csv_file.stem + '.db')}")
     result = subprocess.run(
         [sys.executable, "-m", "bench.contacts_import", "--child", str(csv_file)],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     if result.returncode != 0:
         raise SystemExit(f"import of {csv_file} failed:\n{result.stderr}")
@@ -77,9 +78,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'rows':>10} {'seconds':>9} {'rows/s':>9} {'peak RSS MB':>12}")
     for n, r in results.items():
         print(f"{n:>10} {r['seconds']:>9.1f} {r['rows'] / r['seconds']:>9.0f} {r['peak_kb'] / 1024:>12.1f}")
-    print(f"rows ratio {rows / BASELINE_ROWS:.1f}x: "
-          f"peak memory ratio {large['peak_kb'] / base['peak_kb']:.2f} (1.0 = constant memory), "
-          f"throughput ratio {(large['rows'] / large['seconds']) / (base['rows'] / base['seconds']):.2f}")
+    print(
+        f"rows ratio {rows / BASELINE_ROWS:.1f}x: "
+        f"peak memory ratio {large['peak_kb'] / base['peak_kb']:.2f} (1.0 = constant memory), "
+        f"throughput ratio {(large['rows'] / large['seconds']) / (base['rows'] / base['seconds']):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ import argparse
 import time
 from dataclasses import dataclass
 
-from bench.common import EXAMPLE, approved, campaign_copy, exit_on_sigterm, insert_contacts, own_peak_rss_mb, rig
+from bench.common import EXAMPLE, approved, campaign_copy, insert_contacts, rig
+from bench.services import exit_on_sigterm, own_peak_rss_mb
 
 WAVE = "launch"
 

@@ -17,18 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import (
-    EXAMPLE,
-    ROOT,
-    approved,
-    campaign_copy,
-    exit_on_sigterm,
-    insert_contacts,
-    own_peak_rss_mb,
-    peak_rss_mb,
-    rig,
-    wait_settled,
-)
+from bench.common import EXAMPLE, ROOT, approved, campaign_copy, insert_contacts, rig, wait_settled
+from bench.services import exit_on_sigterm, own_peak_rss_mb, peak_rss_mb
 
 WAVE = "launch"
 PROCESSES = 2
@@ -119,7 +109,7 @@ def report(small: Peaks, large: Peaks) -> list[str]:
 def main(argv: list[str] | None = None) -> tuple[Peaks, Peaks] | None:
     parser = argparse.ArgumentParser(prog="bench.memory", description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=10_000)
-    parser.add_argument("--large", type=int, default=200_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default=None)
     parser.add_argument("--launch-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -19,7 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import MINIMAL, ROOT, Rig, approved, campaign_copy, exit_on_sigterm, insert_contacts, rig
+from bench.common import MINIMAL, Rig, approved, campaign_copy, insert_contacts, rig
+from bench.services import ROOT, exit_on_sigterm
 
 WAVE = "first"
 TARGET_SECONDS = 1.0

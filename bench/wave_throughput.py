@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.common import EXAMPLE, Rig, approved, campaign_copy, exit_on_sigterm, insert_contacts, rig, wait_settled
+from bench.common import EXAMPLE, Rig, approved, campaign_copy, insert_contacts, rig, wait_settled
+from bench.services import exit_on_sigterm
 
 WAVE = "launch"
 PROCESSES = 2

@@ -134,8 +134,16 @@ def read_request(path: Path, spec: Campaign) -> tuple[RequestFile, str, list[Pro
     if problems:
         raise InvalidInput(problems)
     if not isinstance(data, dict):
-        raise InvalidInput([Problem(display, 1, 1, "a request is a mapping: organisation, contact_email, title, "
-                                    "description, ambition, link")])
+        raise InvalidInput(
+            [
+                Problem(
+                    display,
+                    1,
+                    1,
+                    "a request is a mapping: organisation, contact_email, title, description, ambition, link",
+                )
+            ]
+        )
     try:
         request = RequestFile.model_validate(data)
     except ValidationError as exc:
@@ -145,25 +153,41 @@ def read_request(path: Path, spec: Campaign) -> tuple[RequestFile, str, list[Pro
         texts = getattr(request, key)
         for lang in spec.campaign.languages:
             if lang not in texts:
-                found.append(source.problem((key,), f"{key}: missing {lang} text (the campaign is written in "
-                                                    f"{', '.join(spec.campaign.languages)})", key=True))
+                found.append(
+                    source.problem(
+                        (key,),
+                        f"{key}: missing {lang} text (the campaign is written in {', '.join(spec.campaign.languages)})",
+                        key=True,
+                    )
+                )
         for lang in texts:
             if lang not in spec.campaign.languages:
                 found.append(source.problem((key, lang), f"{lang} is not one of the campaign's languages", key=True))
-    initiative_id = request.id or slug(request.title[spec.campaign.languages[0]] if spec.campaign.languages[0]
-                                       in request.title else next(iter(request.title.values())))
+    initiative_id = request.id or slug(
+        request.title[spec.campaign.languages[0]]
+        if spec.campaign.languages[0] in request.title
+        else next(iter(request.title.values()))
+    )
     if initiative_id in {i.id for i in spec.initiatives}:
-        found.append(source.problem(("id",) if request.id else ("title",),
-                                    f"campaign.yaml already has an initiative {initiative_id!r}; give this request "
-                                    "another id (key `id`)"))
+        found.append(
+            source.problem(
+                ("id",) if request.id else ("title",),
+                f"campaign.yaml already has an initiative {initiative_id!r}; give this request another id (key `id`)",
+            )
+        )
     if found:
         raise InvalidInput(found)
     warnings = []
     if request.ambition not in {a.id for a in spec.ambitions}:
         known = ", ".join(a.id for a in spec.ambitions)
-        warnings.append(source.problem(("ambition",), f"ambition {request.ambition!r} is not one of the campaign's "
-                                                      f"ambitions ({known}); the request cannot be approved as it is",
-                                       severity="warning"))
+        warnings.append(
+            source.problem(
+                ("ambition",),
+                f"ambition {request.ambition!r} is not one of the campaign's "
+                f"ambitions ({known}); the request cannot be approved as it is",
+                severity="warning",
+            )
+        )
     return request, initiative_id, warnings
 
 
@@ -214,22 +238,28 @@ def review(request_id: int, *, approve: bool, reason: str, by: str, campaign_dir
         if row is None:
             raise WavecastError(f"there is no initiative request #{request_id}")
         if row.status != PENDING:
-            raise WavecastError(f"request #{request_id} was already {row.status} by {row.decided_by} on "
-                                f"{row.decided_at:%Y-%m-%d}; a decision is final")
+            raise WavecastError(
+                f"request #{request_id} was already {row.status} by {row.decided_by} on "
+                f"{row.decided_at:%Y-%m-%d}; a decision is final"
+            )
         if approve:
             if campaign_dir is None:
                 raise WavecastError("approving needs the campaign (--campaign DIR) to check the ambition")
             spec, _source = load_spec(Path(campaign_dir))
             if spec.campaign.id != row.campaign_id:
-                raise WavecastError(f"request #{request_id} is for campaign {row.campaign_id!r}, "
-                                    f"not {spec.campaign.id!r}")
+                raise WavecastError(
+                    f"request #{request_id} is for campaign {row.campaign_id!r}, not {spec.campaign.id!r}"
+                )
             ambitions = {a.id: a for a in spec.ambitions}
             if row.ambition not in ambitions:
-                raise WavecastError(f"request #{request_id} claims ambition {row.ambition!r}, which campaign "
-                                    f"{spec.campaign.id!r} does not have ({', '.join(ambitions)}); reject it instead")
+                raise WavecastError(
+                    f"request #{request_id} claims ambition {row.ambition!r}, which campaign "
+                    f"{spec.campaign.id!r} does not have ({', '.join(ambitions)}); reject it instead"
+                )
             if row.initiative_id in {i.id for i in spec.initiatives}:
-                raise WavecastError(f"campaign.yaml now has an initiative {row.initiative_id!r} too; "
-                                    "rename one of them first")
+                raise WavecastError(
+                    f"campaign.yaml now has an initiative {row.initiative_id!r} too; rename one of them first"
+                )
         notify = row.contact_email
         now = utcnow()
         state = APPROVED if approve else REJECTED
@@ -282,14 +312,16 @@ def approved_initiatives(campaign_id: str) -> list[Initiative]:
     )
     with session_scope() as session:
         return [
-            Initiative.model_validate({
-                "id": row.initiative_id,
-                "ambition": row.ambition,
-                "title": row.title,
-                "summary": row.description,
-                "url": row.url,
-                "organisation": row.organisation,
-            })
+            Initiative.model_validate(
+                {
+                    "id": row.initiative_id,
+                    "ambition": row.ambition,
+                    "title": row.title,
+                    "summary": row.description,
+                    "url": row.url,
+                    "organisation": row.organisation,
+                }
+            )
             for row in session.scalars(query)
         ]
 
@@ -354,8 +386,15 @@ def check_wave_initiatives(bundle: Bundle) -> list[Problem]:
     ambitions = {a.id for a in spec.ambitions}
     found: list[Problem] = []
     if error is not None:
-        found.append(Problem(bundle.campaign_file, 1, 1, f"cannot read approved initiative requests ({error}); "
-                             "only the initiatives of campaign.yaml count", "warning"))
+        found.append(
+            Problem(
+                bundle.campaign_file,
+                1,
+                1,
+                f"cannot read approved initiative requests ({error}); only the initiatives of campaign.yaml count",
+                "warning",
+            )
+        )
     for wi, wave in enumerate(spec.waves):
         for k, initiative_id in enumerate(wave.initiatives):
             if initiative_id in yaml_ids:
@@ -363,11 +402,18 @@ def check_wave_initiatives(bundle: Bundle) -> list[Problem]:
             where = ("waves", wi, "initiatives", k)
             initiative = by_id.get(initiative_id)
             if initiative is None:
-                found.append(bundle.source.problem(where, f"unknown initiative {initiative_id!r}: define it in "
-                                                          "campaign.yaml or approve its publication request "
-                                                          "(`wavecast initiatives review`)"))
+                found.append(
+                    bundle.source.problem(
+                        where,
+                        f"unknown initiative {initiative_id!r}: define it in "
+                        "campaign.yaml or approve its publication request "
+                        "(`wavecast initiatives review`)",
+                    )
+                )
             elif initiative.ambition not in ambitions:
-                message = (f"approved initiative {initiative_id!r} names ambition {initiative.ambition!r}, "
-                           "which campaign.yaml no longer has")
+                message = (
+                    f"approved initiative {initiative_id!r} names ambition {initiative.ambition!r}, "
+                    "which campaign.yaml no longer has"
+                )
                 found.append(bundle.source.problem(where, message))
     return found

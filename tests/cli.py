@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +34,16 @@ def wavecast(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err and "Traceback" not in captured.out
     return Result(code, captured.out, captured.err)
+
+
+def wavecast_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `python -m campaign ARGS` in a child process, with the test's environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "campaign", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=os.environ.copy(),
+        timeout=120,
+        check=False,
+    )

@@ -18,8 +18,9 @@ from tests.conftest import free_port
 def live_app(campaign_dir: Path | None) -> Iterator[str]:
     """Yield the base address (http://127.0.0.1:PORT) while the server runs."""
     port = free_port()
-    config = uvicorn.Config(create_app(campaign_dir), host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off", ws="none")
+    config = uvicorn.Config(
+        create_app(campaign_dir), host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

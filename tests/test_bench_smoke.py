@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from bench.common import RedisServer
+from bench.services import RedisServer
 from tests.conftest import ROOT, need, port_open
 
 pytestmark = [

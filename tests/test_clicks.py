@@ -50,8 +50,12 @@ def test_a_click_redirects_and_counts_once(client: TestClient) -> None:
 
 
 def test_counts_are_kept_per_wave_audience_language_and_link(client: TestClient) -> None:
-    for key in (("first", "youth", "fr", LINK), ("first", "youth", "nl", LINK), ("second", "citizens", "fr", LINK),
-                ("first", "youth", "fr", "https://example.org/other")):
+    for key in (
+        ("first", "youth", "fr", LINK),
+        ("first", "youth", "nl", LINK),
+        ("second", "citizens", "fr", LINK),
+        ("first", "youth", "fr", "https://example.org/other"),
+    ):
         client.get("/c/" + click_token("mini", *key), follow_redirects=False)
     client.get("/c/" + click_token("mini", "first", "youth", "fr", LINK), follow_redirects=False)
     assert _counts() == [
@@ -68,8 +72,11 @@ def test_counts_are_kept_per_wave_audience_language_and_link(client: TestClient)
 
 def test_a_forged_or_damaged_token_is_404_and_counts_nothing(client: TestClient) -> None:
     good = click_token("mini", "first", "youth", "fr", LINK)
-    payload = base64.urlsafe_b64encode(json.dumps(["mini", "first", "youth", "fr", "https://evil.example/"])
-                                       .encode()).decode().rstrip("=")
+    payload = (
+        base64.urlsafe_b64encode(json.dumps(["mini", "first", "youth", "fr", "https://evil.example/"]).encode())
+        .decode()
+        .rstrip("=")
+    )
     for token in ("nope", good[:-2] + "xx", payload + "." + good.split(".")[-1]):
         response = client.get(f"/c/{token}", follow_redirects=False)
         assert response.status_code == 404
@@ -92,8 +99,7 @@ def test_only_web_links_can_be_tracked() -> None:
             click_token("mini", "first", "youth", "fr", link)
 
 
-def test_with_click_tracking_on_newsletter_links_go_through_the_redirect(database_url: str,
-                                                                        tmp_path: Path) -> None:
+def test_with_click_tracking_on_newsletter_links_go_through_the_redirect(database_url: str, tmp_path: Path) -> None:
     from campaign.segment import render_segment
 
     camp = copy_campaign(tmp_path)
@@ -102,7 +108,7 @@ def test_with_click_tracking_on_newsletter_links_go_through_the_redirect(databas
     assert "/c/" in html
     with TestClient(create_app(), client=("127.0.0.1", 40001)) as client:
         start = html.index("/c/")
-        token = html[start + 3:html.index('"', start)]
+        token = html[start + 3 : html.index('"', start)]
         response = client.get(f"/c/{token}", follow_redirects=False)
     assert response.status_code == 302 and response.headers["location"].startswith("https://example.org/fr")
     assert _counts()[0][:3] == ("first", "youth", "fr")

@@ -6,9 +6,6 @@ import csv
 import datetime as dt
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,23 +19,30 @@ from audiences.models import suppressions
 from audiences.normalise import email_hash
 from audiences.upsert import add_contacts
 from campaign.db import Base, get_engine
+from tests.cli import wavecast_process as wavecast
 
 ALL = ("nl", "fr", "de", "en")
 
 
-def wavecast(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "campaign", *args], capture_output=True, text=True,
-                          cwd=cwd, env=os.environ.copy(), timeout=120, check=False)
-
-
 def sample() -> None:
-    add_contacts([{
-        "email": "Sofie.Peeters@Example.org", "first_name": "Sofie", "language": "nl",
-        "tags": ["women", "ai"], "birth_year": 1988, "region": "flanders",
-        "organisation_kind": "company", "organisation_name": "Schelde Data BV",
-        "organisation_founded": dt.date(2021, 9, 30), "consent_source": "event sign-up",
-        "consent_at": dt.datetime(2024, 2, 1, 9, 0, tzinfo=dt.UTC), "attributes": {"sector": "ict"},
-    }])
+    add_contacts(
+        [
+            {
+                "email": "Sofie.Peeters@Example.org",
+                "first_name": "Sofie",
+                "language": "nl",
+                "tags": ["women", "ai"],
+                "birth_year": 1988,
+                "region": "flanders",
+                "organisation_kind": "company",
+                "organisation_name": "Schelde Data BV",
+                "organisation_founded": dt.date(2021, 9, 30),
+                "consent_source": "event sign-up",
+                "consent_at": dt.datetime(2024, 2, 1, 9, 0, tzinfo=dt.UTC),
+                "attributes": {"sector": "ict"},
+            }
+        ]
+    )
 
 
 @pytest.mark.usefixtures("database_url")
@@ -66,8 +70,7 @@ def _tables_mention(address: str) -> list[str]:
     found = []
     with engine.connect() as conn:
         for name in inspect(engine).get_table_names():
-            columns = [c["name"] for c in inspect(engine).get_columns(name)
-                       if isinstance(c["type"], String | Text)]
+            columns = [c["name"] for c in inspect(engine).get_columns(name) if isinstance(c["type"], String | Text)]
             for col in columns:
                 query = text(f'SELECT COUNT(*) FROM "{name}" WHERE lower("{col}") LIKE :a')  # noqa: S608 - names from the schema
                 if conn.execute(query, {"a": f"%{address}%"}).scalar_one():
@@ -123,11 +126,14 @@ def test_unsubscribe_command_is_idempotent(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("database_url")
-@pytest.mark.parametrize(("command", "message"), [
-    (("show", "nobody@example.org"), "wavecast: no contact holds nobody@example.org"),
-    (("unsubscribe", "nobody@example.org"), "wavecast: no contact holds nobody@example.org"),
-    (("erase", "not an address"), "wavecast: 'not an address' is not a valid email address"),
-])
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (("show", "nobody@example.org"), "wavecast: no contact holds nobody@example.org"),
+        (("unsubscribe", "nobody@example.org"), "wavecast: no contact holds nobody@example.org"),
+        (("erase", "not an address"), "wavecast: 'not an address' is not a valid email address"),
+    ],
+)
 def test_unknown_or_invalid_addresses_get_a_message_not_a_traceback(
     tmp_path: Path, command: tuple[str, ...], message: str
 ) -> None:
@@ -139,18 +145,25 @@ def test_unknown_or_invalid_addresses_get_a_message_not_a_traceback(
 
 @pytest.mark.usefixtures("database_url")
 def test_export_neutralises_formula_cells_and_imports_back_unchanged(tmp_path: Path) -> None:
-    add_contacts([
-        {"email": "a@example.org", "first_name": "=HYPERLINK(\"http://x.example\")", "tags": ["+1"],
-         "organisation_name": "@SUM(A1)", "attributes": {"note": "-2+3"}},
-        {"email": "-dash@example.org", "first_name": "Plain", "birth_year": 1970},
-    ])
+    add_contacts(
+        [
+            {
+                "email": "a@example.org",
+                "first_name": '=HYPERLINK("http://x.example")',
+                "tags": ["+1"],
+                "organisation_name": "@SUM(A1)",
+                "attributes": {"note": "-2+3"},
+            },
+            {"email": "-dash@example.org", "first_name": "Plain", "birth_year": 1970},
+        ]
+    )
     unsubscribe_email("-dash@example.org")
     out = tmp_path / "contacts.csv"
     assert export_contacts(out) == 2
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
-    assert rows[0]["first_name"] == "'=HYPERLINK(\"http://x.example\")"
+    assert rows[0]["first_name"] == '\'=HYPERLINK("http://x.example")'
     assert rows[0]["tags"] == "'+1"
     assert rows[0]["organisation_name"] == "'@SUM(A1)"
     assert rows[0]["note"] == "'-2+3"

@@ -39,8 +39,7 @@ def test_generated_contacts_reach_every_audience_and_about_one_percent_only_citi
     for wave_start in sorted(set(resolve_starts(spec).values())):
         with get_engine().connect() as conn:
             cover = coverage(conn, spec, wave_start.date())
-        expected = sum(_untargeted(p, wave_start.date())
-                       for p in Generator(7, first.date()).people(4000))
+        expected = sum(_untargeted(p, wave_start.date()) for p in Generator(7, first.date()).people(4000))
         assert cover.only_citizens == expected
         assert 20 <= cover.only_citizens <= 70  # about 1% of 4000
         assert cover.no_audience == 0

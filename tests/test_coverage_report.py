@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +17,10 @@ from audiences.synthetic import generate
 from audiences.upsert import add_contacts
 from campaign.bundle import load_spec
 from campaign.db import get_engine
+from tests.cli import wavecast_process as wavecast
 from tests.conftest import SMARTNATION, need
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
-
-
-def wavecast(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "campaign", *args], capture_output=True, text=True,
-                          cwd=cwd, env=os.environ.copy(), timeout=120, check=False)
 
 
 def campaign_dir(tmp_path: Path) -> Path:
@@ -41,21 +34,24 @@ def campaign_dir(tmp_path: Path) -> Path:
         {"id": "seniors", "title": title, "rule": {"age": {"min": 65}}},
     ]
     data["waves"][1]["messages"].insert(
-        0, {"id": "for-women", "audiences": ["women"], "channels": ["newsletter"], "template": "hello/all"})
+        0, {"id": "for-women", "audiences": ["women"], "channels": ["newsletter"], "template": "hello/all"}
+    )
     (target / "campaign.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return target
 
 
 def people() -> None:
-    add_contacts([
-        {"email": "a@example.org", "birth_year": 1980},
-        {"email": "b@example.org", "birth_year": 2005, "language": "fr"},
-        {"email": "c@example.org", "birth_year": 1970, "language": "de", "tags": ["women"]},
-        {"email": "d@example.org", "birth_year": 2004, "language": "nl", "tags": ["women"]},
-        {"email": "e@example.org", "birth_year": 2004},
-        {"email": "f@example.org", "birth_year": 2004},
-        {"email": "h@example.org", "birth_year": 1940, "language": "en"},
-    ])
+    add_contacts(
+        [
+            {"email": "a@example.org", "birth_year": 1980},
+            {"email": "b@example.org", "birth_year": 2005, "language": "fr"},
+            {"email": "c@example.org", "birth_year": 1970, "language": "de", "tags": ["women"]},
+            {"email": "d@example.org", "birth_year": 2004, "language": "nl", "tags": ["women"]},
+            {"email": "e@example.org", "birth_year": 2004},
+            {"email": "f@example.org", "birth_year": 2004},
+            {"email": "h@example.org", "birth_year": 1940, "language": "en"},
+        ]
+    )
     unsubscribe_email("e@example.org")
     erase("f@example.org")
 
@@ -97,11 +93,16 @@ def test_audiences_for_a_wave_shows_who_gets_which_message(tmp_path: Path) -> No
     assert wave["start"] == "2023-06-12T10:00:00+02:00"
     got = {(c["message"], c["audience"], c["language"], c["channel"]): c["count"] for c in wave["counts"]}
     assert got == {
-        ("young", "youth", "nl", "newsletter"): 1, ("young", "youth", "nl", "x"): 1,
-        ("young", "youth", "fr", "newsletter"): 1, ("young", "youth", "fr", "x"): 1,
-        ("all", "citizens", "nl", "newsletter"): 1, ("all", "citizens", "nl", "x"): 1,
-        ("all", "citizens", "de", "newsletter"): 1, ("all", "citizens", "de", "x"): 1,
-        ("all", "citizens", "en", "newsletter"): 1, ("all", "citizens", "en", "x"): 1,
+        ("young", "youth", "nl", "newsletter"): 1,
+        ("young", "youth", "nl", "x"): 1,
+        ("young", "youth", "fr", "newsletter"): 1,
+        ("young", "youth", "fr", "x"): 1,
+        ("all", "citizens", "nl", "newsletter"): 1,
+        ("all", "citizens", "nl", "x"): 1,
+        ("all", "citizens", "de", "newsletter"): 1,
+        ("all", "citizens", "de", "x"): 1,
+        ("all", "citizens", "en", "newsletter"): 1,
+        ("all", "citizens", "en", "x"): 1,
     }
     assert wave["total"] == 10
     table = wavecast("audiences", str(campaign_dir(tmp_path / "t")), "--wave", "first", cwd=tmp_path)
@@ -132,8 +133,16 @@ def test_the_example_campaign_reports_counts_and_the_number_in_no_audience(tmp_p
     result = wavecast("audiences", str(SMARTNATION), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report["audiences"]) == {"citizens", "women", "youth", "seniors", "companies", "starters",
-                                        "public-sector", "researchers"}
+    assert set(report["audiences"]) == {
+        "citizens",
+        "women",
+        "youth",
+        "seniors",
+        "companies",
+        "starters",
+        "public-sector",
+        "researchers",
+    }
     assert sum(report["audiences"]["citizens"].values()) == 1500
     assert set(report["audiences"]["citizens"]) == {"nl", "fr", "de", "en"}
     assert report["no_audience"] == 0

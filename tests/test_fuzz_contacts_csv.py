@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from audiences.csv_rows import IGNORED, KNOWN
 from audiences.models import contact_attributes, contact_tags, contacts
 from campaign.cli import EXIT_INTERNAL
 from campaign.db import get_engine
@@ -25,19 +26,8 @@ from tests.cli import wavecast
 from tests.fuzz_cases import EXAMPLES, counter
 
 COLUMNS = [
-    "first_name",
-    "language",
-    "tags",
-    "birth_year",
-    "region",
-    "organisation_kind",
-    "organisation_name",
-    "organisation_founded",
-    "consent_source",
-    "consent_at",
-    "unsubscribed_at",
-    "id",
-    "created_at",
+    *(c for c in KNOWN if c != "email"),
+    *IGNORED,
     "favourite_colour",
     "First_Name",
 ]

@@ -18,17 +18,16 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert
 from starlette.exceptions import StarletteDeprecationWarning
 
 from audiences.tokens import unsubscribe_token
 from audiences.upsert import add_contacts
-from campaign.db import get_engine, utcnow
+from campaign.db import get_engine
 from campaign.web.app import create_app
 from tests.campaign_copy import copy_campaign
 from tests.conftest import reset_caches
 from tests.fuzz_cases import EXAMPLES, counter
-from waves.models import WaveRun
+from tests.web_rows import sending_run
 
 with warnings.catch_warnings():
     # Starlette asks for its httpx fork; the released httpx it warns about works the same here.
@@ -49,21 +48,8 @@ def web_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]
     reset_caches()
     camp = copy_campaign(tmp_path)
     add_contacts([{"email": f"reader{i}@example.org", "language": "nl", "birth_year": 1990} for i in range(3)])
-    now = utcnow()
     with get_engine().begin() as conn:
-        conn.execute(
-            insert(WaveRun).values(
-                run_key="mini:second",
-                campaign_id="mini",
-                wave_id="second",
-                campaign_dir=str(camp),
-                content_hash="h" * 64,
-                state="sending",
-                launched_by="test",
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        sending_run(conn, camp)
     APP.state.campaign_dir = camp
     yield APP
     APP.state.campaign_dir = None

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,16 +15,12 @@ from audiences.csv_rows import ImportRejected, RowProblem
 from audiences.importer import import_contacts
 from audiences.models import contacts
 from campaign.db import get_engine
+from tests.cli import wavecast_process as wavecast
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
 HEADER = "email,first_name,language,tags,birth_year,region,organisation_kind,organisation_founded"
 BRUSSELS = ZoneInfo("Europe/Brussels")
 ALL = ("nl", "fr", "de", "en")
-
-
-def wavecast(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "campaign", *args], capture_output=True, text=True,
-                          cwd=cwd, env=os.environ.copy(), timeout=120, check=False)
 
 
 def write(path: Path, *lines: str, encoding: str = "utf-8") -> Path:
@@ -79,10 +72,8 @@ def test_rows_written_before_a_late_bad_row_are_rolled_back(tmp_path: Path) -> N
 
 @pytest.mark.usefixtures("database_url")
 def test_skip_invalid_imports_the_good_rows_and_lists_the_bad(tmp_path: Path) -> None:
-    csv_file = write(tmp_path / "c.csv", HEADER, "an@example.org,An,nl,,,,,", "bad,,,,,,,",
-                     "bo@example.org,Bo,de,,,,,")
-    result = wavecast("contacts", "import", str(csv_file), "--skip-invalid", "--campaign", str(MINIMAL),
-                      cwd=tmp_path)
+    csv_file = write(tmp_path / "c.csv", HEADER, "an@example.org,An,nl,,,,,", "bad,,,,,,,", "bo@example.org,Bo,de,,,,,")
+    result = wavecast("contacts", "import", str(csv_file), "--skip-invalid", "--campaign", str(MINIMAL), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr.startswith("c.csv:3: 'bad' is not a valid email address")
     assert "2 new, 0 updated, 1 invalid row(s) skipped" in result.stdout
@@ -125,13 +116,21 @@ def test_utf8_with_bom_is_read_and_utf16_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("database_url")
 def test_rows_upsert_by_email_case_insensitively_and_the_later_row_wins(tmp_path: Path) -> None:
-    first = write(tmp_path / "a.csv", HEADER, "Jan@Example.ORG,Jan,nl,women;AI,1990,Flanders,,",
-                  "JAN@example.org,Johan,fr,,1991,,,")
+    first = write(
+        tmp_path / "a.csv",
+        HEADER,
+        "Jan@Example.ORG,Jan,nl,women;AI,1990,Flanders,,",
+        "JAN@example.org,Johan,fr,,1991,,,",
+    )
     summary, _ = run_import(first)
     assert count() == 1
     record = show("jan@EXAMPLE.org")
     assert (record["email"], record["first_name"], record["language"], record["birth_year"]) == (
-        "jan@example.org", "Johan", "fr", 1991)
+        "jan@example.org",
+        "Johan",
+        "fr",
+        1991,
+    )
     assert record["tags"] == []
     # A file without a column leaves that column as it is.
     second = write(tmp_path / "b.csv", "email,first_name", "jan@example.org,Jan")
@@ -156,12 +155,15 @@ def test_language_must_be_one_of_the_campaigns(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("database_url")
-@pytest.mark.parametrize(("header", "message"), [
-    ("first_name,language", "c.csv:1: there is no 'email' column"),
-    ("email,Postcode,postcode", "c.csv:1: column 'postcode' appears twice"),
-    ("email,Favourite colour", "c.csv:1: column 'favourite colour': a custom attribute name"),
-    ("email,,x", "c.csv:1: column 2 has no name"),
-])
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("first_name,language", "c.csv:1: there is no 'email' column"),
+        ("email,Postcode,postcode", "c.csv:1: column 'postcode' appears twice"),
+        ("email,Favourite colour", "c.csv:1: column 'favourite colour': a custom attribute name"),
+        ("email,,x", "c.csv:1: column 2 has no name"),
+    ],
+)
 def test_a_bad_header_refuses_the_file(tmp_path: Path, header: str, message: str) -> None:
     csv_file = write(tmp_path / "c.csv", header, ",".join(["an@example.org"] + [""] * header.count(",")))
     with pytest.raises(ImportRejected) as caught:
@@ -194,16 +196,16 @@ def test_an_import_never_resubscribes_but_may_unsubscribe(tmp_path: Path) -> Non
     run_import(write(tmp_path / "a.csv", "email", "an@example.org", "bo@example.org"))
     unsubscribe_email("an@example.org")
     when = show("an@example.org")["unsubscribed_at"]
-    run_import(write(tmp_path / "b.csv", "email,unsubscribed_at", "an@example.org,",
-                     "bo@example.org,2024-03-01T10:00:00"))
+    run_import(
+        write(tmp_path / "b.csv", "email,unsubscribed_at", "an@example.org,", "bo@example.org,2024-03-01T10:00:00")
+    )
     assert show("an@example.org")["unsubscribed_at"] == when
     assert show("bo@example.org")["unsubscribed_at"] == "2024-03-01T09:00:00+00:00"
 
 
 @pytest.mark.usefixtures("database_url")
 def test_a_record_spanning_lines_is_numbered_by_its_first_line(tmp_path: Path) -> None:
-    csv_file = write(tmp_path / "c.csv", "email,first_name", 'an@example.org,"An', 'Marie"', "bad,Bo",
-                     "", "worse,Cy")
+    csv_file = write(tmp_path / "c.csv", "email,first_name", 'an@example.org,"An', 'Marie"', "bad,Bo", "", "worse,Cy")
     _, problems = run_import(csv_file, skip_invalid=True)
     assert [(p.line, p.message.split(" ")[0]) for p in problems] == [(4, "'bad'"), (6, "'worse'")]
     assert show("an@example.org")["first_name"] == "An\nMarie"

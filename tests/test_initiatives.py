@@ -60,7 +60,8 @@ def test_submit_records_a_pending_request_with_an_audit_row(database_url: str, t
 
 def test_submit_reports_errors_with_file_line_and_column(database_url: str, tmp_path: Path) -> None:
     bad = REQUEST.replace("contact_email: jane.doe@example.net", "contact_email: not-an-address").replace(
-        "link: https://example.org/open-data", "link: somewhere")
+        "link: https://example.org/open-data", "link: somewhere"
+    )
     path = request_file(tmp_path, bad)
     with pytest.raises(InvalidInput) as caught:
         submit(path, MINIMAL)
@@ -97,8 +98,7 @@ def test_a_second_request_for_the_same_id_is_refused(database_url: str, tmp_path
         submit(request_file(tmp_path), MINIMAL)
 
 
-def test_unknown_ambition_is_recorded_with_a_warning_and_cannot_be_approved(database_url: str,
-                                                                            tmp_path: Path) -> None:
+def test_unknown_ambition_is_recorded_with_a_warning_and_cannot_be_approved(database_url: str, tmp_path: Path) -> None:
     done = submit(request_file(tmp_path, REQUEST.replace("ambition: skills", "ambition: space-travel")), MINIMAL)
     [warning] = done.warnings
     assert warning.severity == "warning" and "space-travel" in warning.message
@@ -141,8 +141,9 @@ def test_approval_is_checked_against_the_requests_campaign(database_url: str, tm
         review(request_id, approve=True, reason="fits", by="Ann", campaign_dir=other)
 
 
-def test_list_filters_by_status_and_never_shows_the_contact(database_url: str, tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_filters_by_status_and_never_shows_the_contact(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     first = submit(request_file(tmp_path), MINIMAL).request.id
     submit(request_file(tmp_path, "id: second\n" + REQUEST), MINIMAL)
     review(first, approve=False, reason="duplicate", by="Ann")
@@ -162,14 +163,16 @@ def test_cli_submit_review_list(database_url: str, tmp_path: Path, capsys: pytes
     assert "request #1 recorded as pending" in result.out
     result = wavecast(capsys, "initiatives", "review", "1", "--approve", "--reject", "--reason", "x", "--by", "A")
     assert result.code == 1 and "exactly one" in result.err
-    result = wavecast(capsys, "initiatives", "review", "1", "--approve", "--reason", "fits", "--by", "Ann",
-                      "--campaign", str(MINIMAL))
+    result = wavecast(
+        capsys, "initiatives", "review", "1", "--approve", "--reason", "fits", "--by", "Ann", "--campaign", str(MINIMAL)
+    )
     assert result.code == 0, result.err
     assert "approved by Ann" in result.out and "jane.doe@example.net" in result.out
     result = wavecast(capsys, "initiatives", "review", "1", "--reject", "--reason", "no", "--by", "Bob")
     assert result.code == 1 and "a decision is final" in result.err
-    result = wavecast(capsys, "initiatives", "submit", str(request_file(tmp_path, "title: [")),
-                      "--campaign", str(MINIMAL))
+    result = wavecast(
+        capsys, "initiatives", "submit", str(request_file(tmp_path, "title: [")), "--campaign", str(MINIMAL)
+    )
     assert result.code == 1 and "request.yaml:1:" in result.err
 
 
@@ -182,8 +185,9 @@ def _wave_highlights(tmp_path: Path, initiative: str) -> Path:
     return camp
 
 
-def test_validate_accepts_an_approved_initiative_and_renders_it(database_url: str, tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_accepts_an_approved_initiative_and_renders_it(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from campaign.bundle import load_bundle
 
     camp = _wave_highlights(tmp_path, "open-data")
@@ -196,8 +200,11 @@ def test_validate_accepts_an_approved_initiative_and_renders_it(database_url: st
     result = wavecast(capsys, "validate", str(camp))
     assert result.code == 0, result.err
     [initiative] = approved_initiatives("mini")
-    assert (initiative.id, initiative.ambition, initiative.title["fr"]) == ("open-data", "skills",
-                                                                          "Données ouvertes pour tous")
+    assert (initiative.id, initiative.ambition, initiative.title["fr"]) == (
+        "open-data",
+        "skills",
+        "Données ouvertes pour tous",
+    )
     merged = bundle_with_approved(load_bundle(camp))
     assert merged.spec.initiative("open-data").organisation == "Code for Belgium"
     from campaign.segment import render_segment
@@ -210,8 +217,9 @@ def test_validate_accepts_an_approved_initiative_and_renders_it(database_url: st
     assert {"id": "open-data", "ambition": "skills"} in json.loads(planned.out)[0]["initiatives"]
 
 
-def test_a_rejected_request_cannot_be_highlighted(database_url: str, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_rejected_request_cannot_be_highlighted(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     camp = _wave_highlights(tmp_path, "open-data")
     request_id = submit(request_file(tmp_path, "id: open-data\n" + REQUEST), camp).request.id
     review(request_id, approve=False, reason="off topic", by="Ann")
@@ -219,8 +227,9 @@ def test_a_rejected_request_cannot_be_highlighted(database_url: str, tmp_path: P
     assert result.code == 1 and "unknown initiative 'open-data'" in result.err
 
 
-def test_validate_needs_no_database_and_creates_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_needs_no_database_and_creates_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "absent.db"
     monkeypatch.setenv("WAVECAST_DATABASE_URL", f"sqlite:///{target}")
     reset_caches()
@@ -230,8 +239,9 @@ def test_validate_needs_no_database_and_creates_none(tmp_path: Path, monkeypatch
     assert not target.exists()
 
 
-def test_an_unreachable_database_is_a_warning_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unreachable_database_is_a_warning_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("WAVECAST_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")
     reset_caches()
     result = wavecast(capsys, "validate", str(_wave_highlights(tmp_path, "open-data")))

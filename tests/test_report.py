@@ -34,20 +34,49 @@ class Ledger:
 
 
 def _run(conn, wave: str, at: dt.datetime) -> int:  # type: ignore[no-untyped-def]
-    return int(conn.execute(insert(WaveRun).values(
-        run_key=f"mini:{wave}", campaign_id="mini", wave_id=wave, campaign_dir=str(MINIMAL), content_hash="h" * 64,
-        state="done", launched_by="test", created_at=at, updated_at=at,
-    )).inserted_primary_key[0])
+    return int(
+        conn.execute(
+            insert(WaveRun).values(
+                run_key=f"mini:{wave}",
+                campaign_id="mini",
+                wave_id=wave,
+                campaign_dir=str(MINIMAL),
+                content_hash="h" * 64,
+                state="done",
+                launched_by="test",
+                created_at=at,
+                updated_at=at,
+            )
+        ).inserted_primary_key[0]
+    )
 
 
 def _row(run_id: int, contact_id: int, audience: str, lang: str, status: str) -> dict[str, object]:
-    return {"run_id": run_id, "contact_id": contact_id, "channel": "newsletter", "message_id": "m",
-            "audience_id": audience, "language": lang, "status": status, "attempts": 1}
+    return {
+        "run_id": run_id,
+        "contact_id": contact_id,
+        "channel": "newsletter",
+        "message_id": "m",
+        "audience_id": audience,
+        "language": lang,
+        "status": status,
+        "attempts": 1,
+    }
 
 
 def _post(run_id: int, audience: str, lang: str, status: str) -> dict[str, object]:
-    return {"run_id": run_id, "audience_id": audience, "language": lang, "platform": "x", "text": "t", "link": "l",
-            "content_hash": "h", "scheduled_at": T0, "status": status, "attempts": 0}
+    return {
+        "run_id": run_id,
+        "audience_id": audience,
+        "language": lang,
+        "platform": "x",
+        "text": "t",
+        "link": "l",
+        "content_hash": "h",
+        "scheduled_at": T0,
+        "status": status,
+        "attempts": 0,
+    }
 
 
 @pytest.fixture
@@ -63,29 +92,41 @@ def ledger(database_url: str) -> Ledger:
         "c6": {"language": "en", "birth_year": 1970},
         "c7": {"language": "de", "birth_year": 1970},
     }
-    ids = dict(zip(people, add_contacts(
-        {"email": f"{name}.secret-person@example.net", "first_name": name.upper(), **fields}
-        for name, fields in people.items()
-    ), strict=True))
+    ids = dict(
+        zip(
+            people,
+            add_contacts(
+                {"email": f"{name}.secret-person@example.net", "first_name": name.upper(), **fields}
+                for name, fields in people.items()
+            ),
+            strict=True,
+        )
+    )
     with get_engine().begin() as conn:
         first = _run(conn, "first", T0)
         second = _run(conn, "second", T0 + dt.timedelta(days=7))
-        conn.execute(insert(Delivery), [
-            _row(first, ids["c1"], "youth", "nl", "sent"),
-            _row(first, ids["c2"], "youth", "fr", "sent"),
-            _row(first, ids["c3"], "citizens", "nl", "sent"),
-            _row(first, ids["c4"], "citizens", "nl", "failed"),
-            _row(first, ids["c5"], "citizens", "fr", "skipped"),
-            _row(first, ids["c6"], "citizens", "en", "pending"),
-            _row(first, ids["c7"], "citizens", "de", "sent"),
-            _row(second, ids["c3"], "citizens", "nl", "sent"),
-            _row(second, ids["c2"], "citizens", "fr", "sent"),
-        ])
-        conn.execute(insert(SocialPost), [
-            _post(first, "youth", "nl", "published"),
-            _post(first, "youth", "fr", "pending"),
-            _post(first, "citizens", "nl", "failed"),
-        ])
+        conn.execute(
+            insert(Delivery),
+            [
+                _row(first, ids["c1"], "youth", "nl", "sent"),
+                _row(first, ids["c2"], "youth", "fr", "sent"),
+                _row(first, ids["c3"], "citizens", "nl", "sent"),
+                _row(first, ids["c4"], "citizens", "nl", "failed"),
+                _row(first, ids["c5"], "citizens", "fr", "skipped"),
+                _row(first, ids["c6"], "citizens", "en", "pending"),
+                _row(first, ids["c7"], "citizens", "de", "sent"),
+                _row(second, ids["c3"], "citizens", "nl", "sent"),
+                _row(second, ids["c2"], "citizens", "fr", "sent"),
+            ],
+        )
+        conn.execute(
+            insert(SocialPost),
+            [
+                _post(first, "youth", "nl", "published"),
+                _post(first, "youth", "fr", "pending"),
+                _post(first, "citizens", "nl", "failed"),
+            ],
+        )
         unsubscribed = {
             "c1": T0 + dt.timedelta(days=2),  # a recipient, inside the 7 days: counts
             "c3": T0 + dt.timedelta(days=8),  # a recipient of `first`, but too late; inside `second`'s window
@@ -99,8 +140,9 @@ def ledger(database_url: str) -> Ledger:
 
 
 def _line(report: Report, wave: str, audience: str, lang: str, channel: str = "newsletter") -> SegmentLine:
-    return next(s for s in report.segments if (s.wave, s.audience, s.language, s.channel) == (wave, audience, lang,
-                                                                                               channel))
+    return next(
+        s for s in report.segments if (s.wave, s.audience, s.language, s.channel) == (wave, audience, lang, channel)
+    )
 
 
 def test_segment_counts_match_the_ledger(ledger: Ledger) -> None:
@@ -116,15 +158,25 @@ def test_segment_counts_match_the_ledger(ledger: Ledger) -> None:
     erased = _line(report, "first", "citizens", "de")
     assert (erased.planned, erased.sent) == (1, 1)
     assert _line(report, "second", "citizens", "nl").unsubscribed_7d == 1
-    assert report.totals() == {"planned": 9, "sent": 6, "failed": 1, "skipped": 1, "pending": 1,
-                               "unsubscribed_7d": 2, "posts": 3, "published": 1}
+    assert report.totals() == {
+        "planned": 9,
+        "sent": 6,
+        "failed": 1,
+        "skipped": 1,
+        "pending": 1,
+        "unsubscribed_7d": 2,
+        "posts": 3,
+        "published": 1,
+    }
 
 
 def test_social_posts_produced_and_published_per_segment(ledger: Ledger) -> None:
     with get_engine().connect() as conn:
         report = build_report(conn, ledger.bundle)
-    assert (_line(report, "first", "youth", "nl", "x").posts, _line(report, "first", "youth", "nl", "x").published) \
-        == (1, 1)
+    assert (_line(report, "first", "youth", "nl", "x").posts, _line(report, "first", "youth", "nl", "x").published) == (
+        1,
+        1,
+    )
     assert _line(report, "first", "youth", "fr", "x").published == 0
     assert _line(report, "first", "citizens", "nl", "x").posts == 1
 
@@ -190,7 +242,8 @@ def test_html_report_embeds_its_three_charts_as_svg(ledger: Ledger) -> None:
     page = to_html(report)
     assert page.count("<svg") == 3
     assert "http://" not in page.replace("http://www.w3.org", "").replace("http://purl.org", "").replace(
-        "http://creativecommons.org", "")
+        "http://creativecommons.org", ""
+    )
     assert '<html lang="en">' in page
 
 
@@ -216,4 +269,3 @@ def test_unknown_wave_is_an_error_not_a_traceback(database_url: str, capsys: pyt
     result = wavecast(capsys, "report", str(MINIMAL), "--wave", "nope")
     assert result.code == 1
     assert "unknown wave 'nope'" in result.err
-

@@ -36,14 +36,16 @@ leaf = st.one_of(
     st.just({"everyone": True}),
     st.builds(lambda t: {"tag": t}, st.sampled_from(["women", "ai"])),
     st.builds(lambda ls: {"language": ls}, st.lists(st.sampled_from(["nl", "fr", "de"]), min_size=1, max_size=2)),
-    st.builds(lambda lo, span: {"age": {"min": lo, "max": lo + span}},
-              st.integers(0, 90), st.integers(0, 40)),
+    st.builds(lambda lo, span: {"age": {"min": lo, "max": lo + span}}, st.integers(0, 90), st.integers(0, 40)),
     st.builds(lambda lo: {"age": {"min": lo}}, st.integers(0, 90)),
-    st.builds(lambda ks: {"organisation_kind": ks},
-              st.lists(st.sampled_from(["company", "public", "nonprofit"]), min_size=1, max_size=2)),
+    st.builds(
+        lambda ks: {"organisation_kind": ks},
+        st.lists(st.sampled_from(["company", "public", "nonprofit"]), min_size=1, max_size=2),
+    ),
     st.builds(lambda n: {"organisation_founded": {"within_years": n}}, st.integers(1, 10)),
-    st.builds(lambda d: {"organisation_founded": {"after": d.isoformat()}},
-              st.dates(dt.date(2010, 1, 1), dt.date(2025, 1, 1))),
+    st.builds(
+        lambda d: {"organisation_founded": {"after": d.isoformat()}}, st.dates(dt.date(2010, 1, 1), dt.date(2025, 1, 1))
+    ),
     st.builds(lambda rs: {"region": rs}, st.lists(st.sampled_from(["flanders", "brussels"]), min_size=1)),
     st.builds(lambda v: {"attribute": {"name": "sector", "equals": v}}, st.sampled_from(["ict", "care"])),
     st.builds(lambda p: {"attribute": {"name": "sector", "present": p}}, st.booleans()),
@@ -57,16 +59,18 @@ rules = st.recursive(
     ),
     max_leaves=6,
 )
-contact = st.fixed_dictionaries({
-    "state": st.sampled_from(["active", "active", "active", "unsubscribed", "erased", "suppressed"]),
-    "tags": st.lists(st.sampled_from(["women", "ai"]), unique=True),
-    "language": st.sampled_from([None, "nl", "fr", "de", "en"]),
-    "birth_year": st.one_of(st.none(), st.integers(1925, 2015)),
-    "organisation_kind": st.sampled_from([None, "company", "public", "nonprofit"]),
-    "organisation_founded": st.one_of(st.none(), st.dates(dt.date(2010, 1, 1), dt.date(2026, 1, 1))),
-    "region": st.sampled_from([None, "flanders", "brussels", "wallonia"]),
-    "sector": st.sampled_from([None, "ict", "care"]),
-})
+contact = st.fixed_dictionaries(
+    {
+        "state": st.sampled_from(["active", "active", "active", "unsubscribed", "erased", "suppressed"]),
+        "tags": st.lists(st.sampled_from(["women", "ai"]), unique=True),
+        "language": st.sampled_from([None, "nl", "fr", "de", "en"]),
+        "birth_year": st.one_of(st.none(), st.integers(1925, 2015)),
+        "organisation_kind": st.sampled_from([None, "company", "public", "nonprofit"]),
+        "organisation_founded": st.one_of(st.none(), st.dates(dt.date(2010, 1, 1), dt.date(2026, 1, 1))),
+        "region": st.sampled_from([None, "flanders", "brussels", "wallonia"]),
+        "sector": st.sampled_from([None, "ict", "care"]),
+    }
+)
 
 
 def holds(rule: Rule, c: dict[str, Any]) -> bool:
@@ -117,11 +121,14 @@ def load(people: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     with get_engine().begin() as conn:
         for t in (contact_tags, contact_attributes, contacts, suppressions):
             conn.execute(delete(t))
-    records = [{
-        **{k: v for k, v in p.items() if k not in ("state", "sector")},
-        "email": f"p{i}@example.org",
-        "attributes": {"sector": p["sector"]} if p["sector"] else {},
-    } for i, p in enumerate(people)]
+    records = [
+        {
+            **{k: v for k, v in p.items() if k not in ("state", "sector")},
+            "email": f"p{i}@example.org",
+            "attributes": {"sector": p["sector"]} if p["sector"] else {},
+        }
+        for i, p in enumerate(people)
+    ]
     ids = add_contacts(records)
     for i, p in enumerate(people):
         email = f"p{i}@example.org"
@@ -131,23 +138,22 @@ def load(people: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
             erase(email)
         elif p["state"] == "suppressed":
             with get_engine().begin() as conn:
-                conn.execute(insert(suppressions).values(
-                    email_hash=email_hash(email), reason="erased", created_at=utcnow()))
+                conn.execute(
+                    insert(suppressions).values(email_hash=email_hash(email), reason="erased", created_at=utcnow())
+                )
     return {cid: p for cid, p in zip(ids, people, strict=True) if p["state"] != "erased"}
 
 
 def spec_for(audience_rules: list[dict[str, Any]], plan: list[tuple[list[int], list[str]]]) -> Campaign:
     audiences = {f"a{i}": r for i, r in enumerate(audience_rules)}
     messages = [
-        {"id": f"m{k}", "audiences": [f"a{i % len(audience_rules)}" for i in auds],
-         "channels": chans, "template": "t"}
+        {"id": f"m{k}", "audiences": [f"a{i % len(audience_rules)}" for i in auds], "channels": chans, "template": "t"}
         for k, (auds, chans) in enumerate(plan)
     ]
     data = yaml.safe_load(MINIMAL.read_text(encoding="utf-8"))
     data["campaign"]["languages"] = list(LANGUAGES)
     data["audiences"] = [{"id": k, "title": {"fr": k}, "rule": v} for k, v in audiences.items()]
-    data["waves"] = [{"id": "w", "title": {"fr": "W"}, "start": dt.datetime(2025, 6, 2, 12),
-                      "messages": messages}]
+    data["waves"] = [{"id": "w", "title": {"fr": "W"}, "start": dt.datetime(2025, 6, 2, 12), "messages": messages}]
     return Campaign.model_validate(data)
 
 
@@ -157,13 +163,17 @@ def spec_for(audience_rules: list[dict[str, Any]], plan: list[tuple[list[int], l
     people=st.lists(contact, max_size=12),
     audience_rules=st.lists(rules, min_size=1, max_size=3),
     plan=st.lists(
-        st.tuples(st.lists(st.integers(0, 2), min_size=1, max_size=2, unique=True),
-                  st.lists(st.sampled_from(["newsletter", "x"]), min_size=1, unique=True)),
-        min_size=1, max_size=3,
+        st.tuples(
+            st.lists(st.integers(0, 2), min_size=1, max_size=2, unique=True),
+            st.lists(st.sampled_from(["newsletter", "x"]), min_size=1, unique=True),
+        ),
+        min_size=1,
+        max_size=3,
     ),
 )
 def test_consent_holds_and_nobody_gets_two_messages_per_channel(
-    people: list[dict[str, Any]], audience_rules: list[dict[str, Any]],
+    people: list[dict[str, Any]],
+    audience_rules: list[dict[str, Any]],
     plan: list[tuple[list[int], list[str]]],
 ) -> None:
     stored = load(people)
@@ -175,8 +185,9 @@ def test_consent_holds_and_nobody_gets_two_messages_per_channel(
             assert got <= active
             assert got == {cid for cid in active if holds(audience.rule, stored[cid])}
         rows = conn.execute(assignment_select(spec, "w", WAVE_AT)).all()
-        counted = {(x.message_id, x.audience_id, x.language, x.channel): x.count
-                   for x in wave_counts(conn, spec, "w", WAVE_AT)}
+        counted = {
+            (x.message_id, x.audience_id, x.language, x.channel): x.count for x in wave_counts(conn, spec, "w", WAVE_AT)
+        }
     pairs = [(r.contact_id, r.channel) for r in rows]
     assert len(pairs) == len(set(pairs))
     assert {r.contact_id for r in rows} <= active
@@ -184,15 +195,21 @@ def test_consent_holds_and_nobody_gets_two_messages_per_channel(
     for r in rows:
         person = stored[r.contact_id]
         first = next(
-            (m.id, a) for m in wave.messages if r.channel in m.channels for a in m.audiences
+            (m.id, a)
+            for m in wave.messages
+            if r.channel in m.channels
+            for a in m.audiences
             if holds(spec.audience(a).rule, person)
         )
         assert (r.message_id, r.audience_id) == first
         assert r.language == (person["language"] if person["language"] in LANGUAGES else "fr")
     expected = {
-        (cid, ch) for cid in active for ch in {c for m in wave.messages for c in m.channels}
-        if any(ch in m.channels and holds(spec.audience(a).rule, stored[cid])
-               for m in wave.messages for a in m.audiences)
+        (cid, ch)
+        for cid in active
+        for ch in {c for m in wave.messages for c in m.channels}
+        if any(
+            ch in m.channels and holds(spec.audience(a).rule, stored[cid]) for m in wave.messages for a in m.audiences
+        )
     }
     assert set(pairs) == expected
     tally: dict[tuple[str, str, str, str], int] = {}

@@ -33,10 +33,8 @@ def make_spec(
     data["campaign"]["languages"] = list(languages)
     data["audiences"] = [{"id": k, "title": {"en": k}, "rule": v} for k, v in audiences.items()]
     if messages is None:
-        messages = [{"id": a, "audiences": [a], "channels": ["newsletter"], "template": "hello/all"}
-                    for a in audiences]
-    data["waves"] = [{"id": "w", "title": {"en": "W"}, "start": dt.datetime(2025, 6, 2, 12),
-                      "messages": messages}]
+        messages = [{"id": a, "audiences": [a], "channels": ["newsletter"], "template": "hello/all"} for a in audiences]
+    data["waves"] = [{"id": "w", "title": {"en": "W"}, "start": dt.datetime(2025, 6, 2, 12), "messages": messages}]
     return Campaign.model_validate(data)
 
 
@@ -57,30 +55,47 @@ def people(*records: dict[str, Any]) -> None:
 def test_each_rule_kind_selects_the_right_contacts() -> None:
     people(
         {"email": "ann", "tags": ["women"], "birth_year": 2003, "language": "nl", "region": "flanders"},
-        {"email": "bob", "birth_year": 1955, "language": "fr", "region": "wallonia",
-         "organisation_kind": "company", "organisation_founded": dt.date(2023, 1, 10)},
-        {"email": "cas", "language": "de", "region": "east-belgium", "organisation_kind": "public",
-         "attributes": {"sector": "ict"}},
-        {"email": "dee", "language": "es", "organisation_kind": "company",
-         "organisation_founded": dt.date(1990, 5, 1), "attributes": {"sector": "care"}},
+        {
+            "email": "bob",
+            "birth_year": 1955,
+            "language": "fr",
+            "region": "wallonia",
+            "organisation_kind": "company",
+            "organisation_founded": dt.date(2023, 1, 10),
+        },
+        {
+            "email": "cas",
+            "language": "de",
+            "region": "east-belgium",
+            "organisation_kind": "public",
+            "attributes": {"sector": "ict"},
+        },
+        {
+            "email": "dee",
+            "language": "es",
+            "organisation_kind": "company",
+            "organisation_founded": dt.date(1990, 5, 1),
+            "attributes": {"sector": "care"},
+        },
     )
-    spec = make_spec({
-        "everyone": {"everyone": True},
-        "women": {"tag": "Women"},
-        "youth": {"age": {"min": 16, "max": 25}},
-        "seniors": {"age": {"min": 65}},
-        "dutch": {"language": ["nl"]},
-        "english": {"language": ["en"]},
-        "companies": {"organisation_kind": ["company"]},
-        "starters": {"all": [{"organisation_kind": ["company"]},
-                             {"organisation_founded": {"within_years": 3}}]},
-        "old-firms": {"organisation_founded": {"before": "2000-01-01"}},
-        "south": {"region": ["Wallonia", "east-belgium"]},
-        "ict": {"attribute": {"name": "sector", "equals": "ict"}},
-        "sectors": {"attribute": {"name": "sector", "in": ["ict", "care"]}},
-        "no-sector": {"attribute": {"name": "sector", "present": False}},
-        "young-or-women": {"any": [{"tag": "women"}, {"age": {"max": 25}}]},
-    })
+    spec = make_spec(
+        {
+            "everyone": {"everyone": True},
+            "women": {"tag": "Women"},
+            "youth": {"age": {"min": 16, "max": 25}},
+            "seniors": {"age": {"min": 65}},
+            "dutch": {"language": ["nl"]},
+            "english": {"language": ["en"]},
+            "companies": {"organisation_kind": ["company"]},
+            "starters": {"all": [{"organisation_kind": ["company"]}, {"organisation_founded": {"within_years": 3}}]},
+            "old-firms": {"organisation_founded": {"before": "2000-01-01"}},
+            "south": {"region": ["Wallonia", "east-belgium"]},
+            "ict": {"attribute": {"name": "sector", "equals": "ict"}},
+            "sectors": {"attribute": {"name": "sector", "in": ["ict", "care"]}},
+            "no-sector": {"attribute": {"name": "sector", "present": False}},
+            "young-or-women": {"any": [{"tag": "women"}, {"age": {"max": 25}}]},
+        }
+    )
     assert members(spec, "everyone") == {"ann", "bob", "cas", "dee"}
     assert members(spec, "women") == {"ann"}
     assert members(spec, "youth") == {"ann"}  # 2025 - 2003 = 22
@@ -101,12 +116,14 @@ def test_each_rule_kind_selects_the_right_contacts() -> None:
 def test_not_of_an_unknown_value_matches() -> None:
     """An unknown birth year or region is 'no match', so `not` includes the contact (no SQL NULL)."""
     people({"email": "unknown"}, {"email": "young", "birth_year": 2005, "region": "brussels"})
-    spec = make_spec({
-        "not-youth": {"not": {"age": {"min": 16, "max": 25}}},
-        "not-brussels": {"not": {"region": ["brussels"]}},
-        "not-company": {"not": {"organisation_kind": ["company"]}},
-        "not-new": {"not": {"organisation_founded": {"after": "2020-01-01"}}},
-    })
+    spec = make_spec(
+        {
+            "not-youth": {"not": {"age": {"min": 16, "max": 25}}},
+            "not-brussels": {"not": {"region": ["brussels"]}},
+            "not-company": {"not": {"organisation_kind": ["company"]}},
+            "not-new": {"not": {"organisation_founded": {"after": "2020-01-01"}}},
+        }
+    )
     assert members(spec, "not-youth") == {"unknown"}
     assert members(spec, "not-brussels") == {"unknown"}
     assert members(spec, "not-company") == {"unknown", "young"}
@@ -124,8 +141,7 @@ def test_age_is_read_at_the_wave_date() -> None:
 
 @pytest.mark.usefixtures("database_url")
 def test_starters_are_read_at_the_wave_date() -> None:
-    people({"email": "young-firm", "organisation_kind": "company",
-            "organisation_founded": dt.date(2022, 6, 1)})
+    people({"email": "young-firm", "organisation_kind": "company", "organisation_founded": dt.date(2022, 6, 1)})
     spec = make_spec({"starters": {"organisation_founded": {"within_years": 3}}})
     assert members(spec, "starters", dt.datetime(2025, 6, 1, 10, tzinfo=dt.UTC)) == {"young-firm"}
     assert members(spec, "starters", dt.datetime(2025, 6, 2, 10, tzinfo=dt.UTC)) == set()
@@ -139,8 +155,11 @@ def test_unsubscribed_and_suppressed_contacts_are_in_no_segment() -> None:
     erase("erased@example.org")
     # A suppression recorded while the contact row still exists (e.g. during an import).
     with get_engine().begin() as conn:
-        conn.execute(insert(suppressions).values(
-            email_hash=email_hash("raced@example.org"), reason="erased", created_at=utcnow()))
+        conn.execute(
+            insert(suppressions).values(
+                email_hash=email_hash("raced@example.org"), reason="erased", created_at=utcnow()
+            )
+        )
     spec = make_spec({"everyone": {"everyone": True}})
     assert members(spec, "everyone") == {"stays"}
     with get_engine().connect() as conn:
@@ -156,21 +175,24 @@ def test_wave_message_order_decides_and_each_person_gets_one_message_per_channel
         {"email": "other", "birth_year": 1980, "language": "de"},
     )
     spec = make_spec(
-        {"citizens": {"everyone": True}, "women": {"tag": "women"},
-         "youth": {"age": {"min": 16, "max": 25}}},
+        {"citizens": {"everyone": True}, "women": {"tag": "women"}, "youth": {"age": {"min": 16, "max": 25}}},
         messages=[
             {"id": "for-women", "audiences": ["women"], "channels": ["newsletter"], "template": "t"},
-            {"id": "for-youth", "audiences": ["youth", "women"], "channels": ["newsletter", "x"],
-             "template": "t"},
+            {"id": "for-youth", "audiences": ["youth", "women"], "channels": ["newsletter", "x"], "template": "t"},
             {"id": "for-all", "audiences": ["citizens"], "channels": ["newsletter", "x"], "template": "t"},
         ],
     )
     with get_engine().connect() as conn:
         rows = conn.execute(assignment_select(spec, "w", WAVE_START)).mappings().all()
-        emails = dict(conn.execute(select(column("id"), column("email")).select_from(
-            table("contacts", column("id"), column("email")))).all())
-    got = {(emails[r["contact_id"]].split("@")[0], r["channel"]):
-           (r["message_id"], r["audience_id"], r["language"]) for r in rows}
+        emails = dict(
+            conn.execute(
+                select(column("id"), column("email")).select_from(table("contacts", column("id"), column("email")))
+            ).all()
+        )
+    got = {
+        (emails[r["contact_id"]].split("@")[0], r["channel"]): (r["message_id"], r["audience_id"], r["language"])
+        for r in rows
+    }
     assert len(got) == len(rows)
     assert got == {
         ("young-woman", "newsletter"): ("for-women", "women", "fr"),
@@ -188,14 +210,22 @@ def test_assignment_select_feeds_insert_from_select() -> None:
     from sqlalchemy import Column, Integer, MetaData, Table
 
     people({"email": "a", "birth_year": 2004}, {"email": "b"}, {"email": "c", "language": "en"})
-    spec = make_spec({"citizens": {"everyone": True}, "youth": {"age": {"max": 25}}}, messages=[
-        {"id": "y", "audiences": ["youth"], "channels": ["newsletter"], "template": "t"},
-        {"id": "all", "audiences": ["citizens"], "channels": ["newsletter", "x"], "template": "t"},
-    ])
+    spec = make_spec(
+        {"citizens": {"everyone": True}, "youth": {"age": {"max": 25}}},
+        messages=[
+            {"id": "y", "audiences": ["youth"], "channels": ["newsletter"], "template": "t"},
+            {"id": "all", "audiences": ["citizens"], "channels": ["newsletter", "x"], "template": "t"},
+        ],
+    )
     ledger = Table(
-        "test_ledger", MetaData(), Column("id", Integer, primary_key=True),
-        Column("contact_id", Integer), Column("channel", String(16)), Column("message_id", String(64)),
-        Column("audience_id", String(64)), Column("language", String(8)),
+        "test_ledger",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("contact_id", Integer),
+        Column("channel", String(16)),
+        Column("message_id", String(64)),
+        Column("audience_id", String(64)),
+        Column("language", String(8)),
     )
     engine = get_engine()
     ledger.create(engine)
@@ -206,8 +236,14 @@ def test_assignment_select_feeds_insert_from_select() -> None:
             conn.execute(insert(ledger).from_select(names, source))
             stored = conn.execute(select(ledger.c.message_id, ledger.c.channel)).all()
         assert sorted(stored) == sorted(
-            [("y", "newsletter"), ("all", "x"), ("all", "newsletter"), ("all", "x"), ("all", "newsletter"),
-             ("all", "x")]
+            [
+                ("y", "newsletter"),
+                ("all", "x"),
+                ("all", "newsletter"),
+                ("all", "x"),
+                ("all", "newsletter"),
+                ("all", "x"),
+            ]
         )
     finally:
         ledger.drop(engine)

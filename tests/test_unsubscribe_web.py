@@ -26,8 +26,7 @@ ONE_CLICK = {"Content-Type": "application/x-www-form-urlencoded"}
 def server(database_url: str) -> Iterator[str]:
     """The wavecast web app served by uvicorn in a thread; yields its base address."""
     port = free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off", ws="none")
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none")
     app_server = uvicorn.Server(config)
     thread = threading.Thread(target=app_server.run, daemon=True)
     thread.start()
@@ -123,9 +122,7 @@ def test_the_link_of_an_erased_person_finds_nobody(client: httpx.Client) -> None
     assert client.post(f"/u/{token}", headers=ONE_CLICK).status_code == 404
 
 
-def test_tokens_carry_no_address_and_links_use_the_base_url(
-    monkeypatch: pytest.MonkeyPatch, database_url: str
-) -> None:
+def test_tokens_carry_no_address_and_links_use_the_base_url(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     monkeypatch.setenv("WAVECAST_BASE_URL", "https://campagne.example.org/")
     reset_caches()
     contact_id = person()

@@ -9,16 +9,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from starlette.exceptions import StarletteDeprecationWarning
 
 from audiences.upsert import add_contacts
-from campaign.db import get_engine, utcnow
+from campaign.db import get_engine
 from campaign.initiative_models import InitiativeRequest
 from campaign.web.app import create_app
 from tests.campaign_copy import copy_campaign
 from tests.conftest import reset_caches
 from tests.live_app import live_app
+from tests.web_rows import pending_request, sending_run
 from waves.models import Approval, WaveRun
 
 with warnings.catch_warnings():
@@ -51,17 +52,9 @@ def site(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     reset_caches()
     camp = copy_campaign(tmp_path)
     add_contacts([{"email": f"reader{i}@example.org", "language": "nl", "birth_year": 1990} for i in range(3)])
-    now = utcnow()
     with get_engine().begin() as conn:
-        # A wave that is sending, to pause, resume and cancel.
-        conn.execute(insert(WaveRun).values(run_key="mini:second", campaign_id="mini", wave_id="second",
-                                            campaign_dir=str(camp), content_hash="h" * 64, state="sending",
-                                            launched_by="test", created_at=now, updated_at=now))
-        request_id = conn.execute(insert(InitiativeRequest).values(
-            campaign_id="mini", initiative_id="open-data", organisation="Org", contact_email="org@example.net",
-            title={"en": "Open data"}, description={"en": "About open data"}, ambition="skills",
-            url="https://example.org/", status="pending", submitted_at=now,
-        )).inserted_primary_key[0]
+        sending_run(conn, camp)
+        request_id = pending_request(conn)
     with TestClient(create_app(camp), client=("127.0.0.1", 50123), base_url="http://127.0.0.1") as client:
         yield Site(client, camp, int(request_id))
 
@@ -160,8 +153,9 @@ def test_login_form_sets_a_cookie_that_authorises_actions(site: Site) -> None:
     assert response.status_code == 401
     response = site.client.post("/login", data={"token": TOKEN, "csrf_token": "bad"}, follow_redirects=False)
     assert response.status_code == 403 and "wavecast_operator" not in response.headers.get("set-cookie", "")
-    response = site.client.post("/login", data={"token": TOKEN, "csrf_token": token, "next": "//evil.example/"},
-                                follow_redirects=False)
+    response = site.client.post(
+        "/login", data={"token": TOKEN, "csrf_token": token, "next": "//evil.example/"}, follow_redirects=False
+    )
     assert response.status_code == 303 and response.headers["location"] == "/?done=login"
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower() and TOKEN not in cookie
@@ -205,11 +199,13 @@ def test_actions_through_a_real_server(site: Site) -> None:
         token = client.get("/api/csrf").json()["csrf_token"]
         response = client.post("/waves/first/approve", data={"by": "Ann", "csrf_token": token})
         assert response.status_code == 401
-        response = client.post("/waves/first/approve", data={"by": "Ann"},
-                               headers={"Authorization": f"Bearer {TOKEN}"})
+        response = client.post("/waves/first/approve", data={"by": "Ann"}, headers={"Authorization": f"Bearer {TOKEN}"})
         assert response.status_code == 403
         assert snapshot() == before
-        response = client.post("/waves/first/approve", data={"by": "Ann", "csrf_token": token},
-                               headers={"Authorization": f"Bearer {TOKEN}"})
+        response = client.post(
+            "/waves/first/approve",
+            data={"by": "Ann", "csrf_token": token},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
         assert response.status_code == 303
     assert snapshot()[0] == 1

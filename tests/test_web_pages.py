@@ -17,10 +17,10 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from audiences.upsert import add_contacts
 from campaign.db import get_engine, utcnow
-from campaign.initiative_models import InitiativeRequest
 from campaign.web.app import create_app
 from tests.campaign_copy import copy_campaign, edit
 from tests.conftest import ROOT, free_port, port_open, reset_caches
+from tests.web_rows import pending_request
 from waves.models import Delivery, WaveRun
 from waves.status import all_status
 
@@ -41,8 +41,9 @@ def campaign(tmp_path: Path) -> Path:
 def client(database_url: str, campaign: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("WAVECAST_ADMIN_TOKEN", TOKEN)
     reset_caches()
-    with TestClient(create_app(campaign), client=("127.0.0.1", 50300), base_url="http://127.0.0.1",
-                    raise_server_exceptions=False) as test_client:
+    with TestClient(
+        create_app(campaign), client=("127.0.0.1", 50300), base_url="http://127.0.0.1", raise_server_exceptions=False
+    ) as test_client:
         yield test_client
 
 
@@ -51,14 +52,37 @@ def _sending_run() -> int:
     ids = add_contacts([{"email": f"p{i}@example.org", "language": "nl", "birth_year": 1990} for i in range(3)])
     now = utcnow()
     with get_engine().begin() as conn:
-        run_id = int(conn.execute(insert(WaveRun).values(
-            run_key="mini:first", campaign_id="mini", wave_id="first", campaign_dir="x", content_hash="h" * 64,
-            state="sending", launched_by="test", created_at=now, updated_at=now)).inserted_primary_key[0])
-        conn.execute(insert(Delivery), [
-            {"run_id": run_id, "contact_id": cid, "channel": "newsletter", "message_id": "all",
-             "audience_id": "citizens", "language": "nl", "status": status, "attempts": 0}
-            for cid, status in zip(ids, ("sent", "sent", "pending"), strict=True)
-        ])
+        run_id = int(
+            conn.execute(
+                insert(WaveRun).values(
+                    run_key="mini:first",
+                    campaign_id="mini",
+                    wave_id="first",
+                    campaign_dir="x",
+                    content_hash="h" * 64,
+                    state="sending",
+                    launched_by="test",
+                    created_at=now,
+                    updated_at=now,
+                )
+            ).inserted_primary_key[0]
+        )
+        conn.execute(
+            insert(Delivery),
+            [
+                {
+                    "run_id": run_id,
+                    "contact_id": cid,
+                    "channel": "newsletter",
+                    "message_id": "all",
+                    "audience_id": "citizens",
+                    "language": "nl",
+                    "status": status,
+                    "attempts": 0,
+                }
+                for cid, status in zip(ids, ("sent", "sent", "pending"), strict=True)
+            ],
+        )
     return run_id
 
 
@@ -78,7 +102,7 @@ def test_status_page_and_json_show_what_wavecast_status_shows(client: TestClient
     html = client.get("/status").text
     assert 'data-total="sent">2<' in html and 'data-total="pending">1<' in html
     assert "Pause first" in html
-    assert "fetch(\"/api/status\"" in html
+    assert 'fetch("/api/status"' in html
 
 
 def test_report_page_has_three_charts(client: TestClient) -> None:
@@ -93,10 +117,7 @@ def test_report_page_has_three_charts(client: TestClient) -> None:
 
 def test_initiatives_page_shows_the_queue_without_contact_addresses(client: TestClient) -> None:
     with get_engine().begin() as conn:
-        conn.execute(insert(InitiativeRequest).values(
-            campaign_id="mini", initiative_id="open-data", organisation="Code for Belgium",
-            contact_email="jane@example.net", title={"en": "Open data"}, description={"en": "About open data"},
-            ambition="skills", url="https://example.org/", status="pending", submitted_at=utcnow()))
+        pending_request(conn, organisation="Code for Belgium", contact_email="jane@example.net")
     html = client.get("/initiatives").text
     assert "Review queue (1)" in html and "Code for Belgium" in html and "1. Skills" in html
     assert "jane@example.net" not in html
@@ -105,14 +126,34 @@ def test_initiatives_page_shows_the_queue_without_contact_addresses(client: Test
 def test_unknown_routes_are_404_and_the_schema_lists_every_route(client: TestClient) -> None:
     assert client.get("/no/such/page").status_code == 404
     schema = client.get("/openapi.json").json()
-    for path in ("/plan", "/status", "/api/status", "/report", "/initiatives", "/preview", "/c/{token}",
-                 "/waves/{wave_id}/approve", "/waves/{wave_id}/launch", "/initiatives/{request_id}/review",
-                 "/preview/newsletter/{wave_id}/{audience_id}/{lang}", "/assets/{campaign_id}/{path}"):
+    for path in (
+        "/plan",
+        "/status",
+        "/api/status",
+        "/report",
+        "/initiatives",
+        "/preview",
+        "/c/{token}",
+        "/waves/{wave_id}/approve",
+        "/waves/{wave_id}/launch",
+        "/initiatives/{request_id}/review",
+        "/preview/newsletter/{wave_id}/{audience_id}/{lang}",
+        "/assets/{campaign_id}/{path}",
+    ):
         assert path in schema["paths"], path
 
 
-BAD = ["", "x" * 3000, "%00", "..%2F..%2Fetc%2Fpasswd", "'; DROP TABLE contacts; --", "<script>", "é€😀", "-1",
-       "99999999999999999999999"]
+BAD = [
+    "",
+    "x" * 3000,
+    "%00",
+    "..%2F..%2Fetc%2Fpasswd",
+    "'; DROP TABLE contacts; --",
+    "<script>",
+    "é€😀",
+    "-1",
+    "99999999999999999999999",
+]
 
 
 def test_every_route_answers_bad_input_with_4xx_never_500(client: TestClient) -> None:
@@ -127,19 +168,33 @@ def test_every_route_answers_bad_input_with_4xx_never_500(client: TestClient) ->
                 path = template
                 for name in ("wave_id", "audience_id", "lang", "request_id", "token", "campaign_id", "path"):
                     path = path.replace("{" + name + "}", bad or "x")
-                for headers, data in (({}, {"by": bad, "reason": bad, "decision": bad, "token": bad}),
-                                      (auth, {"by": bad, "reason": bad, "decision": bad, "csrf_token": csrf}),
-                                      (auth, {"csrf_token": bad})):
-                    response = client.request(method.upper(), path, headers=headers,
-                                              params={"wave": bad, "lang": bad, "view": bad, "next": bad},
-                                              data=data if method == "post" else None, follow_redirects=False)
+                for headers, data in (
+                    ({}, {"by": bad, "reason": bad, "decision": bad, "token": bad}),
+                    (auth, {"by": bad, "reason": bad, "decision": bad, "csrf_token": csrf}),
+                    (auth, {"csrf_token": bad}),
+                ):
+                    response = client.request(
+                        method.upper(),
+                        path,
+                        headers=headers,
+                        params={"wave": bad, "lang": bad, "view": bad, "next": bad},
+                        data=data if method == "post" else None,
+                        follow_redirects=False,
+                    )
                     assert response.status_code < 500, (method, path, response.status_code, response.text[:300])
                     assert "Traceback" not in response.text
                     checked += 1
-            for body, kind in ((b"\xff\xfe", "application/x-www-form-urlencoded"),
-                               (b"--x\r\nbroken", "multipart/form-data; boundary=x"), (b"{}", "application/json")):
-                response = client.request(method.upper(), template.replace("{", "").replace("}", ""),
-                                          content=body, headers={"content-type": kind, **auth})
+            for body, kind in (
+                (b"\xff\xfe", "application/x-www-form-urlencoded"),
+                (b"--x\r\nbroken", "multipart/form-data; boundary=x"),
+                (b"{}", "application/json"),
+            ):
+                response = client.request(
+                    method.upper(),
+                    template.replace("{", "").replace("}", ""),
+                    content=body,
+                    headers={"content-type": kind, **auth},
+                )
                 assert response.status_code < 500, (method, template, response.status_code, response.text[:300])
     assert checked > 300
 
@@ -147,8 +202,13 @@ def test_every_route_answers_bad_input_with_4xx_never_500(client: TestClient) ->
 def test_wavecast_serve_binds_loopback_and_follows_edits(database_url: str, campaign: Path) -> None:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "campaign", "serve", str(campaign), "--port", str(port)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "campaign", "serve", str(campaign), "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
     try:
         deadline = time.monotonic() + 30
         while not port_open("127.0.0.1", port):

@@ -42,7 +42,7 @@ def test_preview_has_selectors_matrix_frames_and_cards(client: TestClient) -> No
     html = page.text
     assert '<select id="wave" name="wave">' in html and '<select id="lang" name="lang">' in html
     assert '<label for="wave">' in html and '<label for="lang">' in html
-    matrix = html[html.index('<table id="matrix">'):html.index("</table>", html.index('<table id="matrix">'))]
+    matrix = html[html.index('<table id="matrix">') : html.index("</table>", html.index('<table id="matrix">'))]
     assert matrix.count("<tr>") == 1 + 2  # header + youth + citizens
     assert all(f">{lang}</th>" in matrix for lang in ("nl", "fr", "de", "en"))
     assert "Hello all (fr)" in matrix  # every language's subject, whatever language is chosen
@@ -112,8 +112,13 @@ def test_the_campaigns_images_are_served_and_nothing_else(client: TestClient, ca
     response = client.get("/assets/mini/images/banner.png")
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     assert response.content == PNG
-    for path in ("/assets/mini/campaign.yaml", "/assets/other/images/banner.png", "/assets/mini/images/none.png",
-                 "/assets/mini/..%2Fminimal%2Fcampaign.yaml", "/assets/mini/%2Fetc%2Fpasswd"):
+    for path in (
+        "/assets/mini/campaign.yaml",
+        "/assets/other/images/banner.png",
+        "/assets/mini/images/none.png",
+        "/assets/mini/..%2Fminimal%2Fcampaign.yaml",
+        "/assets/mini/%2Fetc%2Fpasswd",
+    ):
         assert client.get(path).status_code == 404, path
 
 

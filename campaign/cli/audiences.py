@@ -68,7 +68,10 @@ def audiences_command(
     directory: Path = DirArg,
     wave: str | None = typer.Option(None, "--wave", help="Also show who gets which message in this wave."),
     on: dt.datetime | None = typer.Option(
-        None, "--date", formats=["%Y-%m-%d"], show_default=False,
+        None,
+        "--date",
+        formats=["%Y-%m-%d"],
+        show_default=False,
         help="Date at which ages and founding dates are read (default: the wave's, or the first wave's).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -106,6 +109,5 @@ def forecast_command(
         local = w.start.strftime("%a %d %b %Y %H:%M %Z")
         utc = w.start.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         channels = ", ".join(f"{ch} {n}" for ch, n in w.per_channel().items()) or "nobody"
-        out.print(_counts_table(f"{w.wave_id}: {local} ({utc}): {channels}",
-                                [c.as_json() for c in w.counts]))
+        out.print(_counts_table(f"{w.wave_id}: {local} ({utc}): {channels}", [c.as_json() for c in w.counts]))
     out.print("newsletter: emails sent; social channels: people in the audience of each post.")

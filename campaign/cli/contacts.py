@@ -32,8 +32,10 @@ app.add_typer(contacts_app, name="contacts")
 
 DEFAULT_CAMPAIGN = Path("examples/smartnation")
 CampaignOpt = typer.Option(
-    None, "--campaign", help="Campaign whose languages apply (default: examples/smartnation if "
-    "present, else nl, fr, de, en).", show_default=False,
+    None,
+    "--campaign",
+    help="Campaign whose languages apply (default: examples/smartnation if present, else nl, fr, de, en).",
+    show_default=False,
 )
 
 
@@ -62,7 +64,11 @@ def import_command(
     languages = spec.campaign.languages if spec else LANGS
     tz = spec.campaign.tz if spec else ZoneInfo("Europe/Brussels")
     summary = import_contacts(
-        file, languages=languages, tz=tz, dry_run=dry_run, skip_invalid=skip_invalid,
+        file,
+        languages=languages,
+        tz=tz,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
         on_problem=_problem,
     )
     out.print(escape(summary.describe()))

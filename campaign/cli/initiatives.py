@@ -21,8 +21,12 @@ CampaignOpt = typer.Option(DEFAULT_CAMPAIGN, "--campaign", help="The campaign di
 
 @initiatives_app.command()
 def submit(
-    file: Path = typer.Argument(..., help="The request: a YAML file with organisation, contact_email, title and "
-                                "description per language, ambition and link.", show_default=False),
+    file: Path = typer.Argument(
+        ...,
+        help="The request: a YAML file with organisation, contact_email, title and "
+        "description per language, ambition and link.",
+        show_default=False,
+    ),
     campaign: Path = CampaignOpt,
 ) -> None:
     """Record a publication request as pending."""
@@ -31,14 +35,17 @@ def submit(
     done = record(file, campaign)
     report(done.warnings)
     r = done.request
-    out.print(f"request #{r.id} recorded as pending: initiative {r.initiative_id!r} of {escape(r.organisation)} "
-              f"for campaign {r.campaign_id!r}, ambition {r.ambition!r}")
+    out.print(
+        f"request #{r.id} recorded as pending: initiative {r.initiative_id!r} of {escape(r.organisation)} "
+        f"for campaign {r.campaign_id!r}, ambition {r.ambition!r}"
+    )
 
 
 @initiatives_app.command()
 def review(
-    request_id: int = typer.Argument(..., help="The request's number (see `wavecast initiatives list`).",
-                                     show_default=False),
+    request_id: int = typer.Argument(
+        ..., help="The request's number (see `wavecast initiatives list`).", show_default=False
+    ),
     approve: bool = typer.Option(False, "--approve", help="Publish it: it fits one of the ambitions."),
     reject: bool = typer.Option(False, "--reject", help="Refuse it."),
     reason: str = typer.Option(..., "--reason", help="Why, for the audit trail.", show_default=False),
@@ -76,6 +83,14 @@ def list_(
         return
     table = Table("#", "Campaign", "Initiative", "Organisation", "Ambition", "Status", "Decided by", "Reason")
     for r in requests:
-        table.add_row(str(r.id), r.campaign_id, r.initiative_id, escape(r.organisation), r.ambition, r.status,
-                      escape(r.decided_by or "-"), escape(r.reason or "-"))
+        table.add_row(
+            str(r.id),
+            r.campaign_id,
+            r.initiative_id,
+            escape(r.organisation),
+            r.ambition,
+            r.status,
+            escape(r.decided_by or "-"),
+            escape(r.reason or "-"),
+        )
     out.print(table)

@@ -36,8 +36,17 @@ def csv_rows(report: Any) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for s in report.segments:
         for metric in SEGMENT_METRICS:
-            rows.append({"section": "segment", "wave": s.wave, "audience": s.audience, "language": s.language,
-                         "channel": s.channel, "metric": metric, "value": getattr(s, metric)})
+            rows.append(
+                {
+                    "section": "segment",
+                    "wave": s.wave,
+                    "audience": s.audience,
+                    "language": s.language,
+                    "channel": s.channel,
+                    "metric": metric,
+                    "value": getattr(s, metric),
+                }
+            )
     for a in report.ambitions:
         rows.append({"section": "ambition", "ambition": a.id, "metric": "reached", "value": a.reached})
         rows.append({"section": "ambition", "ambition": a.id, "metric": "waves", "value": " ".join(a.waves)})
@@ -49,8 +58,17 @@ def csv_rows(report: Any) -> list[dict[str, Any]]:
         for metric, value in (("members", c.members), ("reached", c.reached), ("coverage", round(c.share, 4))):
             rows.append({"section": "coverage", "audience": c.audience, "metric": metric, "value": value})
     for c in report.clicks:
-        rows.append({"section": "clicks", "wave": c["wave"], "audience": c["audience"], "language": c["language"],
-                     "item": c["link"], "metric": "clicks", "value": c["clicks"]})
+        rows.append(
+            {
+                "section": "clicks",
+                "wave": c["wave"],
+                "audience": c["audience"],
+                "language": c["language"],
+                "item": c["link"],
+                "metric": "clicks",
+                "value": c["clicks"],
+            }
+        )
     return rows
 
 
@@ -81,8 +99,13 @@ def _tables(report: Any) -> list[Table]:
         segments.caption = "no wave has been launched yet"
     ambitions = Table("Ambition", "Initiatives", "Waves", "Reached", "KPIs (targets)", title="Per ambition")
     for a in report.ambitions:
-        ambitions.add_row(f"{a.number}. {a.title}", "\n".join(a.initiatives) or "-", ", ".join(a.waves) or "-",
-                          str(a.reached), "\n".join(f"{k.title}: {k.target}" for k in a.kpis))
+        ambitions.add_row(
+            f"{a.number}. {a.title}",
+            "\n".join(a.initiatives) or "-",
+            ", ".join(a.waves) or "-",
+            str(a.reached),
+            "\n".join(f"{k.title}: {k.target}" for k in a.kpis),
+        )
     coverage = Table("Audience", "Contacts now", "Reached", "Coverage", title="Coverage per audience")
     for c in report.coverage:
         coverage.add_row(c.audience, str(c.members), str(c.reached), f"{c.share:.1%}")
@@ -98,8 +121,9 @@ def _tables(report: Any) -> list[Table]:
 @app.command()
 def report(
     directory: Path = DirArg,
-    wave: str | None = typer.Option(None, "--wave", help="Only this wave's figures (ambitions and coverage stay "
-                                    "campaign-wide)."),
+    wave: str | None = typer.Option(
+        None, "--wave", help="Only this wave's figures (ambitions and coverage stay campaign-wide)."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv, json or html (with charts)."),
     out_file: Path | None = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
     lang: str = typer.Option("en", "--lang", help="Language of titles."),

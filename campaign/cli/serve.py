@@ -15,8 +15,12 @@ from campaign.errors import InvalidInput, WavecastError
 @app.command()
 def serve(
     directory: Path = DirArg,
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; keep the loopback default unless "
-                             "you mean to share it (then every page needs the operator token)."),
+    host: str = typer.Option(
+        "127.0.0.1",
+        "--host",
+        help="Address to listen on; keep the loopback default unless "
+        "you mean to share it (then every page needs the operator token).",
+    ),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
 ) -> None:
     """Serve the preview and the dashboard. Pages follow edits of the campaign files without a restart."""

@@ -27,8 +27,11 @@ _NOT_FOUND = (
 )
 
 
-@router.get("/c/{token}", summary="Count a click on a campaign link and redirect to it",
-            responses={302: {"description": "Redirect to the link"}, 404: {"description": "Not a link of ours"}})
+@router.get(
+    "/c/{token}",
+    summary="Count a click on a campaign link and redirect to it",
+    responses={302: {"description": "Redirect to the link"}, 404: {"description": "Not a link of ours"}},
+)
 def follow(token: str) -> Response:
     try:
         click = read_token(token)

@@ -76,8 +76,14 @@ def _wave_or_404(bundle: Bundle, wave_id: str) -> None:
 @router.get("/", dependencies=reader, summary="Dashboard home")
 def home(request: Request) -> Response:
     bundle = current_bundle(request)
-    return page(request, "home.html", title="Dashboard", bundle=bundle, done=_done(request),
-                name=translated(bundle.spec, bundle.spec.campaign.name, _lang(bundle, request)))
+    return page(
+        request,
+        "home.html",
+        title="Dashboard",
+        bundle=bundle,
+        done=_done(request),
+        name=translated(bundle.spec, bundle.spec.campaign.name, _lang(bundle, request)),
+    )
 
 
 def plan_rows(bundle: Bundle, lang: str) -> list[dict[str, Any]]:
@@ -92,8 +98,10 @@ def plan_rows(bundle: Bundle, lang: str) -> list[dict[str, Any]]:
     rows = []
     with session_scope() as session:
         runs = {r.wave_id: r for r in session.scalars(select(WaveRun).where(WaveRun.campaign_id == spec.campaign.id))}
-        schedules = {s.wave_id: s for s in session.scalars(
-            select(WaveSchedule).where(WaveSchedule.campaign_id == spec.campaign.id))}
+        schedules = {
+            s.wave_id: s
+            for s in session.scalars(select(WaveSchedule).where(WaveSchedule.campaign_id == spec.campaign.id))
+        }
         for wave in spec.waves:
             approval = approval_state(session, bundle, wave.id)
             run, schedule = runs.get(wave.id), schedules.get(wave.id)
@@ -104,25 +112,30 @@ def plan_rows(bundle: Bundle, lang: str) -> list[dict[str, Any]]:
             else:
                 state = "approved" if approval.valid else "awaiting approval"
             start = starts[wave.id]
-            rows.append({
-                "id": wave.id,
-                "title": translated(spec, wave.title, lang),
-                "start": start,
-                "local": start.strftime("%a %d %b %Y, %H:%M %Z"),
-                "position": round((start - first).total_seconds() / span * 100, 2),
-                "state": state,
-                "note": (run.note if run is not None else schedule.note if schedule is not None else None),
-                "approvers": list(approval.approvers),
-                "required": approval.required,
-                "approved": approval.valid,
-                "stale": len(approval.stale),
-                "hash": approval.content_hash[:12],
-                "launched": run is not None,
-                "audiences": list(dict.fromkeys(a for m in wave.messages for a in m.audiences)),
-                "channels": list(dict.fromkeys(c for m in wave.messages for c in m.channels)),
-                "initiatives": [translated(spec, spec.initiative(i).title, lang) for i in wave.initiatives
-                                if i in {x.id for x in spec.initiatives}],
-            })
+            rows.append(
+                {
+                    "id": wave.id,
+                    "title": translated(spec, wave.title, lang),
+                    "start": start,
+                    "local": start.strftime("%a %d %b %Y, %H:%M %Z"),
+                    "position": round((start - first).total_seconds() / span * 100, 2),
+                    "state": state,
+                    "note": (run.note if run is not None else schedule.note if schedule is not None else None),
+                    "approvers": list(approval.approvers),
+                    "required": approval.required,
+                    "approved": approval.valid,
+                    "stale": len(approval.stale),
+                    "hash": approval.content_hash[:12],
+                    "launched": run is not None,
+                    "audiences": list(dict.fromkeys(a for m in wave.messages for a in m.audiences)),
+                    "channels": list(dict.fromkeys(c for m in wave.messages for c in m.channels)),
+                    "initiatives": [
+                        translated(spec, spec.initiative(i).title, lang)
+                        for i in wave.initiatives
+                        if i in {x.id for x in spec.initiatives}
+                    ],
+                }
+            )
     return rows
 
 
@@ -130,8 +143,16 @@ def plan_rows(bundle: Bundle, lang: str) -> list[dict[str, Any]]:
 def plan_page(request: Request) -> Response:
     bundle = current_bundle(request)
     lang = _lang(bundle, request)
-    return page(request, "plan.html", title="Plan", rows=plan_rows(bundle, lang), bundle=bundle, lang=lang,
-                timezone=bundle.spec.campaign.timezone, done=_done(request))
+    return page(
+        request,
+        "plan.html",
+        title="Plan",
+        rows=plan_rows(bundle, lang),
+        bundle=bundle,
+        lang=lang,
+        timezone=bundle.spec.campaign.timezone,
+        done=_done(request),
+    )
 
 
 def campaign_status(campaign_id: str | None) -> list[dict[str, Any]]:
@@ -173,8 +194,14 @@ def report_page(request: Request, wave: str | None = None) -> Response:
         _wave_or_404(bundle, wave)
     with get_engine().connect() as conn:
         report = build_report(conn, bundle, wave, _lang(bundle, request))
-    return page(request, "report.html", title="Report", report=report, charts=report_charts(report),
-                waves=[w.id for w in bundle.spec.waves])
+    return page(
+        request,
+        "report.html",
+        title="Report",
+        report=report,
+        charts=report_charts(report),
+        waves=[w.id for w in bundle.spec.waves],
+    )
 
 
 @router.get("/initiatives", dependencies=reader, summary="Initiative publication requests and the review queue")
@@ -185,9 +212,16 @@ def initiatives_page(request: Request) -> Response:
     requests = list_requests(campaign_id=bundle.spec.campaign.id)
     ambitions = {a.id: f"{a.number}. {translated(bundle.spec, a.title, 'en')}" for a in bundle.spec.ambitions}
     trail = [e for e in audit_trail() if e["request"] in {r.id for r in requests}]
-    return page(request, "initiatives.html", title="Initiatives", ambitions=ambitions, trail=trail,
-                pending=[r for r in requests if r.status == REQUEST_PENDING],
-                decided=[r for r in requests if r.status != REQUEST_PENDING], done=_done(request))
+    return page(
+        request,
+        "initiatives.html",
+        title="Initiatives",
+        ambitions=ambitions,
+        trail=trail,
+        pending=[r for r in requests if r.status == REQUEST_PENDING],
+        decided=[r for r in requests if r.status != REQUEST_PENDING],
+        done=_done(request),
+    )
 
 
 # ---------------------------------------------------------------------------- operator login
@@ -210,8 +244,7 @@ async def login(request: Request, token: str = Form(""), next: str = Form("/")) 
         from campaign.web.security import Unauthorised
 
         raise Unauthorised("that is not the operator token")
-    response = RedirectResponse(_local(next) + ("&" if "?" in _local(next) else "?") + "done=login",
-                                status_code=303)
+    response = RedirectResponse(_local(next) + ("&" if "?" in _local(next) else "?") + "done=login", status_code=303)
     set_operator_cookie(request, response)
     return response
 
@@ -317,8 +350,9 @@ def cancel_wave(request: Request, wave_id: str) -> Response:
 
 
 @router.post("/initiatives/{request_id}/review", dependencies=operator, summary="Approve or reject a request")
-def review_request(request: Request, request_id: int, decision: str = Form(""), reason: str = Form(""),
-                   by: str = Form("")) -> Response:
+def review_request(
+    request: Request, request_id: int, decision: str = Form(""), reason: str = Form(""), by: str = Form("")
+) -> Response:
     from campaign.initiative_requests import list_requests, review
     from campaign.web.pages import campaign_dir
 
@@ -327,6 +361,7 @@ def review_request(request: Request, request_id: int, decision: str = Form(""), 
         raise NotFound(f"there is no request #{request_id} for this campaign")
     if decision not in ("approve", "reject"):
         raise WavecastError("choose approve or reject")
-    decided = review(request_id, approve=decision == "approve", reason=reason, by=by,
-                     campaign_dir=campaign_dir(request))
+    decided = review(
+        request_id, approve=decision == "approve", reason=reason, by=by, campaign_dir=campaign_dir(request)
+    )
     return page(request, "decided.html", title="Decision recorded", decided=decided.request, notify=decided.notify)

@@ -46,8 +46,15 @@ def page(request: Request, template: str, *, status: int = 200, **context: Any) 
 
     nonce = secrets.token_urlsafe(16)
     csrf_nonce, csrf_token = csrf_for(request)
-    body = render(template, request=request, nonce=nonce, csrf_token=csrf_token, operator=is_operator(request),
-                  path=request.url.path, **context)
+    body = render(
+        template,
+        request=request,
+        nonce=nonce,
+        csrf_token=csrf_token,
+        operator=is_operator(request),
+        path=request.url.path,
+        **context,
+    )
     response = HTMLResponse(body, status_code=status, headers=headers(nonce))
     remember_csrf(request, response, csrf_nonce)
     return response
@@ -66,8 +73,9 @@ def headers(nonce: str | None = None) -> dict[str, str]:
     }
 
 
-def error_page(request: Request, status: int, title: str, message: str = "",
-               problems: list[Problem] | tuple[Problem, ...] = ()) -> Response:
+def error_page(
+    request: Request, status: int, title: str, message: str = "", problems: list[Problem] | tuple[Problem, ...] = ()
+) -> Response:
     """A friendly error: JSON under /api/, an HTML page elsewhere."""
     if request.url.path.startswith("/api/"):
         detail: dict[str, Any] = {"error": title, "detail": message}
@@ -121,8 +129,9 @@ class FriendlyRoute(APIRoute):
             except NoCampaign as exc:
                 return error_page(request, 404, "No campaign", str(exc))
             except InvalidInput as exc:
-                return error_page(request, 422, "The campaign files have problems",
-                                  "Fix these and reload the page.", exc.problems)
+                return error_page(
+                    request, 422, "The campaign files have problems", "Fix these and reload the page.", exc.problems
+                )
             except DatabaseError as exc:
                 return error_page(request, 503, "Database unavailable", str(exc))
             except WavecastError as exc:

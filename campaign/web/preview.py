@@ -56,8 +56,11 @@ class Section:
 def _channels(bundle: Bundle, wave_id: str, audience_id: str) -> list[str]:
     from campaign.segment import message_for
 
-    return [c for c in CHANNELS if c in bundle.spec.channels
-            and message_for(bundle.spec, wave_id, audience_id, c) is not None]
+    return [
+        c
+        for c in CHANNELS
+        if c in bundle.spec.channels and message_for(bundle.spec, wave_id, audience_id, c) is not None
+    ]
 
 
 def _audiences(bundle: Bundle, wave_id: str) -> list[str]:
@@ -99,8 +102,11 @@ def sections(bundle: Bundle, wave_id: str, lang: str, only: str | None) -> list[
         if only is not None and audience != only:
             continue
         channels = _channels(bundle, wave_id, audience)
-        section = Section(audience, translated(bundle.spec, bundle.spec.audience(audience).title, lang),
-                          newsletter="newsletter" in channels)
+        section = Section(
+            audience,
+            translated(bundle.spec, bundle.spec.audience(audience).title, lang),
+            newsletter="newsletter" in channels,
+        )
         for channel in channels:
             output, problems = _render(bundle, wave_id, audience, lang, channel)
             section.problems.extend(p for p in problems if p.severity == "error")
@@ -118,8 +124,13 @@ def _choice(value: str | None, allowed: list[str]) -> str:
 
 
 @router.get("/preview", dependencies=[Depends(require_reader)], summary="Preview every message of a wave")
-def preview_page(request: Request, wave: str | None = None, lang: str | None = None, audience: str | None = None,
-                 view: str | None = None) -> Response:
+def preview_page(
+    request: Request,
+    wave: str | None = None,
+    lang: str | None = None,
+    audience: str | None = None,
+    view: str | None = None,
+) -> Response:
     try:
         bundle = current_bundle(request)
     except InvalidInput as exc:
@@ -134,11 +145,22 @@ def preview_page(request: Request, wave: str | None = None, lang: str | None = N
     shown = _choice(view, list(VIEWS))
     start = resolve_starts(spec)[wave_id]
     return page(
-        request, "preview.html", title="Preview", bundle=bundle, problems=[],
+        request,
+        "preview.html",
+        title="Preview",
+        bundle=bundle,
+        problems=[],
         waves=[(w.id, translated(spec, w.title, language)) for w in spec.waves],
-        languages=list(spec.campaign.languages), wave=wave_id, lang=language, audience=only, view=shown,
-        width=VIEWS[shown], views=VIEWS, start=start.strftime("%a %d %b %Y, %H:%M %Z"),
-        matrix=matrix(bundle, wave_id), sections=sections(bundle, wave_id, language, only),
+        languages=list(spec.campaign.languages),
+        wave=wave_id,
+        lang=language,
+        audience=only,
+        view=shown,
+        width=VIEWS[shown],
+        views=VIEWS,
+        start=start.strftime("%a %d %b %Y, %H:%M %Z"),
+        matrix=matrix(bundle, wave_id),
+        sections=sections(bundle, wave_id, language, only),
         audience_titles={a: translated(spec, spec.audience(a).title, language) for a in audiences},
     )
 
@@ -146,15 +168,19 @@ def preview_page(request: Request, wave: str | None = None, lang: str | None = N
 _FRAME_HEADERS = {
     # The newsletter runs no script and loads nothing from elsewhere; only this app may frame it.
     "Content-Security-Policy": "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
-                               "frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
 }
 
 
-@router.get("/preview/newsletter/{wave_id}/{audience_id}/{lang}", dependencies=[Depends(require_reader)],
-            summary="One newsletter's HTML, as a reader's mail program shows it", response_class=HTMLResponse)
+@router.get(
+    "/preview/newsletter/{wave_id}/{audience_id}/{lang}",
+    dependencies=[Depends(require_reader)],
+    summary="One newsletter's HTML, as a reader's mail program shows it",
+    response_class=HTMLResponse,
+)
 def newsletter_frame(request: Request, wave_id: str, audience_id: str, lang: str) -> Response:
     from campaign.segment import NoSuchSegment, render_segment
 
@@ -164,8 +190,9 @@ def newsletter_frame(request: Request, wave_id: str, audience_id: str, lang: str
     except NoSuchSegment as exc:
         raise NotFound(str(exc)) from None
     except InvalidInput as exc:
-        return error_page(request, 422, "This newsletter does not render", "Fix the file named below and reload.",
-                          exc.problems)
+        return error_page(
+            request, 422, "This newsletter does not render", "Fix the file named below and reload.", exc.problems
+        )
     html = getattr(output, "html", "")  # the newsletter channel always gives a NewsletterSegment
     return HTMLResponse(html, headers=_FRAME_HEADERS)
 
@@ -182,5 +209,6 @@ def asset(request: Request, campaign_id: str, path: str) -> Response:
     if found is None:
         raise NotFound(f"no image {path!r} in the campaign")
     media = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
-    return FileResponse(found, media_type=media, headers={"X-Content-Type-Options": "nosniff",
-                                                          "Cache-Control": "public, max-age=300"})
+    return FileResponse(
+        found, media_type=media, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=300"}
+    )

@@ -109,8 +109,15 @@ def operator_cookie() -> str:
 
 
 def set_operator_cookie(request: Request, response: Response) -> None:
-    response.set_cookie(OPERATOR_COOKIE, operator_cookie(), max_age=SESSION_SECONDS, httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https", path="/")
+    response.set_cookie(
+        OPERATOR_COOKIE,
+        operator_cookie(),
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
 
 
 def clear_operator_cookie(response: Response) -> None:
@@ -127,8 +134,9 @@ def csrf_for(request: Request) -> tuple[str, str]:
 
 def remember_csrf(request: Request, response: Response, nonce: str) -> None:
     if request.cookies.get(CSRF_COOKIE) != nonce:
-        response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https", path="/")
+        response.set_cookie(
+            CSRF_COOKIE, nonce, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/"
+        )
 
 
 async def check_csrf(request: Request) -> None:

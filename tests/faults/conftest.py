@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.common import RedisServer
+from bench.services import RedisServer
 from bench.sink import SinkClient
 from tests.conftest import ROOT, _postgres_schema_url, need, reset_caches
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bench.common import RedisServer
+from bench.services import RedisServer
 from bench.sink import SinkClient
 from campaign.db import get_engine
 from tests.scheduler_process import SchedulerProcess

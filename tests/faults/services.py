@@ -1,9 +1,8 @@
-"""Processes the fault suite starts and breaks: a Redis server of its own (bench.common's), and
+"""Processes the fault suite starts and breaks: a Redis server of its own (bench.services'), and
 Celery workers whose main process or pool children can be killed one at a time."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 
@@ -36,12 +35,3 @@ class FaultWorker(WorkerProcess):
         assert self.proc is not None
         os.kill(self.main_pid, signal.SIGTERM)
         self.proc.wait(timeout=timeout)
-
-    def stop(self) -> None:
-        """Stop the whole process group, orphans included."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            super().stop()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
