@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import shutil
 import signal
 import socket
@@ -218,4 +217,6 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def own_peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak resident set. Not `ru_maxrss`: Linux carries that across exec, so
+    a child started by a large parent would report the parent's peak."""
+    return peak_rss_mb(os.getpid())

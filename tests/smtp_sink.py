@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class Behaviour:
     tempfail_until: float = 0.0  # answer 451 to every message until this time.time()
     reject: set[str] = field(default_factory=set)  # 550 for these recipients
     drop_after_data_next: int = 0  # take the message, then drop the connection without a reply
+    slow_seconds: float = 0.0  # think this long before answering each message (a slow relay)
 
 
 class SinkHandler:
@@ -46,6 +48,8 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.behaviour.slow_seconds:
+            await asyncio.sleep(self.behaviour.slow_seconds)
         with self.lock:
             if time.time() < self.behaviour.tempfail_until:
                 return "451 4.3.0 try again later"

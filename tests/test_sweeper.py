@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -66,3 +68,44 @@ def test_a_row_that_keeps_dying_fails_after_max_attempts(tmp_path: Path, databas
     with engine.connect() as conn:
         status, error = conn.execute(select(Delivery.status, Delivery.last_error)).one()
     assert status == "failed" and "gave up after 2 attempts" in error
+
+
+def test_a_slow_live_sender_keeps_its_rows(tmp_path: Path, database_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A sender slower than its lease renews it: the sweeper takes nothing from it, and no try is
+    counted against rows that were never lost."""
+    from tests.conftest import reset_caches
+    from tests.smtp_sink import SmtpSink
+    from waves.delivery import send_chunk
+
+    sink = SmtpSink()
+    sink.start()
+    sink.handler.behaviour.slow_seconds = 0.1  # 30 messages: 3 s of sending against a 1 s lease
+    monkeypatch.setenv("WAVECAST_SMTP_URL", sink.url)
+    monkeypatch.setenv("WAVECAST_SEND_LEASE_SECONDS", "1")
+    reset_caches()
+    try:
+        add_contacts(30)
+        bundle = approved_campaign(tmp_path)
+        engine = get_engine()
+        with engine.begin() as conn:
+            run, _ = _claim_run(conn, bundle, "first", wave_content_hash(bundle, "first"), "test")
+            conn.execute(update(WaveRun).where(WaveRun.id == run.id).values(state="sending"))
+        build_ledger(bundle, run.id, "first", utcnow())
+        with engine.connect() as conn:
+            ids = list(conn.scalars(select(Delivery.id).where(Delivery.run_id == run.id)))
+        outcome: list[object] = []
+        sender = threading.Thread(target=lambda: outcome.append(send_chunk(run.id, min(ids), max(ids))))
+        sender.start()
+        released = 0
+        while sender.is_alive():
+            released += sweep().released
+            time.sleep(0.2)
+        sender.join()
+        assert released == 0
+        with engine.connect() as conn:
+            rows = conn.execute(select(Delivery.status, Delivery.attempts).where(Delivery.run_id == run.id)).all()
+        assert [tuple(r) for r in rows] == [("sent", 0)] * len(ids)
+        assert sorted(r.to for r in sink.received) == sorted({r.to for r in sink.received})
+        assert len(sink.received) == len(ids)
+    finally:
+        sink.stop()

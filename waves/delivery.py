@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, exists, select
+from sqlalchemy import Connection, Engine, bindparam, exists, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -134,17 +134,24 @@ def _with_db_retry(action: Callable[[], None], attempts: int = 8) -> None:
 CLAIM_LOST = "claim lost"
 
 
+# Built once: the three facts checked before every message, read in one round trip.
+_CHECK = select(
+    select(WaveRun.state).where(WaveRun.id == bindparam("run_id")).scalar_subquery(),
+    exists().where(contacts.c.id == bindparam("contact_id"), eligible()),
+    exists().where(
+        Delivery.id == bindparam("ledger_id"), Delivery.status == SENDING, Delivery.claimed_by == bindparam("worker")
+    ),
+)
+
+
 def _still_wanted(conn: Connection, run_id: int, ledger_id: int, contact_id: int, worker: str) -> str | None:
     """None if the message may go now; otherwise why not: the run stopped, consent was withdrawn,
     or this process no longer holds the row (it was slow past its lease and the sweeper gave the
-    row to someone else)."""
-    state, allowed, held = conn.execute(
-        select(
-            select(WaveRun.state).where(WaveRun.id == run_id).scalar_subquery(),
-            exists().where(contacts.c.id == contact_id, eligible()),
-            exists().where(Delivery.id == ledger_id, Delivery.status == SENDING, Delivery.claimed_by == worker),
-        )
-    ).one()
+    row to someone else).
+
+    `conn` is an AUTOCOMMIT connection, so every check reads what is committed at that moment."""
+    params = {"run_id": run_id, "contact_id": contact_id, "ledger_id": ledger_id, "worker": worker}
+    state, allowed, held = conn.execute(_CHECK, params).one()
     if not held:
         return CLAIM_LOST
     if state != RUNNING:
@@ -192,68 +199,74 @@ def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | 
                 rows = ledger.claim(conn, run_id, first_id, last_id, worker, CLAIM_BATCH)
             if not rows:
                 break
-            for index, row in enumerate(rows):
-                with engine.connect() as conn:
-                    why_not = _still_wanted(conn, run_id, row.id, row.contact_id, worker)
-                if why_not == CLAIM_LOST:
-                    continue  # another process owns it now; it will send it once
-                if why_not == "consent withdrawn":
-                    with engine.begin() as conn:
-                        ledger.skip(conn, [row.id], "consent withdrawn before sending")
-                    continue
-                if why_not is not None:
-                    # Paused or cancelled: hand back what this process had claimed but not sent.
-                    with engine.begin() as conn:
-                        ledger.unclaim(conn, [r.id for r in rows[index:]], cancelled=why_not == f"run {CANCELLED}")
-                    result.stopped = why_not
-                    return result
-                segment = newsletter_for(bundle, run.wave_id, row.audience_id, row.language)
-                message = segment.personalise(
-                    to=row.email,
-                    fields={"first_name": row.first_name or "", "organisation_name": row.organisation_name or ""},
-                    unsubscribe_url=unsubscribe_url(row.contact_id),
-                    message_id=newsletter_message_id(spec.campaign.id, run.wave_id, row.contact_id, domain),
-                )
-                try:
-                    throttle.wait(CHANNEL)
-                except ThrottleUnavailable as exc:
-                    marks.flush()
-                    with engine.begin() as conn:
-                        ledger.unclaim(conn, [r.id for r in rows[index:]])
-                    raise RetryLater(backoff(settings, 1), str(exc)) from None
-                try:
-                    transport.send(sender, row.email, message, key=f"run-{run_id}/{row.id}")
-                except PermanentError as exc:
-                    with engine.begin() as conn:
-                        ledger.mark_failed(conn, row.id, str(exc))
-                    result.failed += 1
-                    continue
-                except TransientError as exc:
-                    marks.flush()
-                    delay = backoff(settings, _attempts(engine, row.id) + 1)
-                    with engine.begin() as conn:
-                        ledger.retry_later(
-                            conn,
-                            row.id,
-                            [r.id for r in rows[index + 1 :]],
-                            str(exc),
-                            utcnow() + dt.timedelta(seconds=delay),
-                            settings.max_attempts,
-                        )
-                    raise RetryLater(delay, str(exc)) from None
-                result.sent += 1
-                try:
-                    journal.record(run_id, row.id)
-                except JournalUnavailable as exc:
-                    # The relay took this message but nothing durable knows it yet: tell the
-                    # database now, give the rest back, and stop until the journal is back.
-                    marks.ids.append(row.id)
-                    marks.flush()
-                    delay = backoff(settings, 1)
-                    with engine.begin() as conn:
-                        ledger.unclaim(conn, [r.id for r in rows[index + 1 :]])
-                    raise RetryLater(delay, str(exc)) from None
-                marks.add(row.id)
+            # One connection checks the whole claimed batch; AUTOCOMMIT, so each check sees what
+            # is committed at that moment (an unsubscribe, a pause) and no snapshot is held.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as checks:
+                renewed = time.monotonic()
+                for index, row in enumerate(rows):
+                    if time.monotonic() - renewed > settings.send_lease_seconds / 3:
+                        ledger.renew(checks, [r.id for r in rows[index:]], worker)
+                        renewed = time.monotonic()
+                    why_not = _still_wanted(checks, run_id, row.id, row.contact_id, worker)
+                    if why_not == CLAIM_LOST:
+                        continue  # another process owns it now; it will send it once
+                    if why_not == "consent withdrawn":
+                        with engine.begin() as conn:
+                            ledger.skip(conn, [row.id], "consent withdrawn before sending")
+                        continue
+                    if why_not is not None:
+                        # Paused or cancelled: hand back what this process had claimed but not sent.
+                        with engine.begin() as conn:
+                            ledger.unclaim(conn, [r.id for r in rows[index:]], cancelled=why_not == f"run {CANCELLED}")
+                        result.stopped = why_not
+                        return result
+                    segment = newsletter_for(bundle, run.wave_id, row.audience_id, row.language)
+                    message = segment.personalise(
+                        to=row.email,
+                        fields={"first_name": row.first_name or "", "organisation_name": row.organisation_name or ""},
+                        unsubscribe_url=unsubscribe_url(row.contact_id),
+                        message_id=newsletter_message_id(spec.campaign.id, run.wave_id, row.contact_id, domain),
+                    )
+                    try:
+                        throttle.wait(CHANNEL)
+                    except ThrottleUnavailable as exc:
+                        marks.flush()
+                        with engine.begin() as conn:
+                            ledger.unclaim(conn, [r.id for r in rows[index:]])
+                        raise RetryLater(backoff(settings, 1), str(exc)) from None
+                    try:
+                        transport.send(sender, row.email, message, key=f"run-{run_id}/{row.id}")
+                    except PermanentError as exc:
+                        with engine.begin() as conn:
+                            ledger.mark_failed(conn, row.id, str(exc))
+                        result.failed += 1
+                        continue
+                    except TransientError as exc:
+                        marks.flush()
+                        delay = backoff(settings, _attempts(engine, row.id) + 1)
+                        with engine.begin() as conn:
+                            ledger.retry_later(
+                                conn,
+                                row.id,
+                                [r.id for r in rows[index + 1 :]],
+                                str(exc),
+                                utcnow() + dt.timedelta(seconds=delay),
+                                settings.max_attempts,
+                            )
+                        raise RetryLater(delay, str(exc)) from None
+                    result.sent += 1
+                    try:
+                        journal.record(run_id, row.id)
+                    except JournalUnavailable as exc:
+                        # The relay took this message but nothing durable knows it yet: tell the
+                        # database now, give the rest back, and stop until the journal is back.
+                        marks.ids.append(row.id)
+                        marks.flush()
+                        delay = backoff(settings, 1)
+                        with engine.begin() as conn:
+                            ledger.unclaim(conn, [r.id for r in rows[index + 1 :]])
+                        raise RetryLater(delay, str(exc)) from None
+                    marks.add(row.id)
         return result
     finally:
         marks.flush()

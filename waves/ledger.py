@@ -126,6 +126,18 @@ def skip(conn: Connection, ids: Iterable[int], reason: str) -> None:
     )
 
 
+def renew(conn: Connection, ids: Iterable[int], worker: str) -> None:
+    """Extend the lease on rows this process still holds, so the sweeper leaves a slow but live
+    sender alone; it only takes rows from a process that stopped renewing."""
+    batch = list(ids)
+    if batch:
+        conn.execute(
+            update(deliveries)
+            .where(_ids_in(batch), d.status == SENDING, d.claimed_by == worker)
+            .values(claimed_at=utcnow())
+        )
+
+
 def unclaim(conn: Connection, ids: Iterable[int], *, cancelled: bool = False) -> None:
     """Hand back rows that were claimed but not tried (the run was paused or cancelled)."""
     batch = list(ids)
