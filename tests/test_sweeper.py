@@ -19,14 +19,20 @@ from waves.models import Delivery, WaveRun
 from waves.sweeper import sweep
 
 
+def ledger_in_state(tmp_path: Path, state: str):  # type: ignore[no-untyped-def]
+    """The minimal campaign's first wave, its run in `state`, its ledger built; returns the run."""
+    bundle = approved_campaign(tmp_path)
+    with get_engine().begin() as conn:
+        run, _ = _claim_run(conn, bundle, "first", wave_content_hash(bundle, "first"), "test")
+        conn.execute(update(WaveRun).where(WaveRun.id == run.id).values(state=state))
+    build_ledger(bundle, run.id, "first", utcnow())
+    return run
+
+
 def test_rows_left_sending_are_settled_from_the_journal(tmp_path: Path, database_url: str) -> None:
     add_contacts(6)
-    bundle = approved_campaign(tmp_path)
+    run = ledger_in_state(tmp_path, "sending")
     engine = get_engine()
-    with engine.begin() as conn:
-        run, _ = _claim_run(conn, bundle, "first", wave_content_hash(bundle, "first"), "test")
-        conn.execute(update(WaveRun).where(WaveRun.id == run.id).values(state="sending"))
-    build_ledger(bundle, run.id, "first", utcnow())
     long_ago = utcnow() - dt.timedelta(hours=1)
     with engine.begin() as conn:
         ids = list(conn.scalars(select(Delivery.id).where(Delivery.run_id == run.id).order_by(Delivery.id)))
@@ -52,12 +58,8 @@ def test_a_row_that_keeps_dying_fails_after_max_attempts(tmp_path: Path, databas
 
     reset_caches()
     add_contacts(1)
-    bundle = approved_campaign(tmp_path)
+    run = ledger_in_state(tmp_path, "paused")
     engine = get_engine()
-    with engine.begin() as conn:
-        run, _ = _claim_run(conn, bundle, "first", wave_content_hash(bundle, "first"), "test")
-        conn.execute(update(WaveRun).where(WaveRun.id == run.id).values(state="paused"))
-    build_ledger(bundle, run.id, "first", utcnow())
     long_ago = utcnow() - dt.timedelta(hours=1)
     for _ in range(2):
         with engine.begin() as conn:
@@ -85,12 +87,8 @@ def test_a_slow_live_sender_keeps_its_rows(tmp_path: Path, database_url: str, mo
     reset_caches()
     try:
         add_contacts(30)
-        bundle = approved_campaign(tmp_path)
+        run = ledger_in_state(tmp_path, "sending")
         engine = get_engine()
-        with engine.begin() as conn:
-            run, _ = _claim_run(conn, bundle, "first", wave_content_hash(bundle, "first"), "test")
-            conn.execute(update(WaveRun).where(WaveRun.id == run.id).values(state="sending"))
-        build_ledger(bundle, run.id, "first", utcnow())
         with engine.connect() as conn:
             ids = list(conn.scalars(select(Delivery.id).where(Delivery.run_id == run.id)))
         outcome: list[object] = []
