@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, exists, not_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, exists, func, not_, or_, select, update
 
 from audiences.models import contacts
 from audiences.segments import eligible
@@ -196,19 +196,16 @@ def stamp_enqueued(conn: Connection, run_id: int, first_id: int, last_id: int) -
 def pending_ranges(
     conn: Connection, run_id: int, chunk: int, where: ColumnElement[bool] | None = None
 ) -> list[tuple[int, int]]:
-    """[first, last] id ranges of `chunk` pending rows each, read by keyset pagination."""
-    ranges: list[tuple[int, int]] = []
-    after = 0
+    """[first, last] id ranges of `chunk` pending rows each, numbered in one pass over the rows.
+
+    One statement and one sort: paging with `id > last ORDER BY id LIMIT chunk` sorted the run's
+    pending rows again for every chunk, a cost that grew with the square of the wave."""
     condition = and_(d.run_id == run_id, d.status == PENDING)
     if where is not None:
         condition = and_(condition, where)
-    while True:
-        ids = list(
-            conn.scalars(
-                select(d.id).where(condition, d.id > bindparam("after")).order_by(d.id).limit(chunk), {"after": after}
-            )
-        )
-        if not ids:
-            return ranges
-        ranges.append((ids[0], ids[-1]))
-        after = ids[-1]
+    # Integer division in both databases (`//` would render FLOOR, which SQLite may lack).
+    part = (func.row_number().over(order_by=d.id) - 1).self_group().op("/")(chunk)
+    numbered = select(d.id.label("id"), part.label("part")).where(condition).subquery()
+    first_last = select(func.min(numbered.c.id), func.max(numbered.c.id))
+    rows = conn.execute(first_last.group_by(numbered.c.part).order_by(numbered.c.part)).all()
+    return [(int(first), int(last)) for first, last in rows]

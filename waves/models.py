@@ -75,7 +75,7 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("run_id", "contact_id", "channel", name="uq_deliveries_run_contact_channel"),
-        Index("ix_deliveries_run_status", "run_id", "status"),
+        Index("ix_deliveries_run_status_id", "run_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
