@@ -132,6 +132,16 @@ class FaultRig:
         assert launched.rows == self.size
         return launched.run_id
 
+    def mid_wave(self) -> tuple[FaultWorker, int]:
+        """A scheduler (its sweeper repairs), one worker, the wave launched and 30 % of it at the
+        sink: the moment most scenarios break something. Returns the worker and the run id."""
+        bundle = self.campaign()
+        self.scheduler()
+        worker = self.worker("w1", concurrency=2)
+        run_id = self.launch(bundle)
+        self.wait_sent(0.3)
+        return worker, run_id
+
     def wait_sent(self, fraction: float, timeout: float = 300) -> None:
         """Wait until this share of the wave has reached the sink: the moment to break something."""
         self.sink.wait_for(int(self.size * fraction), timeout=timeout)

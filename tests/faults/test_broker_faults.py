@@ -15,11 +15,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.services]
 
 
 def test_redis_restarted_without_persistence_loses_nothing(fault_rig: FaultRig) -> None:
-    bundle = fault_rig.campaign()
-    fault_rig.scheduler()  # the sweeper queues again the pending rows whose tasks vanished
-    worker = fault_rig.worker("w1", concurrency=2)
-    run_id = fault_rig.launch(bundle)
-    fault_rig.wait_sent(0.3)
+    worker, run_id = fault_rig.mid_wave()  # the sweeper queues again the pending rows whose tasks vanished
     sending = len(worker.children())
     fault_rig.redis.restart(down_seconds=1.0)  # kill -9, then an empty server on the same port
     fault_rig.settle(run_id)
@@ -55,11 +51,7 @@ def test_broker_lost_while_marks_are_flushed_duplicates_at_most_one_per_process(
     from campaign.db import get_engine
     from waves.models import SENDING, Delivery
 
-    bundle = fault_rig.campaign()
-    fault_rig.scheduler()
-    worker = fault_rig.worker("w1", concurrency=2)
-    run_id = fault_rig.launch(bundle)
-    fault_rig.wait_sent(0.3)
+    worker, run_id = fault_rig.mid_wave()
     children = worker.children()
     for _attempt in range(20):
         for pid in children:

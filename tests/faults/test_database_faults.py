@@ -21,11 +21,7 @@ OUTAGE_SECONDS = 10 if FULL else 3
 
 @pytest.mark.parametrize("fault_rig", ["postgresql-proxied", "sqlite"], indirect=True)
 def test_database_unreachable_for_a_few_seconds_loses_nothing(fault_rig: FaultRig) -> None:
-    bundle = fault_rig.campaign()
-    fault_rig.scheduler()
-    worker = fault_rig.worker("w1", concurrency=2)
-    run_id = fault_rig.launch(bundle)
-    fault_rig.wait_sent(0.3)
+    worker, run_id = fault_rig.mid_wave()
     sending = len(worker.children())
     if fault_rig.proxy is not None:
         fault_rig.proxy.block(OUTAGE_SECONDS)

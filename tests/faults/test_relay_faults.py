@@ -18,11 +18,7 @@ TEMPFAIL_SECONDS = 20 if FULL else 3
 
 
 def test_relay_down_for_a_while_loses_nothing(fault_rig: FaultRig) -> None:
-    bundle = fault_rig.campaign()
-    fault_rig.scheduler()
-    worker = fault_rig.worker("w1", concurrency=2)
-    run_id = fault_rig.launch(bundle)
-    fault_rig.wait_sent(0.3)
+    worker, run_id = fault_rig.mid_wave()
     sending = len(worker.children())
     fault_rig.sink.fault("down", seconds=DOWN_SECONDS)  # refuses connections, cuts the open ones
     fault_rig.settle(run_id)
@@ -32,11 +28,7 @@ def test_relay_down_for_a_while_loses_nothing(fault_rig: FaultRig) -> None:
 def test_relay_tempfails_then_refuses_chosen_addresses(fault_rig: FaultRig) -> None:
     refused = {f"person{i}@example.org" for i in (3, fault_rig.size // 2, fault_rig.size - 7)}
     fault_rig.sink.fault("reject", addresses=sorted(refused))
-    bundle = fault_rig.campaign()
-    fault_rig.scheduler()
-    fault_rig.worker("w1", concurrency=2)
-    run_id = fault_rig.launch(bundle)
-    fault_rig.wait_sent(0.3)
+    _, run_id = fault_rig.mid_wave()
     fault_rig.sink.fault("tempfail", seconds=TEMPFAIL_SECONDS)  # 451 to every message for a while
     fault_rig.settle(run_id)
     # A 451 after DATA means the relay did not take the message: no duplicate is expected at all.
@@ -59,11 +51,7 @@ def test_relay_tempfails_then_refuses_chosen_addresses(fault_rig: FaultRig) -> N
 
 
 def test_relay_dropping_the_line_after_data_duplicates_only_with_the_same_message_id(fault_rig: FaultRig) -> None:
-    bundle = fault_rig.campaign()
-    fault_rig.scheduler()
-    worker = fault_rig.worker("w1", concurrency=2)
-    run_id = fault_rig.launch(bundle)
-    fault_rig.wait_sent(0.3)
+    worker, run_id = fault_rig.mid_wave()
     sending = len(worker.children())
     # Take the next message from each sending process, then hang up before answering: the
     # sender cannot know it was taken, so it sends it again, with the same Message-ID.

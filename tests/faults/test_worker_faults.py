@@ -11,11 +11,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.services]
 
 
 def test_worker_main_process_killed_then_replaced_loses_nothing(fault_rig: FaultRig) -> None:
-    bundle = fault_rig.campaign()
-    fault_rig.scheduler()  # its sweeper settles what the dead worker left `sending`
-    first = fault_rig.worker("w1", concurrency=2)
-    run_id = fault_rig.launch(bundle)
-    fault_rig.wait_sent(0.3)
+    first, run_id = fault_rig.mid_wave()  # its sweeper settles what the dead worker left `sending`
     sending = len(first.children())
     first.kill_main()  # kill -9 the main process only: its pool children are orphaned
     fault_rig.worker("w2", concurrency=2)
@@ -24,22 +20,14 @@ def test_worker_main_process_killed_then_replaced_loses_nothing(fault_rig: Fault
 
 
 def test_worker_child_process_killed_loses_nothing(fault_rig: FaultRig) -> None:
-    bundle = fault_rig.campaign()
-    fault_rig.scheduler()
-    worker = fault_rig.worker("w1", concurrency=2)
-    run_id = fault_rig.launch(bundle)
-    fault_rig.wait_sent(0.3)
+    worker, run_id = fault_rig.mid_wave()
     worker.kill_child()  # the main process sees it die, requeues the task and forks a new child
     fault_rig.settle(run_id)
     check(fault_rig.outcome(run_id, "kill -9 only a worker's child process", allowed=1))
 
 
 def test_warm_shutdown_mid_wave_then_new_worker_loses_nothing(fault_rig: FaultRig) -> None:
-    bundle = fault_rig.campaign()
-    fault_rig.scheduler()
-    first = fault_rig.worker("w1", concurrency=2)
-    run_id = fault_rig.launch(bundle)
-    fault_rig.wait_sent(0.3)
+    first, run_id = fault_rig.mid_wave()
     first.warm_shutdown()  # SIGTERM: the running chunks finish, nothing new is taken
     fault_rig.worker("w2", concurrency=2)
     fault_rig.settle(run_id)
