@@ -7,6 +7,7 @@ frozen and complete, and the rest of wavecast works on it, never on dicts.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from campaign.errors import InvalidInput, Problem, rel
-from campaign.load import Source, parse_yaml, read_text
+from campaign.files import TEXT_LIMIT, Refused, Where, campaign_path, read_campaign_file, read_regular
+from campaign.load import MAX_FILE_BYTES, Source, decode_text, parse_yaml
 from campaign.model import Campaign, MessageFile, MessageText
 
 CAMPAIGN_FILE = "campaign.yaml"
@@ -74,6 +76,12 @@ def _document_path(loc: tuple[Any, ...], source: Source, prefix: tuple[Any, ...]
     return path
 
 
+def shown(root: Path, name: str) -> str:
+    """A campaign file as messages name it: the campaign directory, then the name as written
+    (a symbolic link is not followed, so a message never shows where a link points)."""
+    return str(Path(rel(root)) / name)
+
+
 def _split_front_matter(text: str) -> tuple[str, str, int] | None:
     """Return (front matter, body, body's first line) for a file that starts with '---'."""
     lines = text.split("\n")
@@ -86,9 +94,14 @@ def _split_front_matter(text: str) -> tuple[str, str, int] | None:
 
 
 def load_message_file(
-    path: Path, display: str, lang: str, source_lang: str
+    root: Path, name: str, where: Where, lang: str, source_lang: str
 ) -> tuple[MessageFile | None, Source | None, list[Problem]]:
-    text, problems = read_text(path, display)
+    """One message file of the campaign; a refused read is reported at `where`, the key that named it."""
+    raw, problems = read_campaign_file(root, name, where, TEXT_LIMIT)
+    if raw is None:
+        return None, None, problems
+    display = shown(root, name)
+    text, problems = decode_text(raw, display)
     if text is None:
         return None, None, problems
     parts = _split_front_matter(text)
@@ -126,11 +139,14 @@ def load_message_file(
 
 def load_spec(root: Path) -> tuple[Campaign, Source]:
     """Load and type-check campaign.yaml only."""
-    path = root / CAMPAIGN_FILE
-    display = rel(path)
+    display = shown(root, CAMPAIGN_FILE)
     if not root.is_dir():
         raise InvalidInput([Problem(rel(root), 1, 1, "not a campaign directory")])
-    text, problems = read_text(path, display)
+    try:
+        raw = read_regular(campaign_path(root, CAMPAIGN_FILE), MAX_FILE_BYTES)
+    except Refused as exc:
+        raise InvalidInput([Problem(display, 1, 1, str(exc))]) from None
+    text, problems = decode_text(raw, display)
     if text is None:
         raise InvalidInput(problems)
     data, source, problems = parse_yaml(text, display)
@@ -177,26 +193,33 @@ def load_bundle(root: Path | str) -> Bundle:
             if message.template in seen:
                 continue
             seen.add(message.template)
+            key = ("waves", wi, "messages", mi, "template")
+            where = (source.file, *source.locate(key))
+            try:
+                campaign_path(root, f"{MESSAGES_DIR}/{message.template}")
+            except Refused as exc:
+                problems.append(source.problem(key, f"template {message.template!r}: {exc}"))
+                continue
             for lang in spec.campaign.languages:
                 found_lang = lang
-                path = root / MESSAGES_DIR / f"{message.template}.{lang}.md"
+                name = f"{MESSAGES_DIR}/{message.template}.{lang}.md"
                 fallback = spec.campaign.fallbacks.get(lang)
-                if not path.exists() and fallback is not None:
+                if not os.path.lexists(root / name) and fallback is not None:
                     found_lang = fallback
-                    path = root / MESSAGES_DIR / f"{message.template}.{fallback}.md"
-                if not path.exists():
+                    name = f"{MESSAGES_DIR}/{message.template}.{fallback}.md"
+                if not os.path.lexists(root / name):
                     problems.append(
                         source.problem(
-                            ("waves", wi, "messages", mi, "template"),
-                            f"missing {lang} text for message {message.id!r}: expected {rel(path)}"
+                            key,
+                            f"missing {lang} text for message {message.id!r}: expected {shown(root, name)}"
                             + ("" if fallback is None else f" (or its fallback {fallback})"),
                         )
                     )
                     continue
-                mf, msource, found = load_message_file(path, rel(path), lang, found_lang)
+                mf, msource, found = load_message_file(root, name, where, lang, found_lang)
                 problems.extend(found)
                 if msource is not None:
-                    message_sources[rel(path)] = msource
+                    message_sources[shown(root, name)] = msource
                 if mf is not None:
                     messages[(message.template, lang)] = mf
     bundle = Bundle(root=root, spec=spec, source=source, messages=messages, message_sources=message_sources)

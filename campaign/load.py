@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from campaign.errors import Problem
+from campaign.files import Refused, read_regular
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, newline and carriage return are text
@@ -199,16 +200,17 @@ def _reader_problem(exc: yaml.YAMLError, text: str, file: str, line_offset: int)
     return Problem(file, line + line_offset, column, f"{SYNTAX}{reason}{what}")
 
 
-def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
-    """Read a UTF-8 text file (a BOM is allowed); refuse binary or huge files with a Problem."""
+def read_text(path: Path, display: str, limit: int = MAX_FILE_BYTES) -> tuple[str | None, list[Problem]]:
+    """Read a UTF-8 text file (a BOM is allowed); refuse a FIFO, a device, binary or huge files with a Problem."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None, [Problem(display, 1, 1, "file not found")]
-    except OSError as exc:
-        return None, [Problem(display, 1, 1, f"cannot read file: {exc.strerror}")]
-    if len(raw) > MAX_FILE_BYTES:
-        return None, [Problem(display, 1, 1, f"file too large ({len(raw)} bytes; limit {MAX_FILE_BYTES})")]
+        raw = read_regular(path, limit)
+    except Refused as exc:
+        return None, [Problem(display, 1, 1, str(exc))]
+    return decode_text(raw, display)
+
+
+def decode_text(raw: bytes, display: str) -> tuple[str | None, list[Problem]]:
+    """The text of a file's bytes: UTF-8 (a BOM is allowed), no NUL or control characters."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

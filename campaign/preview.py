@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -113,11 +112,9 @@ def _write_all(bundle: Bundle, matrix: Matrix, outdir: Path) -> PreviewResult:
             files += 2
     assets = Assets(bundle, get_settings().base_url)
     for src in sorted(images):
-        path = assets.path(src)
-        if path is not None:
-            target = outdir / path.relative_to(assets.root)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+        path, data = assets.path(src), assets.read(src)
+        if path is not None and data is not None:
+            _write(outdir / path.relative_to(assets.root), data)
             files += 1
     _write(
         outdir / "manifest.json",

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from campaign.bundle import Bundle
 from campaign.errors import Problem, WavecastError
+from campaign.files import IMAGE_LIMIT, Refused, campaign_path, check_campaign_file, read_regular
 from campaign.model import CHANNELS, Campaign, Message, MessageFile
 from campaign.newsletter import NewsletterSegment, build_newsletter, layout
 from campaign.render import RenderFailed, SegmentKey, asset_url, campaign_hosts
@@ -73,19 +74,35 @@ class Assets:
     def url(self, src: str) -> str:
         return asset_url(self.base_url, self.campaign_id, src)
 
+    def refusal(self, src: str) -> str | None:
+        """Why a relative src is not an image the campaign may use, or None when it is one."""
+        if src.startswith(("https://", "http://")):
+            return "an address, not a campaign file"
+        try:
+            path = check_campaign_file(self.root, src, IMAGE_LIMIT)
+        except Refused as exc:
+            return str(exc)
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            return f"not an image file ({', '.join(s.lstrip('.') for s in IMAGE_SUFFIXES)})"
+        return None
+
     def path(self, src: str) -> Path | None:
         """The file for a relative src, if it is an image inside the campaign directory."""
-        if src.startswith(("https://", "http://")) or src.startswith("/") or "\\" in src:
+        return None if self.refusal(src) is not None else campaign_path(self.root, src)
+
+    def read(self, src: str) -> bytes | None:
+        """The image's bytes, read through the one guarded reader (regular file, bounded size)."""
+        if self.refusal(src) is not None:
             return None
-        path = (self.root / src).resolve()
-        if not path.is_relative_to(self.root) or path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
+        try:
+            return read_regular(campaign_path(self.root, src), IMAGE_LIMIT)
+        except Refused:
             return None
-        return path
 
     def digest(self, src: str) -> str:
         if src not in self._digests:
-            path = self.path(src)
-            self._digests[src] = hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else "missing"
+            data = self.read(src)
+            self._digests[src] = hashlib.sha256(data).hexdigest() if data is not None else "missing"
         return self._digests[src]
 
 
@@ -100,7 +117,8 @@ def _image_problems(bundle: Bundle, mf: MessageFile, srcs: tuple[str, ...], asse
     found = []
     source = bundle.message_sources.get(mf.path)
     for src in srcs:
-        if assets.path(src) is not None:
+        reason = assets.refusal(src)
+        if reason is None:
             continue
         line, col = mf.body_line, 1
         for name in ("image", "social_image"):
@@ -118,7 +136,7 @@ def _image_problems(bundle: Bundle, mf: MessageFile, srcs: tuple[str, ...], asse
                 mf.path,
                 line,
                 col,
-                f"image {src!r} not found: expected an image file (png, jpg, gif, webp) "
+                f"image {src!r}: {reason}; expected an image file (png, jpg, gif, webp) "
                 f"at {src} inside the campaign directory",
             )
         )

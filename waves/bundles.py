@@ -27,8 +27,15 @@ def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     found = []
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
-            stat = os.stat(os.path.join(dirpath, name))
-            found.append((os.path.join(dirpath, name), stat.st_size, stat.st_mtime_ns))
+            path = os.path.join(dirpath, name)
+            try:
+                stat = os.stat(path)
+            except OSError:  # a dangling or looping symlink; loading the campaign says what is wrong
+                try:
+                    stat = os.lstat(path)
+                except OSError:  # removed while we looked: the next look sees it gone
+                    continue
+            found.append((path, stat.st_size, stat.st_mtime_ns))
     return tuple(sorted(found))
 
 
