@@ -19,7 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from campaign.errors import WavecastError
-from campaign.settings import get_settings
+from campaign.settings import get_settings, mask_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -69,6 +69,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten with zeros, so an erased person's address does not linger in
+    # free pages of the file (see waves.personal_data); wavecast deletes rarely, so it costs little.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -100,7 +103,8 @@ def _create(url: str) -> Engine:
         else:
             engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
-        raise DatabaseError(f"WAVECAST_DATABASE_URL: cannot use {url!r}: {exc}") from None
+        shown = mask_url(url)
+        raise DatabaseError(f"WAVECAST_DATABASE_URL: cannot use {shown!r}: {mask_url(str(exc))}") from None
     return engine
 
 

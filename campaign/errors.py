@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -50,3 +51,9 @@ def rel(path: Path, root: Path | None = None) -> str:
         return str(path.resolve().relative_to((root or Path.cwd()).resolve()))
     except ValueError:
         return str(path)
+
+
+def internal_error_log() -> Path:
+    """Where the CLI writes the traceback of an internal error (the one log file wavecast owns;
+    erasure scrubs it too)."""
+    return Path(tempfile.gettempdir()) / "wavecast-error.log"

@@ -1,19 +1,47 @@
 """Every setting wavecast reads, in one place: environment variables with the WAVECAST_ prefix.
 
 They are read once (``get_settings`` is cached); tests that change the environment call
-``get_settings.cache_clear()``.
+``get_settings.cache_clear()``. Every entry point (the CLI, ``wavecast serve``, the scheduler,
+the Celery worker) reads them before it does anything else, so a bad value stops the process at
+start-up with the variable's name (exit 2) instead of failing later, half-way through a wave.
+A value is never echoed when it is a secret, and a URL is shown with its password masked.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from campaign.errors import SettingsError
 
+PREFIX = "WAVECAST_"
 _DEFAULT_SECRET = "wavecast-embedded-default-not-secret"  # noqa: S105 - only for the embedded default
+_DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+# Read by the test and benchmark harnesses, never by wavecast itself; not typos.
+HARNESS_PREFIXES = ("WAVECAST_TEST_", "WAVECAST_BENCH_", "WAVECAST_FUZZ_", "WAVECAST_FAULTS_", "WAVECAST_REGENERATE_")
+# Anything that is neither printable ASCII nor a space-free URL character is refused in URLs:
+# a pasted line break or space would otherwise reach a connection string or every e-mail.
+_URL_CHARS = re.compile(r"^[\x21-\x7e]+$")
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class SmtpRelay:
+    """The relay's address, parsed once here; user and password are percent-decoded."""
+
+    host: str
+    port: int
+    tls: bool  # smtps://: TLS from the first byte
+    starttls: bool  # smtp://...?starttls=1: upgrade after EHLO
+    user: str | None
+    password: str | None
 
 
 @dataclass(frozen=True)
@@ -40,6 +68,8 @@ class Settings:
     social_webhook_secret: str | None
     retry_max_seconds: float
     visibility_timeout_seconds: int
+    smtp: SmtpRelay | None = None
+    allow_insecure_relay: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -47,49 +77,210 @@ class Settings:
         return self.broker_url is None
 
 
-def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
+def mask_url(raw: str) -> str:
+    """A URL safe to print: the password (between ``user:`` and ``@``) replaced by ``***``.
+
+    Works on text that does not parse as a URL too, since that is when it gets printed."""
+    return re.sub(r"(//[^/?#@:]*:)[^@]*@", r"\1***@", raw)
+
+
+def _shown(raw: str, limit: int = 80) -> str:
+    text = raw if len(raw) <= limit else raw[:limit] + "…"
+    return repr(text)
+
+
+class _Env:
+    """The environment being read; remembers every WAVECAST_* name asked for, so that any
+    other one left over afterwards can be reported as a typo."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.read: set[str] = set()
+
+    def raw(self, name: str) -> str | None:
+        self.read.add(name)
+        value = self.env.get(name)
+        return None if value is None or value == "" else value
+
+    def text(self, name: str, default: str, limit: int = 1000) -> str:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if len(value) > limit or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise SettingsError(f"{name}: expected one line of at most {limit} characters")
+        return value
+
+    def secret(self, name: str) -> str | None:
+        """A secret is checked like text, but its value never appears in a message."""
+        return self.text(name, "", limit=1000) or None
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.raw(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name}={_shown(raw)}: expected a whole number from {low} to {high}") from None
+        if not low <= value <= high:
+            raise SettingsError(f"{name}={_shown(raw)}: must be from {low} to {high}")
+        return value
+
+    def number(self, name: str, default: float, low: float, high: float, *, above_low: bool = False) -> float:
+        raw = self.raw(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name}={_shown(raw)}: expected a number from {low:g} to {high:g}") from None
+        # float() takes 'nan', 'inf' and '1e999' (= inf): none is a usable time or rate.
+        if not math.isfinite(value):
+            raise SettingsError(f"{name}={_shown(raw)}: expected a finite number from {low:g} to {high:g}")
+        if value > high or value < low or (above_low and value == low):
+            relation = f"above {low:g}" if above_low else f"from {low:g}"
+            raise SettingsError(f"{name}={_shown(raw)}: must be {relation} to {high:g}")
+        return value
+
+    def flag(self, name: str) -> bool:
+        raw = (self.raw(name) or "").strip().lower()
+        if raw in _TRUE:
+            return True
+        if raw in _FALSE:
+            return False
+        raise SettingsError(f"{name}={_shown(raw)}: expected 1 or 0")
+
+    def url(self, name: str, schemes: tuple[str, ...], default: str | None = None) -> SplitResult | None:
+        """A URL with one of ``schemes``, a host and (if given) a valid port; errors mask the password."""
+        raw = self.raw(name) or default
+        if raw is None:
+            return None
+        shown = _shown(mask_url(raw))
+        if not _URL_CHARS.match(raw):
+            raise SettingsError(f"{name}={shown}: a URL has no spaces, line breaks or non-ASCII characters")
+        try:
+            parts = urlsplit(raw)
+            port = parts.port
+        except ValueError as exc:
+            raise SettingsError(f"{name}={shown}: not a valid URL ({_reason(exc)})") from None
+        if parts.scheme not in schemes:
+            raise SettingsError(
+                f"{name}={shown}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}"
+            )
+        if not parts.hostname:
+            raise SettingsError(f"{name}={shown}: the URL has no host")
+        if port == 0:
+            raise SettingsError(f"{name}={shown}: port 0 is not a port to connect to")
+        return parts
+
+
+def _reason(exc: ValueError) -> str:
+    text = str(exc)
+    # urllib's message for a bad port quotes the port text only; anything longer is not ours to echo.
+    return "the port must be a number from 1 to 65535" if "port" in text.lower() else "it cannot be parsed"
+
+
+def _database_url(env: _Env) -> str:
+    name = PREFIX + "DATABASE_URL"
+    raw = env.raw(name) or "sqlite:///wavecast.db"
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    shown = _shown(mask_url(raw))
+    if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+        raise SettingsError(f"{name}={shown}: a URL has no line breaks or control characters")
     try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r}: expected a whole number") from None
-    if value < minimum:
-        raise SettingsError(f"{name}={raw!r}: must be at least {minimum}")
-    return value
-
-
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r}: expected a number") from None
-    if value < 0:
-        raise SettingsError(f"{name}={raw!r}: must not be negative")
-    return value
-
-
-def _url(env: dict[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
-    raw = env.get(name) or None
-    if raw is not None and not raw.startswith(schemes):
-        raise SettingsError(f"{name}={raw!r}: expected a URL starting with one of {', '.join(schemes)}")
+        url = make_url(raw)
+    except (ArgumentError, ValueError):
+        raise SettingsError(f"{name}={shown}: not a database URL (sqlite:///FILE or postgresql://…)") from None
+    shown = _shown(url.render_as_string(hide_password=True))
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    if (backend, driver) not in {("sqlite", "pysqlite"), ("postgresql", "psycopg")}:
+        raise SettingsError(
+            f"{name}={shown}: wavecast supports sqlite:///FILE and postgresql://… (psycopg 3), not {url.drivername}"
+        )
+    if url.port is not None and not 0 < url.port < 65536:
+        raise SettingsError(f"{name}={shown}: the port must be from 1 to 65535")
     return raw
 
 
-def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Build settings from an environment mapping; raises SettingsError naming the variable."""
-    env = dict(os.environ if env is None else env)
-    p = "WAVECAST_"
-    lease = _int(env, p + "SEND_LEASE_SECONDS", 300, minimum=1)
-    base_url = env.get(p + "BASE_URL") or "http://127.0.0.1:8000"
-    if not base_url.startswith(("http://", "https://")):
-        raise SettingsError(f"{p}BASE_URL={base_url!r}: expected an http:// or https:// address")
-    retry_max = _float(env, p + "RETRY_MAX_SECONDS", 300.0)
-    visibility = _int(env, p + "VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=60)
+def _smtp(env: _Env) -> tuple[str | None, SmtpRelay | None]:
+    name = PREFIX + "SMTP_URL"
+    parts = env.url(name, ("smtp", "smtps"))
+    if parts is None:
+        return None, None
+    shown = _shown(mask_url(parts.geturl()))
+    options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    unknown = set(options) - {"starttls"}
+    if unknown:
+        raise SettingsError(f"{name}={shown}: unknown option {sorted(unknown)[0]!r} (only starttls=1 is known)")
+    starttls = options.get("starttls", "0").lower()
+    if starttls not in _TRUE | _FALSE:
+        raise SettingsError(f"{name}={shown}: starttls must be 1 or 0")
+    tls = parts.scheme == "smtps"
+    relay = SmtpRelay(
+        host=parts.hostname or "",
+        port=parts.port or (465 if tls else 25),
+        tls=tls,
+        starttls=starttls in _TRUE,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+    )
+    return parts.geturl(), relay
+
+
+def _base_url(env: _Env) -> str:
+    name = PREFIX + "BASE_URL"
+    parts = env.url(name, ("http", "https"), default=_DEFAULT_BASE_URL)
+    assert parts is not None
+    shown = _shown(mask_url(parts.geturl()))
+    # Every unsubscribe link is this address + /u/...: it must be absolute, public and plain.
+    if parts.query or parts.fragment:
+        raise SettingsError(f"{name}={shown}: the public address takes no ?query or #fragment")
+    if parts.username is not None or parts.password is not None:
+        raise SettingsError(f"{name}={shown}: the public address goes into every e-mail; it takes no user or password")
+    return parts.geturl().rstrip("/")
+
+
+def _unknown(env: _Env) -> None:
+    """A WAVECAST_* variable nothing reads is almost always a typo of one that is read."""
+    for name in sorted(env.env):
+        if not name.startswith(PREFIX) or name in env.read or name.startswith(HARNESS_PREFIXES):
+            continue
+        close = difflib.get_close_matches(name, sorted(env.read), n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise SettingsError(f"{name} is not a wavecast setting{hint}; the settings are listed in the README")
+
+
+def _relay_is_safe(settings: Settings) -> None:
+    """A real relay sends to real people: their unsubscribe links must be signed with a key of
+    this installation and, for RFC 8058 one-click unsubscribe, served over https. The .eml outbox
+    of the embedded default sends to no one and is exempt; a test relay on loopback opts out
+    explicitly."""
+    if settings.smtp is None or settings.allow_insecure_relay:
+        return
+    override = f"(for a test relay only: {PREFIX}ALLOW_INSECURE_RELAY=1)"
+    if settings.secret_key == _DEFAULT_SECRET:
+        raise SettingsError(
+            f"{PREFIX}SECRET_KEY is the public default, and {PREFIX}SMTP_URL sends to real people: "
+            f"set a secret of this installation {override}"
+        )
+    if not settings.base_url.startswith("https://"):
+        raise SettingsError(
+            f"{PREFIX}BASE_URL={_shown(settings.base_url)} is not https, and {PREFIX}SMTP_URL sends to real people: "
+            f"one-click unsubscribe (RFC 8058) needs an https address {override}"
+        )
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build and check settings from an environment mapping; raises SettingsError naming the variable."""
+    read = _Env(dict(os.environ if env is None else env))
+    p = PREFIX
+    day = 86400
+    visibility = read.integer(p + "VISIBILITY_TIMEOUT_SECONDS", 3600, 60, 7 * day)
+    lease = read.integer(p + "SEND_LEASE_SECONDS", 300, 1, day)
+    retry_base = read.number(p + "RETRY_BASE_SECONDS", 10.0, 0, 3600)
+    retry_max = read.number(p + "RETRY_MAX_SECONDS", 300.0, 0, 3 * day)
     # A retry delay or a task that outlives the broker's visibility timeout gets redelivered
     # while it is still waiting or running: keep both well under it.
     if retry_max * 2 > visibility:
@@ -100,33 +291,43 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"{p}SEND_LEASE_SECONDS={lease} must stay under half of {p}VISIBILITY_TIMEOUT_SECONDS={visibility}"
         )
-    return Settings(
-        database_url=env.get(p + "DATABASE_URL") or "sqlite:///wavecast.db",
-        broker_url=_url(env, p + "BROKER_URL", ("redis://", "rediss://")),
-        smtp_url=_url(env, p + "SMTP_URL", ("smtp://", "smtps://")),
-        outbox_dir=Path(env.get(p + "OUTBOX_DIR") or "outbox"),
-        secret_key=env.get(p + "SECRET_KEY") or _DEFAULT_SECRET,
-        base_url=base_url.rstrip("/"),
-        admin_token=env.get(p + "ADMIN_TOKEN") or None,
+    if retry_base > retry_max:
+        raise SettingsError(f"{p}RETRY_BASE_SECONDS={retry_base:g} must not exceed {p}RETRY_MAX_SECONDS={retry_max:g}")
+    broker = read.url(p + "BROKER_URL", ("redis", "rediss"))
+    smtp_url, smtp = _smtp(read)
+    webhook = read.url(p + "SOCIAL_WEBHOOK_URL", ("http", "https"))
+    settings = Settings(
+        database_url=_database_url(read),
+        broker_url=broker.geturl() if broker else None,
+        smtp_url=smtp_url,
+        outbox_dir=Path(read.text(p + "OUTBOX_DIR", "outbox", limit=4096)),
+        secret_key=read.secret(p + "SECRET_KEY") or _DEFAULT_SECRET,
+        base_url=_base_url(read),
+        admin_token=read.secret(p + "ADMIN_TOKEN"),
         send_lease_seconds=lease,
-        sweep_interval_seconds=_int(env, p + "SWEEP_INTERVAL_SECONDS", 60, minimum=1),
-        scheduler_lease_seconds=_int(env, p + "SCHEDULER_LEASE_SECONDS", 30, minimum=2),
-        misfire_grace_seconds=_int(env, p + "MISFIRE_GRACE_SECONDS", 3600),
-        max_attempts=_int(env, p + "MAX_ATTEMPTS", 10, minimum=1),
-        chunk_size=_int(env, p + "CHUNK_SIZE", 500, minimum=1),
-        ledger_batch_size=_int(env, p + "LEDGER_BATCH_SIZE", 10000, minimum=1),
-        rate_per_second=_float(env, p + "RATE_PER_SECOND", 0.0),
-        smtp_timeout_seconds=_float(env, p + "SMTP_TIMEOUT_SECONDS", 30.0),
-        retry_base_seconds=_float(env, p + "RETRY_BASE_SECONDS", 10.0),
-        social_webhook_url=_url(env, p + "SOCIAL_WEBHOOK_URL", ("http://", "https://")),
-        redis_prefix=env.get(p + "REDIS_PREFIX") or "wavecast:",
-        social_webhook_secret=env.get(p + "SOCIAL_WEBHOOK_SECRET") or None,
-        retry_max_seconds=_float(env, p + "RETRY_MAX_SECONDS", 300.0),
-        visibility_timeout_seconds=_int(env, p + "VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=60),
+        sweep_interval_seconds=read.integer(p + "SWEEP_INTERVAL_SECONDS", 60, 1, day),
+        scheduler_lease_seconds=read.integer(p + "SCHEDULER_LEASE_SECONDS", 30, 2, 3600),
+        misfire_grace_seconds=read.integer(p + "MISFIRE_GRACE_SECONDS", 3600, 0, 30 * day),
+        max_attempts=read.integer(p + "MAX_ATTEMPTS", 10, 1, 1000),
+        chunk_size=read.integer(p + "CHUNK_SIZE", 500, 1, 10_000),
+        ledger_batch_size=read.integer(p + "LEDGER_BATCH_SIZE", 10_000, 1, 100_000),
+        rate_per_second=read.number(p + "RATE_PER_SECOND", 0.0, 0, 100_000),
+        smtp_timeout_seconds=read.number(p + "SMTP_TIMEOUT_SECONDS", 30.0, 0, 600, above_low=True),
+        retry_base_seconds=retry_base,
+        social_webhook_url=webhook.geturl() if webhook else None,
+        redis_prefix=read.text(p + "REDIS_PREFIX", "wavecast:", limit=100),
+        social_webhook_secret=read.secret(p + "SOCIAL_WEBHOOK_SECRET"),
+        retry_max_seconds=retry_max,
+        visibility_timeout_seconds=visibility,
+        smtp=smtp,
+        allow_insecure_relay=read.flag(p + "ALLOW_INSECURE_RELAY"),
     )
+    _unknown(read)
+    _relay_is_safe(settings)
+    return settings
 
 
 @cache
 def get_settings() -> Settings:
-    """The process's settings, read once."""
+    """The process's settings, read and checked once."""
     return load_settings()

@@ -13,9 +13,8 @@ import ssl
 import tempfile
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
 
-from campaign.settings import Settings
+from campaign.settings import Settings, SmtpRelay
 
 
 class TransientError(Exception):
@@ -59,14 +58,14 @@ class FileTransport:
 class SmtpTransport:
     """One SMTP connection per task, reused for every message and reopened when it drops."""
 
-    def __init__(self, url: str, timeout: float) -> None:
-        parts = urlsplit(url)
-        self.tls = parts.scheme == "smtps"
-        self.starttls = "starttls=1" in (parts.query or "")
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or (465 if self.tls else 25)
-        self.user = unquote(parts.username) if parts.username else None
-        self.password = unquote(parts.password) if parts.password else None
+    def __init__(self, relay: SmtpRelay, timeout: float) -> None:
+        # Parsed and percent-decoded once, in campaign.settings, where a bad URL stops start-up.
+        self.tls = relay.tls
+        self.starttls = relay.starttls
+        self.host = relay.host
+        self.port = relay.port
+        self.user = relay.user
+        self.password = relay.password
         self.timeout = timeout
         self.conn: smtplib.SMTP | None = None
 
@@ -137,6 +136,6 @@ def _reply(exc: smtplib.SMTPResponseException) -> str:
 
 
 def make_transport(settings: Settings) -> Transport:
-    if settings.smtp_url:
-        return SmtpTransport(settings.smtp_url, settings.smtp_timeout_seconds)
+    if settings.smtp is not None:
+        return SmtpTransport(settings.smtp, settings.smtp_timeout_seconds)
     return FileTransport(settings.outbox_dir / "email")

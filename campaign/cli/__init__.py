@@ -5,12 +5,11 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-import tempfile
 import traceback
-from pathlib import Path
 
 from campaign.cli.app import app, report
-from campaign.errors import InvalidInput, WavecastError
+from campaign.errors import InvalidInput, WavecastError, internal_error_log
+from campaign.settings import get_settings, mask_url
 
 # Each module registers its commands on `app`; one line per feature.
 COMMAND_MODULES = [
@@ -35,6 +34,9 @@ def main() -> None:
     """Entry point of the `wavecast` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        # Settings first: a bad WAVECAST_* value stops every command (serve and the scheduler
+        # included) before it touches a file, the database or a relay.
+        get_settings()
         app()
     except InvalidInput as exc:
         report(exc.problems)
@@ -48,11 +50,11 @@ def main() -> None:
         sys.stderr.write("wavecast: interrupted\n")
         sys.exit(130)
     except Exception as exc:
-        log = Path(tempfile.gettempdir()) / "wavecast-error.log"
+        log = internal_error_log()
         try:
             log.write_text(traceback.format_exc(), encoding="utf-8")
             where = f" (details in {log})"
         except OSError:
             where = ""
-        sys.stderr.write(f"wavecast: internal error: {type(exc).__name__}: {exc}{where}\n")
+        sys.stderr.write(f"wavecast: internal error: {type(exc).__name__}: {mask_url(str(exc))}{where}\n")
         sys.exit(EXIT_INTERNAL)
