@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from audiences.models import contact_attributes, contact_tags, contacts, suppressions
-from audiences.normalise import email_hash, normalise_email
+from audiences.normalise import email_hash, normalise_typed
 from audiences.upsert import dialect_insert
 from campaign.db import get_engine, utcnow
 from campaign.errors import WavecastError
@@ -29,7 +29,7 @@ class UnknownContact(WavecastError):
 
 def find_contact_id(conn: Connection, email: str) -> int | None:
     """The id of the contact with this address (any case), if we hold one."""
-    query = select(contacts.c.id).where(contacts.c.email == normalise_email(email))
+    query = select(contacts.c.id).where(contacts.c.email == normalise_typed(email))
     return conn.execute(query).scalar_one_or_none()
 
 
@@ -48,20 +48,20 @@ def unsubscribe_email(email: str) -> bool:
     with get_engine().begin() as conn:
         contact_id = find_contact_id(conn, email)
         if contact_id is None:
-            raise UnknownContact(f"no contact holds {normalise_email(email)}")
+            raise UnknownContact(f"no contact holds {normalise_typed(email)}")
         return unsubscribe_contact(conn, contact_id)
 
 
 def is_suppressed(conn: Connection, email: str) -> bool:
     """Is this address on the suppression list?"""
-    digest = email_hash(normalise_email(email))
+    digest = email_hash(normalise_typed(email))
     query = select(suppressions.c.email_hash).where(suppressions.c.email_hash == digest)
     return conn.execute(query).first() is not None
 
 
 def erase(email: str) -> bool:
     """GDPR erasure: delete the contact and keep only the keyed hash. True if a contact was held."""
-    normalised = normalise_email(email)
+    normalised = normalise_typed(email)
     digest = email_hash(normalised)
     with get_engine().begin() as conn:
         contact_id = find_contact_id(conn, normalised)
@@ -132,7 +132,7 @@ def _messages_of(conn: Connection, contact_id: int) -> list[dict[str, Any]]:
 
 def show(email: str) -> dict[str, Any]:
     """Everything held about the person with this address; raises UnknownContact."""
-    normalised = normalise_email(email)
+    normalised = normalise_typed(email)
     with get_engine().connect() as conn:
         contact_id = find_contact_id(conn, normalised)
         if contact_id is None:

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from audiences.cells import restore
+from audiences.contact_rules import PERSONAL_FIELDS, InvalidContact, check_email, check_personal, check_text
 from audiences.models import (
     ATTRIBUTE_NAME_MAX,
     ATTRIBUTE_VALUE_MAX,
@@ -26,7 +27,7 @@ from audiences.models import (
     NAME_MAX,
     TAG_MAX,
 )
-from audiences.normalise import InvalidEmail, email_hash, normalise_email
+from audiences.normalise import email_hash
 from campaign.errors import WavecastError
 
 # Columns that map onto the contacts table (tags onto contact_tags).
@@ -161,18 +162,20 @@ class RowRules:
 
 
 def _text(value: str, name: str, limit: int, problems: list[str]) -> str | None:
-    value = value.strip()
-    if len(value) > limit:
-        problems.append(f"{name} is longer than {limit} characters")
+    try:
+        if name in PERSONAL_FIELDS:
+            return check_personal(name, value)
+        return check_text(name, value, limit)
+    except InvalidContact as exc:
+        problems.append(str(exc))
         return None
-    return value or None
 
 
 def _moment(value: str, name: str, tz: ZoneInfo, problems: list[str]) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        problems.append(f"{name} {value!r} is not an ISO date-time like 2024-03-01T09:30:00+01:00")
+        problems.append(f"{name}: {value!r} is not an ISO date-time like 2024-03-01T09:30:00+01:00")
         return None
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
@@ -181,10 +184,10 @@ def _year(value: str, rules: RowRules, problems: list[str]) -> int | None:
     try:
         year = int(value)
     except ValueError:
-        problems.append(f"birth_year {value!r} is not a year")
+        problems.append(f"birth_year: {value!r} is not a year")
         return None
     if not OLDEST_BIRTH_YEAR <= year <= rules.today.year:
-        problems.append(f"birth_year {year} is not between {OLDEST_BIRTH_YEAR} and {rules.today.year}")
+        problems.append(f"birth_year: {year} is not between {OLDEST_BIRTH_YEAR} and {rules.today.year}")
         return None
     return year
 
@@ -193,21 +196,21 @@ def _column(name: str, value: str, rules: RowRules, problems: list[str]) -> Any:
     if name == "language":
         lang = value.lower()
         if lang not in rules.languages:
-            problems.append(f"language {value!r} is not one of the campaign's: {', '.join(rules.languages)}")
+            problems.append(f"language: {value!r} is not one of the campaign's: {', '.join(rules.languages)}")
         return lang
     if name == "birth_year":
         return _year(value, rules, problems)
     if name in ("region", "organisation_kind"):
         return _text(value.lower(), name, KIND_MAX, problems)
     if name == "organisation_name":
-        return _text(value, name, 300, problems)
+        return _text(value, name, PERSONAL_FIELDS[name], problems)
     if name in ("first_name", "consent_source"):
         return _text(value, name, NAME_MAX, problems)
     if name == "organisation_founded":
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            problems.append(f"organisation_founded {value!r} is not an ISO date like 2021-09-30")
+            problems.append(f"organisation_founded: {value!r} is not an ISO date like 2021-09-30")
             return None
     if name in ("consent_at", "unsubscribed_at"):
         return _moment(value, name, rules.tz, problems)
@@ -218,8 +221,10 @@ def _tags(value: str, problems: list[str]) -> tuple[str, ...]:
     tags = dict.fromkeys(t.strip().lower() for t in value.split(";"))
     tags.pop("", None)
     for tag in tags:
-        if len(tag) > TAG_MAX:
-            problems.append(f"tag {tag[:20]!r}... is longer than {TAG_MAX} characters")
+        try:
+            check_text("tags", tag, TAG_MAX)
+        except InvalidContact as exc:
+            problems.append(str(exc))
     return tuple(tags)
 
 
@@ -230,8 +235,8 @@ def validate_row(header: Header, cells: list[str], line: int, rules: RowRules) -
     cells = [restore(cell) for cell in cells]
     problems: list[str] = []
     try:
-        email = normalise_email(cells[header.known["email"]])
-    except InvalidEmail as exc:
+        email = check_email(cells[header.known["email"]])
+    except InvalidContact as exc:
         problems.append(str(exc))
         email = ""
     row = ContactRow(line=line, email=email, email_hash=email_hash(email) if email else "")

@@ -22,6 +22,7 @@ from campaign.db import Base, UTCDateTime, utcnow
 
 EMAIL_MAX = 320  # RFC 5321: 64 local + @ + 255 domain
 NAME_MAX = 200
+ORGANISATION_NAME_MAX = 300
 TAG_MAX = 64
 KIND_MAX = 64
 ATTRIBUTE_NAME_MAX = 63
@@ -49,7 +50,7 @@ class Contact(Base):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     region: Mapped[str | None] = mapped_column(String(KIND_MAX))
     organisation_kind: Mapped[str | None] = mapped_column(String(KIND_MAX))
-    organisation_name: Mapped[str | None] = mapped_column(String(300))
+    organisation_name: Mapped[str | None] = mapped_column(String(ORGANISATION_NAME_MAX))
     organisation_founded: Mapped[dt.date | None] = mapped_column(Date)
     consent_source: Mapped[str | None] = mapped_column(String(NAME_MAX))
     consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

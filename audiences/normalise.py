@@ -28,15 +28,23 @@ def normalise_email(raw: str) -> str:
     """The canonical form of an address; raises InvalidEmail saying what is wrong."""
     text = raw.strip()
     if not text:
-        raise InvalidEmail("email is empty")
+        raise InvalidEmail("is empty")
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidEmail(f"{text!r} is not a valid email address: {exc}") from None
+        raise InvalidEmail(f"is not a valid email address: {exc}") from None
     email = result.normalized.lower()
     if len(email) > EMAIL_MAX:
-        raise InvalidEmail(f"email is longer than {EMAIL_MAX} characters")
+        raise InvalidEmail(f"is longer than {EMAIL_MAX} characters")
     return email
+
+
+def normalise_typed(raw: str) -> str:
+    """``normalise_email`` for an address an operator typed: the error quotes what was typed."""
+    try:
+        return normalise_email(raw)
+    except InvalidEmail as exc:
+        raise InvalidEmail(f"{raw.strip()!r} {exc}") from None
 
 
 def email_hash(normalised: str, secret_key: str | None = None) -> str:

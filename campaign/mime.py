@@ -28,13 +28,15 @@ from functools import cache
 from campaign.errors import WavecastError
 
 MAX_HEADER_VALUE = 900  # under RFC 5322's 998 octets per line, with room for the name
-MAX_FIELD_VALUE = 200
+MAX_FIELD_VALUE = 300  # the longest personal field a contact may hold (organisation_name)
 TEST_PREFIX = "[TEST] "
 
 # Line breaks and other controls, in every form a mail client might honour.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=")
 _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+# RFC 6531: an internationalised mailbox name is atext plus any non-ASCII character, no space.
+_UTF8_LOCAL = re.compile(r"(?:[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]|[^\x00-\x7f\s])+")
 _MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>")
 _URL = re.compile(r"https?://[\x21\x23-\x3b\x3d\x3f-\x5b\x5d-\x7e]+")
 
@@ -82,11 +84,11 @@ def check_header(field: str, value: str) -> str:
     return value
 
 
-def check_field(field: str, value: str) -> str:
+def check_field(field: str, value: str, limit: int = MAX_FIELD_VALUE) -> str:
     """A personal field's value: one line, short. It may reach the subject."""
     check_header(field, value)
-    if len(value) > MAX_FIELD_VALUE:
-        raise UnsafeHeader(field, f"is {len(value)} characters long; the limit is {MAX_FIELD_VALUE}")
+    if len(value) > limit:
+        raise UnsafeHeader(field, f"is {len(value)} characters long; the limit is {limit}")
     return value
 
 
@@ -107,24 +109,37 @@ def encode_header(name: str, value: str) -> bytes:
 
 
 def check_address(field: str, value: str) -> str:
-    """An address header value (``a@b`` or ``Name <a@b>``), safe and ASCII on the wire."""
+    """An address header value (``a@b`` or ``Name <a@b>``), safe on the wire.
+
+    The domain goes out in its ASCII (IDNA) form. A mailbox name outside ASCII is kept as
+    UTF-8 (RFC 6532): such a message needs a relay that offers SMTPUTF8 (``needs_smtputf8``).
+    Reasons never repeat the value: it may be a person's address.
+    """
     check_header(field, value)
     if _ADDRESS.fullmatch(value):
         return value
     name, addr = parseaddr(value)
     local, _, domain = addr.rpartition("@")
     if not local or not domain:
-        raise UnsafeHeader(field, f"{value!r} is not an e-mail address")
-    if not local.isascii():
-        raise UnsafeHeader(field, f"{value!r}: a non-ASCII mailbox name needs SMTPUTF8, which wavecast does not use")
+        raise UnsafeHeader(field, "is not an e-mail address")
     try:
         domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
-        raise UnsafeHeader(field, f"{value!r}: the domain is not a valid internationalised name") from None
+        raise UnsafeHeader(field, "has a domain that is not a valid internationalised name") from None
+    ascii_local = local if local.isascii() else "x"
+    if not _UTF8_LOCAL.fullmatch(local) or not _ADDRESS.fullmatch(f"{ascii_local}@{domain}"):
+        raise UnsafeHeader(field, "is not an e-mail address")
     addr = f"{local}@{domain}"
-    if not _ADDRESS.fullmatch(addr):
-        raise UnsafeHeader(field, f"{value!r} is not an e-mail address")
-    return formataddr((name, addr), charset="utf-8") if name else addr
+    if not name:
+        return addr
+    # formataddr encodes the name (RFC 2047) but refuses a UTF-8 mailbox: format an ASCII
+    # stand-in and put the real address in its place.
+    return formataddr((name, "x@x"), charset="utf-8").removesuffix("<x@x>") + f"<{addr}>"
+
+
+def needs_smtputf8(address: str) -> bool:
+    """True for a mailbox name outside ASCII: only a relay offering SMTPUTF8 can take it."""
+    return not address.isascii()
 
 
 def message_id(campaign_id: str, wave_id: str, contact_id: int | str, channel: str, domain: str) -> str:
@@ -338,7 +353,7 @@ class MimeTemplate:
         out = [
             date_header(date),
             b"Message-ID: " + message_id.encode("ascii") + b"\r\n",
-            b"To: " + to.encode("ascii") + b"\r\n",
+            b"To: " + to.encode("utf-8") + b"\r\n",
             subject,
             b"List-Unsubscribe: <"
             + unsubscribe_url.encode("ascii")

@@ -69,17 +69,24 @@ class SinkHandler:
 class SmtpSink:
     """Start, stop and restart on the same port (the relay being down for a while)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, smtputf8: bool = False) -> None:
         self.port = free_port()
         self.handler = SinkHandler()
         self.controller: Controller | None = None
+        self.smtputf8 = smtputf8  # offer SMTPUTF8 (RFC 6531), for internationalised mailboxes
 
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, data_size_limit=10_000_000)
+        self.controller = Controller(
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
+            data_size_limit=10_000_000,
+            enable_SMTPUTF8=self.smtputf8,
+        )
         self.controller.start()
 
     def stop(self) -> None:

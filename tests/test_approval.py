@@ -64,3 +64,18 @@ def test_unknown_wave_is_a_clear_error(camp: Path) -> None:
     bundle = load_bundle(camp)
     with session_scope() as session, pytest.raises(WavecastError, match="unknown wave 'third'"):
         approve(session, bundle, "third", "Ann")
+
+
+def test_an_approval_holds_whatever_directory_a_command_runs_from(
+    camp: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hash is of the content, not of how a path is shown: a worker or an operator running
+    from another directory must not find the approved wave "changed"."""
+    monkeypatch.chdir(camp.parent)
+    with session_scope() as session:
+        approved = approve(session, load_bundle(camp), "first", "Ann").content_hash
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with session_scope() as session:
+        assert require_approval(session, load_bundle(camp.resolve()), "first") == approved

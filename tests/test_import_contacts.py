@@ -52,10 +52,10 @@ def test_bad_rows_import_nothing_and_each_is_named_by_its_line(tmp_path: Path) -
     result = wavecast("contacts", "import", str(csv_file), "--campaign", str(MINIMAL), cwd=tmp_path)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("contacts.csv:3: 'not-an-address' is not a valid email address")
-    assert lines[1].startswith("contacts.csv:4: language 'xx' is not one of the campaign's")
-    assert "birth_year '19x0' is not a year" in lines[1]
-    assert "organisation_founded '2021-13-01' is not an ISO date" in lines[1]
+    assert lines[0].startswith("contacts.csv:3: email: is not a valid email address")
+    assert lines[1].startswith("contacts.csv:4: language: 'xx' is not one of the campaign's")
+    assert "birth_year: '19x0' is not a year" in lines[1]
+    assert "organisation_founded: '2021-13-01' is not an ISO date" in lines[1]
     assert "nothing imported" in lines[2]
     assert "Traceback" not in result.stderr
     assert count() == 0
@@ -75,7 +75,7 @@ def test_skip_invalid_imports_the_good_rows_and_lists_the_bad(tmp_path: Path) ->
     csv_file = write(tmp_path / "c.csv", HEADER, "an@example.org,An,nl,,,,,", "bad,,,,,,,", "bo@example.org,Bo,de,,,,,")
     result = wavecast("contacts", "import", str(csv_file), "--skip-invalid", "--campaign", str(MINIMAL), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith("c.csv:3: 'bad' is not a valid email address")
+    assert result.stderr.startswith("c.csv:3: email: is not a valid email address")
     assert "2 new, 0 updated, 1 invalid row(s) skipped" in result.stdout
     assert count() == 2
 
@@ -150,7 +150,7 @@ def test_language_must_be_one_of_the_campaigns(tmp_path: Path) -> None:
     csv_file = write(tmp_path / "c.csv", "email,language", "an@example.org,NL", "bo@example.org,de")
     result = wavecast("contacts", "import", str(csv_file), "--campaign", str(campaign), cwd=tmp_path)
     assert result.returncode == 1
-    assert "c.csv:3: language 'de' is not one of the campaign's: nl, fr" in result.stderr
+    assert "c.csv:3: language: 'de' is not one of the campaign's: nl, fr" in result.stderr
     assert "c.csv:2" not in result.stderr
 
 

@@ -32,8 +32,10 @@ def wave_content_hash(bundle: Bundle, wave_id: str) -> str:
         "audiences": [spec.audience(a).model_dump(mode="json") for a in sorted(audiences)],
         "initiatives": [i.model_dump(mode="json") for i in initiatives],
         "ambitions": [spec.ambition(a).model_dump(mode="json") for a in sorted(ambitions)],
+        # Not the path: it is shown relative to the current directory, and an approval must
+        # not depend on where a command was run from.
         "messages": {
-            f"{template}.{lang}": bundle.messages[(template, lang)].model_dump(mode="json")
+            f"{template}.{lang}": bundle.messages[(template, lang)].model_dump(mode="json", exclude={"path"})
             for template in sorted({m.template for m in wave.messages})
             for lang in spec.campaign.languages
         },

@@ -47,10 +47,19 @@ def cancel(wave: str) -> WaveRun:
 
 def resume(wave: str) -> WaveRun:
     """Back to sending; queue the rows still pending (sent rows are never touched)."""
+    from campaign.settings import get_settings
     from waves.dispatch import enqueue_pending
+    from waves.recovery import settle_dead_claims
 
     run = _set_state(wave, (PAUSED,), RUNNING, None)
+    # A sender of this machine that died mid-chunk left rows `sending`: settle them first, so
+    # they go out now instead of after their lease (there may be no sweeper at all).
+    settle_dead_claims(run.id)
     enqueue_pending(run.id)
+    if get_settings().embedded:
+        finish_if_done(run.id)
+        with get_engine().connect() as conn:
+            run = find_run(conn, wave)
     return run
 
 

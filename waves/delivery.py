@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, exists, select
 from sqlalchemy.exc import OperationalError
@@ -27,6 +28,7 @@ from audiences.models import contacts
 from audiences.segments import eligible
 from audiences.tokens import unsubscribe_url
 from campaign.db import get_engine, utcnow
+from campaign.errors import WavecastError
 from campaign.settings import Settings, get_settings
 from waves import ledger
 from waves.bundles import bundle_for_run
@@ -34,7 +36,7 @@ from waves.journal import FileJournal, Journal, JournalUnavailable, RedisJournal
 from waves.models import CANCELLED, RUNNING, SENDING, Delivery, WaveRun
 from waves.outputs import newsletter_for, newsletter_message_id
 from waves.throttle import LocalThrottle, RedisThrottle, Throttle, ThrottleUnavailable
-from waves.transport import PermanentError, TransientError, Transport, make_transport
+from waves.transport import PermanentError, TransientError, Transport, Unaddressable, make_transport
 
 log = logging.getLogger(__name__)
 
@@ -220,13 +222,12 @@ def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | 
                             ledger.unclaim(conn, [r.id for r in rows[index:]], cancelled=why_not == f"run {CANCELLED}")
                         result.stopped = why_not
                         return result
-                    segment = newsletter_for(bundle, run.wave_id, row.audience_id, row.language)
-                    message = segment.personalise(
-                        to=row.email,
-                        fields={"first_name": row.first_name or "", "organisation_name": row.organisation_name or ""},
-                        unsubscribe_url=unsubscribe_url(row.contact_id),
-                        message_id=newsletter_message_id(spec.campaign.id, run.wave_id, row.contact_id, domain),
-                    )
+                    try:
+                        message = _build(bundle, run, row, domain)
+                    except Exception as exc:  # one recipient's fault stays with that recipient
+                        result.failed += 1
+                        _fail_one(engine, run_id, row, f"message could not be built: {_reason(exc)}")
+                        continue
                     try:
                         throttle.wait(CHANNEL)
                     except ThrottleUnavailable as exc:
@@ -237,9 +238,12 @@ def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | 
                     try:
                         transport.send(sender, row.email, message, key=f"run-{run_id}/{row.id}")
                     except PermanentError as exc:
-                        with engine.begin() as conn:
-                            ledger.mark_failed(conn, row.id, str(exc))
                         result.failed += 1
+                        _fail_one(engine, run_id, row, str(exc))
+                        continue
+                    except Unaddressable as exc:
+                        result.failed += 1
+                        _fail_one(engine, run_id, row, str(exc))
                         continue
                     except TransientError as exc:
                         marks.flush()
@@ -271,6 +275,37 @@ def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | 
     finally:
         marks.flush()
         transport.close()
+
+
+def _build(bundle: Any, run: WaveRun, row: ledger.Claimed, domain: str) -> bytes:
+    """One recipient's message from the segment's cached skeleton."""
+    segment = newsletter_for(bundle, run.wave_id, row.audience_id, row.language)
+    return bytes(
+        segment.personalise(
+            to=row.email,
+            fields={"first_name": row.first_name or "", "organisation_name": row.organisation_name or ""},
+            unsubscribe_url=unsubscribe_url(row.contact_id),
+            message_id=newsletter_message_id(bundle.spec.campaign.id, run.wave_id, row.contact_id, domain),
+        )
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a message could not be built, in words; our own errors never hold the person's values."""
+    if isinstance(exc, WavecastError):
+        return str(exc)
+    return f"internal error ({type(exc).__name__})"
+
+
+def _fail_one(engine: Engine, run_id: int, row: ledger.Claimed, reason: str) -> None:
+    """Fail this row alone, with its reason; the chunk goes on with the others."""
+    log.warning("run %s, ledger row %s (contact %s): failed: %s", run_id, row.id, row.contact_id, reason)
+
+    def action() -> None:
+        with engine.begin() as conn:
+            ledger.mark_failed(conn, row.id, reason)
+
+    _with_db_retry(action)
 
 
 def _attempts(engine: Engine, ledger_id: int) -> int:

@@ -37,6 +37,7 @@ class Launched:
     rows: int
     chunks: int
     resumed: bool = False  # an earlier launch stopped half-way; this one completed it
+    recovered: int | None = None  # embedded: the run's sender had stopped; rows of it settled
 
 
 def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
@@ -95,6 +96,23 @@ def build_ledger(bundle: Bundle, run_id: int, wave_id: str, at: dt.datetime) -> 
         return int(conn.scalar(select(func.count()).where(Delivery.run_id == run_id)) or 0)
 
 
+def _finish_stopped(run_id: int) -> Launched:
+    """Embedded default: a run still `sending` whose sending process is gone (killed, crashed)
+    is finished here, by this process, with no scheduler or sweeper running."""
+    from waves.control import finish_if_done
+    from waves.dispatch import enqueue_pending
+    from waves.publishers import publish_due
+    from waves.recovery import settle_dead_claims
+
+    settled = settle_dead_claims(run_id)
+    chunks = enqueue_pending(run_id)
+    finish_if_done(run_id)
+    publish_due()
+    with get_engine().connect() as conn:
+        rows = int(conn.scalar(select(func.count()).where(Delivery.run_id == run_id)) or 0)
+    return Launched(run_id, False, rows, chunks, recovered=settled)
+
+
 def launch_wave(bundle: Bundle, wave_id: str, by: str) -> Launched:
     """Launch now. Requires a valid approval; a wave is launched at most once."""
     from waves.dispatch import enqueue_pending
@@ -105,6 +123,8 @@ def launch_wave(bundle: Bundle, wave_id: str, by: str) -> Launched:
     engine = get_engine()
     with engine.begin() as conn:
         run, created = _claim_run(conn, bundle, wave_id, content_hash, by)
+    if run.state == RUNNING and get_settings().embedded:
+        return _finish_stopped(run.id)
     if run.state != LAUNCHING:
         log.info("wave %s was launched before (run %s, %s); nothing new", wave_id, run.id, run.state)
         with engine.connect() as conn:

@@ -14,11 +14,11 @@ from waves.transport import PermanentError, TransientError, make_transport
 
 def send_proofs(bundle: Bundle, wave_id: str, to: str) -> list[str]:
     """Send the proofs; returns the subjects sent."""
-    from audiences.normalise import normalise_email
+    from audiences.normalise import normalise_typed
     from campaign.mime import message_id
     from campaign.newsletter import sample_fields
 
-    address = normalise_email(to)
+    address = normalise_typed(to)
     spec = bundle.spec
     try:
         wave = spec.wave(wave_id)

@@ -123,6 +123,12 @@ def send(
     from waves.launch import launch_wave
 
     launched = launch_wave(bundle, wave, by)
+    if launched.recovered is not None:
+        out.print(
+            f"wave {wave}: run {launched.run_id} had stopped while sending; "
+            f"{launched.recovered} row(s) it held were settled and {launched.chunks} chunk(s) sent now"
+        )
+        return
     if launched.resumed:
         out.print(f"wave {wave}: completed the launch of run {launched.run_id} that had stopped half-way")
     elif not launched.created:
