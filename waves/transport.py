@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from campaign.mime import needs_smtputf8
 from campaign.settings import Settings, SmtpRelay
 
 
@@ -23,6 +24,13 @@ class TransientError(Exception):
 
 class PermanentError(Exception):
     """This recipient will not get this message: a 5xx reply. The reply is kept on the row."""
+
+
+class Unaddressable(Exception):
+    """This one message cannot be addressed through this relay (a UTF-8 mailbox and no SMTPUTF8).
+
+    Nothing was sent and the connection is still good: fail the one row, go on with the rest.
+    """
 
 
 class Transport(Protocol):
@@ -89,11 +97,29 @@ class SmtpTransport:
             raise TransientError(f"cannot connect to {self.host}:{self.port}: {exc}") from None
         self.conn = conn
 
+    def _options(self, sender: str, recipient: str) -> list[str]:
+        """SMTPUTF8 when an address needs it; Unaddressable when the relay does not offer it."""
+        if not (needs_smtputf8(sender) or needs_smtputf8(recipient)):
+            return []
+        assert self.conn is not None
+        try:
+            self.conn.ehlo_or_helo_if_needed()
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            raise TransientError(f"connection lost: {exc}") from None
+        if not self.conn.has_extn("smtputf8"):
+            raise Unaddressable(
+                "the mailbox name is not ASCII and the relay does not offer SMTPUTF8 (RFC 6531), "
+                "so this message cannot be addressed"
+            )
+        return ["SMTPUTF8"]
+
     def send(self, sender: str, recipient: str, message: bytes, key: str) -> None:
         self.open()
         assert self.conn is not None
+        options = self._options(sender, recipient)
         try:
-            refused = self.conn.sendmail(sender, [recipient], message)
+            refused = self.conn.sendmail(sender, [recipient], message, mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = exc.recipients.get(recipient, (550, b"refused"))
             text = f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
@@ -113,6 +139,11 @@ class SmtpTransport:
         except smtplib.SMTPException as exc:
             self._drop()
             raise TransientError(str(exc)) from None
+        except UnicodeError:
+            # smtplib could not encode a command: nothing of this message was accepted, but the
+            # session may be mid-transaction, so start a fresh one for the next message.
+            self._drop()
+            raise Unaddressable("an address cannot be written in an SMTP command") from None
         if refused:
             code, reply = refused.get(recipient, (550, b""))
             raise PermanentError(f"{code} {reply!r}")
