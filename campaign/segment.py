@@ -71,6 +71,13 @@ class Assets:
         self.base_url = base_url
         self._digests: dict[str, str] = {}
 
+    @classmethod
+    def at(cls, root: Path, campaign_id: str, base_url: str) -> Assets:
+        """The images of a campaign whose messages may not load: serving them needs only the directory."""
+        assets = cls.__new__(cls)
+        assets.root, assets.campaign_id, assets.base_url, assets._digests = root.resolve(), campaign_id, base_url, {}
+        return assets
+
     def url(self, src: str) -> str:
         return asset_url(self.base_url, self.campaign_id, src)
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from campaign.web import error_pages
+
 ROUTERS: list[str] = [
     # "campaign.web.preview", "campaign.web.unsubscribe", ... : modules exposing `router`
     "campaign.web.unsubscribe",
@@ -21,6 +23,7 @@ def create_app(campaign_dir: Path | None = None) -> FastAPI:
 
     app = FastAPI(title="wavecast", docs_url=None, redoc_url=None)
     app.state.campaign_dir = campaign_dir
+    error_pages.install(app)
     for name in ROUTERS:
         app.include_router(importlib.import_module(name).router)
     return app

@@ -14,19 +14,24 @@ from __future__ import annotations
 
 import mimetypes
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 
 from campaign.bundle import Bundle
-from campaign.errors import InvalidInput, Problem
+from campaign.errors import InvalidInput, Problem, WavecastError
 from campaign.model import CHANNELS
 from campaign.render import translated
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
-from campaign.web.pages import FriendlyRoute, NotFound, current_bundle, error_page, page
+from campaign.web.error_pages import public_error
+from campaign.web.pages import FriendlyRoute, NotFound, campaign_dir, current_bundle, error_page, page
 from campaign.web.security import require_reader
+
+if TYPE_CHECKING:
+    from campaign.segment import Assets
 
 router = APIRouter(route_class=FriendlyRoute)
 VIEWS = {"desktop": 640, "phone": 375}
@@ -199,16 +204,36 @@ def newsletter_frame(request: Request, wave_id: str, audience_id: str, lang: str
 
 @router.get("/assets/{campaign_id}/{path:path}", summary="An image of the campaign, as e-mails link it")
 def asset(request: Request, campaign_id: str, path: str) -> Response:
-    """Public (e-mails load their images from here): only image files inside the campaign directory."""
+    """Public (e-mails load their images from here): only image files inside the campaign directory.
+
+    Every failure gets the same small page in the visitor's language: a stranger learns nothing
+    of the campaign's files or problems. The images are served while the messages have errors,
+    as long as campaign.yaml names the campaign.
+    """
+    assets = _assets(request)
+    data = None if assets is None or campaign_id != assets.campaign_id else assets.read(path)
+    if data is None:
+        return public_error(request, 404)
+    media = mimetypes.guess_type(PurePosixPath(path).name)[0] or "application/octet-stream"
+    return Response(
+        data, media_type=media, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=300"}
+    )
+
+
+def _assets(request: Request) -> Assets | None:
+    """The campaign's images, or None when not even campaign.yaml loads."""
+    from campaign.bundle import load_spec
     from campaign.segment import Assets
 
-    bundle = current_bundle(request)
-    if campaign_id != bundle.spec.campaign.id:
-        raise NotFound(f"no campaign {campaign_id!r} here")
-    found = Assets(bundle, get_settings().base_url).path(path)
-    if found is None:
-        raise NotFound(f"no image {path!r} in the campaign")
-    media = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
-    return FileResponse(
-        found, media_type=media, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=300"}
-    )
+    root = campaign_dir(request)
+    if root is None:
+        return None
+    base_url = get_settings().base_url
+    try:
+        return Assets(current_bundle(request), base_url)
+    except (WavecastError, OSError):
+        pass
+    try:
+        return Assets.at(root, load_spec(root)[0].campaign.id, base_url)
+    except (WavecastError, OSError):
+        return None

@@ -20,6 +20,7 @@ from audiences.consent import unsubscribe_contact
 from audiences.models import contacts
 from audiences.tokens import InvalidToken, contact_for_token
 from campaign.db import get_engine
+from campaign.web.error_pages import reader_language
 
 router = APIRouter()
 
@@ -100,12 +101,8 @@ def page(langs: list[str], key: str, *, form: bool = False, status: int = 200) -
 
 
 def _reader_language(request: Request) -> str:
-    """Without a contact: the first language the browser asks for that we have, else English."""
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in TEXTS:
-            return code
-    return "en"
+    """Without a contact: the language the browser prefers among ours, as on every public page."""
+    return reader_language(request)
 
 
 def _lookup(token: str) -> tuple[int, str | None, bool] | None:
