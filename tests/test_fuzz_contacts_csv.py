@@ -8,6 +8,7 @@ internal error, and a refused file leaves the contacts exactly as they were.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from pathlib import Path
@@ -89,6 +90,11 @@ cells = st.one_of(
             "a,b",
             'say "hi"',
             "line\nbreak",
+            "nul\x00byte",
+            "sep\u2028arator",
+            "esc\x1b[31m",
+            "=?utf-8?b?QQ0KQmNjOiB4QHkuYmU=?=",  # an encoded word hiding a line break
+            "zoë@example.org",
             "é" * 250,
             "t" * 70,
         ]
@@ -157,6 +163,29 @@ def snapshot() -> tuple[list[tuple[object, ...]], ...]:
         )
 
 
+@functools.cache
+def _segment() -> object:
+    from campaign.bundle import load_bundle
+    from waves.outputs import newsletter_for
+
+    return newsletter_for(load_bundle(MINIMAL), "first", "citizens", "nl")
+
+
+def assert_everyone_sendable() -> None:
+    """One definition of a valid contact: whatever import stored, a message can be built for."""
+    with get_engine().connect() as conn:
+        stored = conn.execute(
+            select(contacts.c.id, contacts.c.email, contacts.c.first_name, contacts.c.organisation_name)
+        )
+        for contact_id, email, first_name, organisation in stored:
+            _segment().personalise(  # type: ignore[attr-defined]
+                to=email,
+                fields={"first_name": first_name or "", "organisation_name": organisation or ""},
+                unsubscribe_url=f"https://example.org/u/{contact_id}",
+                message_id=f"<mini.first.{contact_id}.newsletter@example.org>",
+            )
+
+
 def assert_addresses_canonical() -> None:
     """However the file spelled them, one contact per address, stored lower-case."""
     with get_engine().connect() as conn:
@@ -199,3 +228,4 @@ def test_any_csv_imports_or_is_refused_cleanly(
     else:
         assert "--dry-run" in mode or len(after[0]) >= len(before[0])
     assert_addresses_canonical()
+    assert_everyone_sendable()
