@@ -43,7 +43,7 @@ class SinkHandler:
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
         if address.lower() in self.behaviour.reject:
-            return "550 5.1.1 mailbox unavailable"
+            return f"550 5.1.1 <{address}>: mailbox unavailable"  # relays quote the address, as Postfix does
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -147,6 +147,7 @@ def test_permanent_refusal_fails_only_those_addresses(rig: Rig, tmp_path: Path) 
     with get_engine().connect() as conn:
         errors = conn.scalars(select(Delivery.last_error).where(Delivery.status == "failed")).all()
     assert all(e.startswith("550") for e in errors)
+    assert not any("@example.org" in e for e in errors), "the relay's reply kept the address"
     assert not refused & {r.to for r in rig.sink.received}
 
 

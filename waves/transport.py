@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import smtplib
 import ssl
 import tempfile
@@ -115,6 +116,14 @@ class SmtpTransport:
         return ["SMTPUTF8"]
 
     def send(self, sender: str, recipient: str, message: bytes, key: str) -> None:
+        try:
+            self._send(sender, recipient, message)
+        except (PermanentError, TransientError) as exc:
+            # Relays often quote the recipient in their reply; the reply is logged and kept on
+            # the ledger row, which must not hold the person's address.
+            raise type(exc)(_without(str(exc), recipient)) from None
+
+    def _send(self, sender: str, recipient: str, message: bytes) -> None:
         self.open()
         assert self.conn is not None
         options = self._options(sender, recipient)
@@ -146,7 +155,7 @@ class SmtpTransport:
             raise Unaddressable("an address cannot be written in an SMTP command") from None
         if refused:
             code, reply = refused.get(recipient, (550, b""))
-            raise PermanentError(f"{code} {reply!r}")
+            raise PermanentError(f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}")
 
     def _drop(self) -> None:
         if self.conn is not None:
@@ -159,6 +168,11 @@ class SmtpTransport:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.conn.quit()
         self._drop()
+
+
+def _without(text: str, address: str) -> str:
+    """The text with every spelling of the address (any case) replaced by a neutral word."""
+    return re.sub(re.escape(address), "<recipient>", text, flags=re.IGNORECASE) if address else text
 
 
 def _reply(exc: smtplib.SMTPResponseException) -> str:
