@@ -35,6 +35,7 @@ from campaign.initiative_models import (
 from campaign.load import parse_yaml, read_text
 from campaign.model import Campaign, Ident, Initiative, Lang
 from campaign.settings import get_settings
+from campaign.submitted_text import plain_text
 
 if TYPE_CHECKING:
     from campaign.bundle import Bundle
@@ -289,6 +290,25 @@ def list_requests(status: str | None = None, campaign_id: str | None = None) -> 
         query = query.where(InitiativeRequest.campaign_id == campaign_id)
     with session_scope() as session:
         return [_view(row) for row in session.scalars(query)]
+
+
+def get_request(request_id: int) -> RequestView:
+    """One request as the team sees it (never the contact address)."""
+    with session_scope() as session:
+        row = session.get(InitiativeRequest, request_id)
+        if row is None:
+            raise WavecastError(f"there is no initiative request #{request_id}")
+        return _view(row)
+
+
+def as_it_appears(request: RequestView) -> list[tuple[str, str]]:
+    """The request's texts as newsletters will show them, label by label: plain text (see
+    ``campaign.submitted_text``), so the reviewer approves exactly what readers get."""
+    shown = [("organisation", plain_text(request.organisation)), ("link", request.url)]
+    for lang in sorted(set(request.title) | set(request.description)):
+        shown.append((f"title ({lang})", plain_text(str(request.title.get(lang, "")))))
+        shown.append((f"description ({lang})", plain_text(str(request.description.get(lang, "")))))
+    return shown
 
 
 def audit_trail(request_id: int | None = None) -> list[dict[str, Any]]:

@@ -45,6 +45,7 @@ from campaign.render import (
     tag_url,
     template_context,
 )
+from campaign.submitted_text import literal_initiatives
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LAYOUT_DIR = TEMPLATES_DIR / "newsletter"
@@ -247,7 +248,8 @@ def render_newsletter(
     context = template_context(bundle, key, start, contact)
     subject = render(mf.text.subject, context, where("subject")).strip()
     preheader = render(mf.text.preheader, context, where("preheader")).strip()
-    body_md = render(mf.body, context, Where(mf.path, mf.body_line))
+    # The body is Markdown: initiative texts go in as literals, so no submission becomes a link or markup.
+    body_md = render(mf.body, literal_initiatives(context), Where(mf.path, mf.body_line))
     try:
         check_header("subject", subject)
     except UnsafeHeader as exc:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from campaign.bundle import Bundle
 from campaign.model import Campaign
+from campaign.submitted_text import plain_text
 
 if TYPE_CHECKING:
     from campaign.render import SegmentKey
@@ -87,10 +88,11 @@ def template_context(bundle: Bundle, key: SegmentKey, start: dt.datetime, contac
         initiatives.append(
             {
                 "id": initiative.id,
-                "title": translated(spec, initiative.title, lang),
-                "summary": translated(spec, initiative.summary, lang),
+                # Initiatives may come from outside organisations: plain text, as the reviewer saw it.
+                "title": plain_text(translated(spec, initiative.title, lang)),
+                "summary": plain_text(translated(spec, initiative.summary, lang)),
                 "url": str(initiative.url),
-                "organisation": initiative.organisation or "",
+                "organisation": plain_text(initiative.organisation or ""),
                 "ambition": ambitions[ambition.id],
             }
         )

@@ -48,15 +48,30 @@ def review(
     ),
     approve: bool = typer.Option(False, "--approve", help="Publish it: it fits one of the ambitions."),
     reject: bool = typer.Option(False, "--reject", help="Refuse it."),
-    reason: str = typer.Option(..., "--reason", help="Why, for the audit trail.", show_default=False),
-    by: str = typer.Option(..., "--by", help="Your name, for the audit trail.", show_default=False),
+    reason: str | None = typer.Option(None, "--reason", help="Why, for the audit trail.", show_default=False),
+    by: str | None = typer.Option(None, "--by", help="Your name, for the audit trail.", show_default=False),
     campaign: Path = CampaignOpt,
 ) -> None:
-    """Approve or reject a pending request. A decision is final."""
+    """Show a request's texts as newsletters will show them; with --approve or --reject, decide.
+
+    A decision is final.
+    """
+    from campaign.initiative_requests import as_it_appears, get_request
     from campaign.initiative_requests import review as decide
 
-    if approve == reject:
+    if approve and reject:
         raise WavecastError("give exactly one of --approve and --reject")
+    shown = get_request(request_id)
+    out.print(f"request #{shown.id}: initiative {shown.initiative_id!r}, ambition {shown.ambition!r}, {shown.status}")
+    out.print("as newsletters will show it (plain text: no link or markup from the request):")
+    for label, text in as_it_appears(shown):
+        # Printed as it is: no console markup, emoji codes or highlighting read into it.
+        out.print(f"  {label}: {text}", markup=False, emoji=False, highlight=False)
+    if not approve and not reject:
+        out.print("decide with --approve or --reject, --reason and --by")
+        return
+    if reason is None or by is None:
+        raise WavecastError("--reason and --by are required to decide: they go into the audit trail")
     decided = decide(request_id, approve=approve, reason=reason, by=by, campaign_dir=campaign)
     r = decided.request
     out.print(f"request #{r.id} ({r.initiative_id}) {r.status} by {escape(r.decided_by or '')}")
