@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from audiences.consent import erase, show, unsubscribe_email
+from audiences.consent import UnknownContact, unsubscribe_email
 from audiences.csv_rows import RowProblem
 from audiences.export import export_contacts
 from audiences.importer import import_contacts
@@ -23,6 +25,7 @@ from campaign.cli.app import app, out
 from campaign.errors import WavecastError
 from campaign.model import LANGS, Campaign
 from campaign.timing import resolve_starts
+from waves import personal_data
 
 contacts_app = typer.Typer(
     help="Contacts: import and export, consent, GDPR access and erasure, demo data.",
@@ -95,34 +98,79 @@ def show_command(
     email: str = typer.Argument(..., help="The contact's address."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Everything held about one person (GDPR right of access)."""
-    record = show(email)
-    record["unsubscribe_url"] = unsubscribe_url(record["id"])
+    """Everything held about one person, in every place wavecast writes (GDPR right of access)."""
+    holdings = personal_data.find(email)
+    if not holdings.anything:
+        erased = " (the address was erased: only its keyed hash is on the suppression list)"
+        raise UnknownContact(f"no contact holds {holdings.address}" + (erased if holdings.suppressed else ""))
+    record = holdings.as_json()
+    if holdings.contact_id is not None:
+        record["unsubscribe_url"] = unsubscribe_url(holdings.contact_id)
     if as_json:
         print(json.dumps(record, ensure_ascii=False, indent=2))
         return
-    table = Table(title=escape(record["email"]), show_header=False)
-    table.add_column("Field", style="bold")
-    table.add_column("Value", overflow="fold")
-    for key, value in record.items():
-        if key == "tags":
-            value = "; ".join(value) or "-"
-        elif key == "attributes":
-            value = "\n".join(f"{k} = {v}" for k, v in value.items()) or "-"
-        elif key == "consent":
-            value = f"{value['source'] or '-'} at {value['at'] or '-'}"
-        table.add_row(key, escape("-" if value is None else str(value)))
-    out.print(table)
+    # Stored text may hold anything a relay replied: no control character reaches the terminal.
+    sys.stdout.write("".join(f"{_CONTROL.sub('?', line)}\n" for line in _readable(holdings, record)))
+
+
+def _readable(holdings: personal_data.Holdings, record: dict[str, Any]) -> Iterator[str]:
+    """The same facts as --json, as sections of plain lines: one per place."""
+    yield f"Everything wavecast holds about {holdings.address}"
+    yield ""
+    yield "Contact (database: contacts, contact_tags, contact_attributes)"
+    if holdings.record is None:
+        yield "  none"
+    else:
+        for key, value in record.items():
+            if key in _PLACES or key == "messages":
+                continue
+            if key == "tags":
+                value = "; ".join(value) or "-"
+            elif key == "attributes":
+                value = ", ".join(f"{k} = {v}" for k, v in value.items()) or "-"
+            elif key == "consent":
+                value = f"{value['source'] or '-'} at {value['at'] or '-'}"
+            yield f"  {key}: {'-' if value is None else value}"
+    messages = record.get("messages", [])
+    yield ""
+    yield f"Messages (database: deliveries): {len(messages)}"
+    for m in messages:
+        when = f" at {m['sent_at']}" if m.get("sent_at") else ""
+        error = f" ({m['last_error']})" if m.get("last_error") else ""
+        where = f"{m['campaign_id']}/{m['wave_id']} {m['channel']} {m['audience_id']}/{m['language']}"
+        yield f"  {where}: {m['status']}{when}{error}"
+    sections = [
+        ("Outbox files (WAVECAST_OUTBOX_DIR)", record["outbox_files"]),
+        (
+            "Initiative requests naming this address (database: initiative_requests)",
+            [
+                f"#{r['id']} {r['organisation']}: {r['initiative']} ({r['status']})"
+                for r in record["initiative_requests"]
+            ],
+        ),
+        ("Other notes and errors quoting this address (database)", record["other_database_text"]),
+        ("Log files", record["logs"]),
+    ]
+    for title, items in sections:
+        yield ""
+        yield f"{title}: {len(items)}"
+        yield from (f"  {item}" for item in items)
+    yield ""
+    yield "Held per audience, never per person"
+    yield from (f"  {place}: {why}" for place, why in personal_data.NOT_HELD.items())
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_PLACES = {"outbox_files", "initiative_requests", "other_database_text", "logs", "not_held_per_person"}
 
 
 @contacts_app.command("erase")
 def erase_command(email: str = typer.Argument(..., help="The contact's address.")) -> None:
-    """Erase one person (GDPR): delete their data, keep only a keyed hash so imports skip them."""
-    held = erase(email)
-    if held:
-        out.print("erased; the address's keyed hash is on the suppression list")
-    else:
-        out.print("no contact held this address; its keyed hash is on the suppression list")
+    """Erase one person (GDPR) everywhere wavecast wrote them: the database, the outbox, the logs.
+
+    Only a keyed hash of the address is kept, so later imports skip them."""
+    erasure = personal_data.erase_everywhere(email)
+    out.print(escape(("erased: " if erasure.held else "") + erasure.describe()))
 
 
 @contacts_app.command("generate")
