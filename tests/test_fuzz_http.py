@@ -145,3 +145,53 @@ def test_wave_actions_in_any_order_answer_4xx_never_500(
             follow_redirects=False,
         )
         assert response.status_code < 500, f"{action} {wave} by {by!r}: {response.status_code} {response.text[:300]}"
+
+
+_SEGMENTS = st.sampled_from(
+    [
+        "..",
+        ".",
+        "%2e%2e",
+        "%2E%2E%2F",
+        "..%2F",
+        "..%5C",
+        "%2F",
+        "%00",
+        "%252e%252e",
+        "images",
+        "banner.png",
+        "campaign.yaml",
+        "messages",
+        "hello",
+        "youth.nl.md",
+        "etc",
+        "passwd",
+        "a" * 300,
+        "~",
+        "%C0%AE%C0%AE",
+    ]
+)
+
+
+@pytest.mark.usefixtures("web_app")
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    parts=st.lists(st.one_of(_SEGMENTS, st.text(max_size=20).map(lambda t: quote(t, safe=""))), max_size=8),
+    prefix=st.sampled_from(["/assets/mini/", "/assets/mini", "/assets/", "/u/", "/c/", "/"]),
+    lang=st.sampled_from(["", "nl", "fr;q=0.5, de", "xx", "%00", "," * 300]),
+)
+def test_any_path_gets_4xx_html_without_the_campaigns_file_names(
+    web_app: object, request: pytest.FixtureRequest, parts: list[str], prefix: str, lang: str
+) -> None:
+    """Paths built from traversal pieces, encodings and NUL: never a 500, never a file name."""
+    counter(request.config, "HTTP requests (paths)")["HTTP requests (paths)"] += 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StarletteDeprecationWarning)
+        client = TestClient(web_app, base_url="http://127.0.0.1", raise_server_exceptions=False)  # type: ignore[arg-type]
+    path = prefix + "/".join(parts)
+    response = client.get(path, headers={"Accept-Language": lang} if lang else {}, follow_redirects=False)
+    assert response.status_code < 500, f"GET {path}: {response.status_code}"
+    if response.status_code >= 400 and not path.startswith("/api/"):
+        assert response.headers["content-type"].startswith("text/html"), path
+        for secret in ("campaign.yaml", ".md", "Traceback", "root:"):
+            assert secret not in response.text, (path, secret)
