@@ -5,15 +5,16 @@ templates run in the workers. So a template gets a small, documented context (ca
 wave, audience, language, highlighted initiatives with their ambitions, a contact with
 only the declared personal fields) and nothing else: attributes are read from the
 context's mappings only, nothing may be called but macros, the power and string-format
-operators are refused and a few filters that can blow up memory are left out. Every error
-becomes a ``Problem`` at the message file's own line.
+operators are refused and a few filters that can blow up memory are left out. Every render
+has a CPU-time budget (``campaign.render_deadline``) and every value it makes a size bound
+(``campaign.render_limits``). Every error becomes a ``Problem`` at the message file's own line.
 """
 
 from __future__ import annotations
 
 import hashlib
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
@@ -32,10 +33,24 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from campaign.bundle import Bundle
 from campaign.errors import InvalidInput, Problem
 from campaign.locale_filters import BABEL_FILTERS, TemplateLimit
+from campaign.render_deadline import RenderTimeout, check, deadline
+from campaign.render_limits import (
+    MAX_OUTPUT_CHARS,
+    MAX_SEQUENCE,
+    BoundedCodeGenerator,
+    Buffer,
+    bounded,
+    check_binop,
+    check_value,
+    concat,
+    finalize,
+)
 from campaign.template_context import asset_url, campaign_hosts, tag_url, template_context, translated
 
 # The renderer's interface: other features import these from here.
 __all__ = [
+    "MAX_OUTPUT_CHARS",
+    "MAX_SEQUENCE",
     "PERSONAL_FIELDS",
     "RenderFailed",
     "SegmentKey",
@@ -54,8 +69,6 @@ __all__ = [
 
 PERSONAL_FIELDS: tuple[str, ...] = ("first_name", "organisation_name")
 TEMPLATE_NAME = "<template>"
-MAX_OUTPUT_CHARS = 1_000_000
-MAX_SEQUENCE = 10_000
 # Filters kept from Jinja's defaults. Left out: attr (reaches for attributes), format (printf
 # tricks), center/indent/slice (a large number argument allocates without bound), pprint,
 # xmlattr, tojson, urlize, safe (would bypass escaping) and random (previews must be stable).
@@ -93,7 +106,10 @@ class RenderFailed(InvalidInput):
 class WavecastSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, narrowed to reading mappings and calling macros."""
 
-    intercepted_binops = frozenset({"**", "*", "%"})
+    intercepted_binops = frozenset({"**", "*", "%", "+"})
+    code_generator_class = BoundedCodeGenerator
+    new_buffer = Buffer  # captured output (macros, set blocks) is bounded as it grows
+    bounded_concat = staticmethod(concat)  # and so is ~
 
     def __init__(self, *, autoescape: bool, loader: BaseLoader | None = None) -> None:
         super().__init__(
@@ -104,11 +120,13 @@ class WavecastSandbox(ImmutableSandboxedEnvironment):
             auto_reload=False,
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=finalize,
         )
         self.globals.clear()
         self.filters = {k: v for k, v in self.filters.items() if k in _KEPT_FILTERS}
         self.filters["replace"] = _bounded_replace
         self.filters.update(BABEL_FILTERS)
+        self.filters = {name: bounded(name, func) for name, func in self.filters.items()}
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         return isinstance(obj, LoopContext) and not attr.startswith("_")
@@ -136,7 +154,8 @@ class WavecastSandbox(ImmutableSandboxedEnvironment):
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(__obj, Undefined):
             __obj._fail_with_undefined_error()  # says what was missing, not "not callable"
-        return super().call(__context, __obj, *args, **kwargs)
+        check()  # the deadline, also where an asynchronous RenderTimeout was swallowed
+        return check_value(super().call(__context, __obj, *args, **kwargs), "a macro's result")
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         if isinstance(obj, Mapping) or (isinstance(obj, list | tuple | str) and isinstance(argument, int | slice)):
@@ -153,10 +172,7 @@ class WavecastSandbox(ImmutableSandboxedEnvironment):
             raise TemplateLimit("the power operator (**) is not available in templates")
         if operator == "%" and isinstance(left, str):
             raise TemplateLimit("string formatting with % is not available; use the format_* filters")
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_SEQUENCE:
-                    raise TemplateLimit(f"repeating a text or list more than {MAX_SEQUENCE} items long")
+        check_binop(operator, left, right)
         return super().call_binop(context, operator, left, right)
 
 
@@ -249,7 +265,13 @@ def describe(exc: BaseException) -> str:
     return f"template: {exc}"
 
 
-RENDER_ERRORS = (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, RecursionError)
+RENDER_ERRORS = (
+    *(TemplateError, TypeError, ValueError, ArithmeticError, LookupError, RecursionError),
+    *(AttributeError, MemoryError),
+)
+# Texts that ran out of time once fail at once afterwards: a campaign renders a text for many
+# segments, and paying the whole CPU budget for each would make validation take minutes.
+_TIMED_OUT: dict[str, tuple[int | None, str]] = {}
 
 
 def render(source: str, context: Mapping[str, Any], where: Where) -> str:
@@ -257,21 +279,31 @@ def render(source: str, context: Mapping[str, Any], where: Where) -> str:
     template = compiled(source).template
     if template is None:
         raise RenderFailed(check_template(source, where, personal=True))
+    if source in _TIMED_OUT:
+        raise RenderFailed([where.problem(*_TIMED_OUT[source])])
     try:
-        return _bounded(template.generate(dict(context)), where)
+        with deadline(f"{where.file}:{where.line}"):
+            text = _bounded(template.generate(dict(context)))
     except RenderFailed:
         raise
     except RENDER_ERRORS as exc:
-        raise RenderFailed([where.problem(_failure_line(exc), describe(exc))]) from None
+        found = (_failure_line(exc), describe(exc))
+        if isinstance(exc, RenderTimeout):
+            if len(_TIMED_OUT) > 256:
+                _TIMED_OUT.clear()
+            _TIMED_OUT[source] = found
+        raise RenderFailed([where.problem(*found)]) from None
+    return text
 
 
-def _bounded(chunks: Iterator[str], where: Where) -> str:
+def _bounded(chunks: Generator[str, None, None]) -> str:
     out: list[str] = []
     size = 0
     for chunk in chunks:
         size += len(chunk)
         if size > MAX_OUTPUT_CHARS:
-            raise RenderFailed([where.problem(None, f"template output longer than {MAX_OUTPUT_CHARS} characters")])
+            # Thrown into the template where it wrote the chunk, so the problem names that line.
+            chunks.throw(TemplateLimit(f"template output longer than {MAX_OUTPUT_CHARS} characters"))
         out.append(chunk)
     return "".join(out)
 
