@@ -26,6 +26,7 @@ def settings_for(redis: RedisServer, sink: SinkClient) -> dict[str, str]:
     return {
         "WAVECAST_BROKER_URL": redis.url,
         "WAVECAST_SMTP_URL": sink.url,
+        "WAVECAST_ALLOW_INSECURE_RELAY": "1",  # the sink is a test relay on loopback, behind an http base URL
         "WAVECAST_SEND_LEASE_SECONDS": "10" if FULL else "3",
         "WAVECAST_SWEEP_INTERVAL_SECONDS": "2" if FULL else "1",
         "WAVECAST_SCHEDULER_LEASE_SECONDS": "5" if FULL else "3",
