@@ -6,10 +6,12 @@ Running it again is safe: contacts are upserted, approvals kept, a launched wave
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from campaign.errors import SettingsError
+from campaign.settings import get_settings
 
 CONTACTS = 2000
 APPROVERS = ("Ann Peeters", "Luc Dubois")  # the example needs two different people (four eyes)
@@ -25,7 +27,11 @@ def step(title: str, *args: str) -> None:
 
 def main(example: str) -> None:
     directory = str(Path(example))
-    outbox = Path(os.environ.get("WAVECAST_OUTBOX_DIR", "outbox")).resolve()
+    try:
+        outbox = get_settings().outbox_dir.resolve()  # checks every setting before the first step
+    except SettingsError as exc:
+        print(f"wavecast demo: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
     step(
         f"1. {CONTACTS} synthetic contacts (plausible Belgian names; no real person)",
         "contacts",
