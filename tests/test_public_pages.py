@@ -142,3 +142,36 @@ def test_a_campaign_with_problems_shows_none_of_them_on_public_pages(site: tuple
     (camp / "campaign.yaml").write_text("schema_version: [", encoding="utf-8")
     for path in ("/assets/mini/images/banner.png", "/assets/mini/%00"):
         assert_public_error(get(base, path))
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Forwarded-For": "203.0.113.9"},
+        {"Forwarded": "for=203.0.113.9;proto=https"},
+        {"X-Real-IP": "203.0.113.9"},
+        {"Host": "campaign.example.be"},
+    ],
+    ids=["x-forwarded-for", "forwarded", "x-real-ip", "public host name"],
+)
+def test_behind_a_reverse_proxy_the_pages_that_show_problems_are_closed(
+    site: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, headers: dict[str, str]
+) -> None:
+    """A proxy on this machine makes every visitor arrive from 127.0.0.1, under the public name."""
+    from tests.conftest import reset_caches
+
+    monkeypatch.setenv("WAVECAST_BASE_URL", "https://campaign.example.be")
+    reset_caches()
+    base, camp = site
+    edit(camp / "messages" / "hello" / "youth.nl.md", "Hello {{ contact.first_name }}", "Hello {{ nope(")
+    address = urlsplit(base)
+    for path in ("/preview", "/plan", "/report", "/preview/newsletter/first/youth/nl"):
+        connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        body = response.read().decode()
+        connection.close()
+        assert response.status == 401, (path, response.status)
+        for secret in SECRETS:
+            assert secret not in body, (path, secret)
+    assert get(base, "/preview").status == 200  # on this machine itself, reading stays open

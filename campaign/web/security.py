@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
@@ -88,16 +87,26 @@ def is_loopback(request: Request) -> bool:
         return host == "localhost"
 
 
+_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+_PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
 def local_host_name(request: Request) -> bool:
     """Was the page asked for by a loopback name? Another name pointing at 127.0.0.1 is how a
-    web page elsewhere would read this one (DNS rebinding), so it gets no open reading."""
-    allowed = {"127.0.0.1", "localhost", "::1", urlsplit(get_settings().base_url).hostname}
-    return request.url.hostname in allowed
+    web page elsewhere would read this one (DNS rebinding), so it gets no open reading. Nor
+    does the public name of WAVECAST_BASE_URL: behind a reverse proxy on this machine, every
+    visitor arrives from 127.0.0.1 with that name."""
+    return request.url.hostname in _LOOPBACK_NAMES
+
+
+def proxied(request: Request) -> bool:
+    """Did a reverse proxy pass the request on? Then loopback says nothing about the visitor."""
+    return any(name in request.headers for name in _PROXY_HEADERS)
 
 
 def require_reader(request: Request) -> None:
-    """Reading is open on loopback; from another machine it takes the operator token."""
-    if not ((is_loopback(request) and local_host_name(request)) or is_operator(request)):
+    """Reading is open on loopback; from another machine (or through a proxy) it takes the operator token."""
+    if not ((is_loopback(request) and local_host_name(request) and not proxied(request)) or is_operator(request)):
         raise Unauthorised("this page is open on 127.0.0.1 only; from elsewhere, log in with the operator token")
 
 
