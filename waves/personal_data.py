@@ -209,7 +209,7 @@ def erase_everywhere(email: str) -> Erasure:
                 )
             ).all():
                 conn.execute(
-                    update(Delivery).where(Delivery.id == row_id).values(last_error=pattern.sub(marker, error))
+                    update(Delivery).where(Delivery.id == row_id).values(last_error=pattern.sub(marker, error or ""))
                 )
         redacted = _redact_text(conn, holdings.address, marker)
         requests = conn.execute(
