@@ -8,18 +8,17 @@ the line and column of every value for error messages.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from campaign.characters import FORBIDDEN, forbidden_character
 from campaign.errors import Problem
 from campaign.files import Refused, read_regular
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
-_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, newline and carriage return are text
 MAX_NODES = 200_000
 Path_ = tuple[str | int, ...]
 
@@ -116,11 +115,17 @@ class _Walker:
             self._fail(node, f"unsupported YAML tag {node.tag!r}")
             return None
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError, AttributeError, KeyError, TypeError) as exc:
             # An explicit tag with a value it cannot hold (`!!timestamp x`, `!!bool maybe`).
             self._fail(node, f"cannot read value {node.value!r} as {node.tag.rsplit(':', 1)[-1]}: {exc!s}")
             return None
+        # A double-quoted escape ("\b", "\0") makes what the file itself may not hold.
+        reason = forbidden_character(value) if isinstance(value, str) else None
+        if reason is not None:
+            self._fail(node, f"{reason} (written as an escape)")
+            return None
+        return value
 
     def walk_key(self, node: yaml.Node, path: Path_) -> str | None:
         if not isinstance(node, yaml.ScalarNode) or node.tag not in _SCALAR_TAGS:
@@ -219,12 +224,10 @@ def decode_text(raw: bytes, display: str) -> tuple[str | None, list[Problem]]:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         return None, [Problem(display, line, 1, "file contains a NUL byte: not a text file")]
-    control = _CONTROL.search(text)
+    control = FORBIDDEN.search(text)
     if control is not None:
         before = text[: control.start()]
         line = before.count("\n") + 1
         column = control.start() - (before.rfind("\n") + 1) + 1
-        return None, [
-            Problem(display, line, column, f"control character U+{ord(control.group()):04X} is not allowed in text")
-        ]
+        return None, [Problem(display, line, column, str(forbidden_character(control.group())))]
     return text, []

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import html
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -25,7 +26,7 @@ import css_inline
 import mrml
 import yaml
 from jinja2 import FileSystemLoader
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from campaign.bundle import Bundle
 from campaign.errors import Problem, WavecastError, rel
@@ -394,9 +395,18 @@ def _layout_outputs(context: dict[str, Any], body: Body) -> tuple[str, str]:
         "body_html": Markup(body.html),  # noqa: S704
         "body_text": body.text,
     }
+    # The message's own texts go into the MJML as slot names and into mrml's HTML afterwards,
+    # escaped: mrml parses only the layout's markup, so nothing a person writes can break the
+    # layout's parse (an error would name the layout, not their file) or add MJML of its own.
+    slots = _Slots()
+    mjml_data = data | {
+        "subject": slots.add(escape(data["subject"])),
+        "preheader": slots.add(escape(data["preheader"])),
+        "body_html": slots.add(data["body_html"]),
+    }
     name = "layout.mjml.j2"
     try:
-        mjml = look.html_env.get_template(name).render(data)
+        mjml = look.html_env.get_template(name).render(mjml_data)
         name = "text.txt.j2"
         text = look.text_env.get_template(name).render(data)
     except RENDER_ERRORS as exc:
@@ -405,10 +415,31 @@ def _layout_outputs(context: dict[str, Any], body: Body) -> tuple[str, str]:
         ) from None
     try:
         output = mrml.to_html(mjml, render_options=mrml.RenderOptions(disable_comments=True, fonts={}))
-        page = _INLINER.inline(output.content)
+        page = _INLINER.inline(slots.fill(output.content))
     except (OSError, ValueError, css_inline.InlineError) as exc:  # mrml reports MJML errors as OSError
         raise RenderFailed([Problem(rel(LAYOUT_DIR / "layout.mjml.j2"), 1, 1, f"layout: {exc}")]) from None
     return page, text.strip("\n") + "\n"
+
+
+class _Slots:
+    """Placeholders for text that must not pass through mrml, filled in after it ran."""
+
+    def __init__(self) -> None:
+        # Random per render, so no message can contain (and so forge or break) a slot name.
+        self.nonce = secrets.token_hex(8)
+        self.values: dict[str, str] = {}
+
+    def add(self, value: str) -> Markup:
+        name = f"Wc{self.nonce}S{len(self.values)}x"
+        self.values[name] = str(value)
+        return Markup(name)  # noqa: S704 -- letters and digits only
+
+    def fill(self, page: str) -> str:
+        """``page`` with every slot replaced in one pass, so a value is never scanned again."""
+        for name in self.values:
+            if name not in page:
+                raise ValueError(f"mrml dropped slot {name}: the layout must show every slot")
+        return re.sub(f"Wc{self.nonce}S[0-9]+x", lambda m: self.values[m.group()], page)
 
 
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)

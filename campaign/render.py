@@ -31,6 +31,7 @@ from jinja2.runtime import Context, LoopContext, Macro, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from campaign.bundle import Bundle
+from campaign.characters import forbidden_character
 from campaign.errors import InvalidInput, Problem
 from campaign.locale_filters import BABEL_FILTERS, TemplateLimit
 from campaign.render_deadline import RenderTimeout, check, deadline
@@ -103,6 +104,16 @@ class RenderFailed(InvalidInput):
 # ---------------------------------------------------------------------------- the sandbox
 
 
+def _checked_output(value: Any) -> Any:
+    """Every printed value passes here, so an escape that makes a control character fails at
+    the line of its ``{{ }}``, never later inside the layout (see ``campaign.characters``)."""
+    value = finalize(value)  # its size first: turning a huge nested list into text is the harm
+    reason = forbidden_character(value) if isinstance(value, str) else None
+    if reason is not None:
+        raise ValueError(f"{reason} (written as an escape?)")
+    return value
+
+
 class WavecastSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, narrowed to reading mappings and calling macros."""
 
@@ -120,7 +131,7 @@ class WavecastSandbox(ImmutableSandboxedEnvironment):
             auto_reload=False,
             trim_blocks=True,
             lstrip_blocks=True,
-            finalize=finalize,
+            finalize=_checked_output,
         )
         self.globals.clear()
         self.filters = {k: v for k, v in self.filters.items() if k in _KEPT_FILTERS}
@@ -293,6 +304,9 @@ def render(source: str, context: Mapping[str, Any], where: Where) -> str:
                 _TIMED_OUT.clear()
             _TIMED_OUT[source] = found
         raise RenderFailed([where.problem(*found)]) from None
+    reason = forbidden_character(text)
+    if reason is not None:  # whatever way past the check of each printed value
+        raise RenderFailed([where.problem(None, reason)])
     return text
 
 

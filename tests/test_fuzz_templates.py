@@ -13,8 +13,9 @@ import shutil
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import mrml
 import pytest
-from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import HealthCheck, Phase, event, example, given, settings
 from hypothesis import strategies as st
 
 from campaign.bundle import load_bundle
@@ -157,6 +158,13 @@ def write_message(directory: Path, name: str, subject: str, preheader: str, body
     first_name=values,
     organisation=values,
 )
+# Found by this fuzzer: the error named templates/newsletter/layout.mjml.j2:1:1 ("unable to
+# parse next template in root template") instead of the message file.
+@example(
+    body="{{ contact.first_name }}", subject="Hello", preheader="\x08", name="all.en.md", first_name="", organisation=""
+)
+@example(body="Hi\uffff", subject="Hello", preheader="News", name="youth.nl.md", first_name="", organisation="")
+@example(body="{{ '\\x0c' }}", subject="Hello", preheader="News", name="all.en.md", first_name="", organisation="")
 def test_any_template_validates_or_names_its_line(
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
@@ -211,3 +219,73 @@ def test_control_character_in_a_body_is_named_at_its_line(tmp_path: Path, char: 
         load_bundle(directory)
     problem = caught.value.problems[0]
     assert problem.file.endswith("all.en.md") and problem.line == 10, str(problem)
+
+
+# Each route by which a character XML (so the MJML layout) cannot hold reaches a message:
+# a YAML escape in the front matter, a Jinja string literal, a filter's result, the raw
+# non-characters the file check let through. (field, text, line of the message file).
+ESCAPED = [
+    ("subject", "Hi\x08", 2),
+    ("preheader", "\x0c", 3),
+    ("preheader", "News\x00", 3),
+    ("preheader", "News\ufffe", 3),
+    ("subject", "{{ '\\x1b' }}", 2),
+    ("preheader", "{{ '\\uffff' }}", 3),
+    ("body", "First.\n\nHi {{ '\\x0c' }} there.", 10),
+    ("body", "First.\nHi\uffff there.", 9),
+    ("body", "{{ '\\ud800' }}", 8),
+    ("body", "First.\n\n{% set x = 'a' %}\n{{ x | replace('a', '\\x07') }}", 11),
+]
+
+
+@pytest.mark.parametrize(("field", "text", "line"), ESCAPED)
+def test_an_escaped_control_character_is_named_in_the_message_file(
+    tmp_path: Path, field: str, text: str, line: int
+) -> None:
+    directory = tmp_path / "minimal"
+    shutil.copytree(MINIMAL, directory)
+    parts = {"subject": "Hello", "preheader": "News", "body": "Hello."} | {field: text}
+    write_message(directory, "all.en.md", parts["subject"], parts["preheader"], parts["body"])
+    with pytest.raises(InvalidInput) as caught:
+        render_matrix(load_bundle(directory))
+    problems = caught.value.problems
+    assert all(p.file.endswith("all.en.md") for p in problems), [str(p) for p in problems]
+    assert problems[0].line == line and "is not allowed in text" in problems[0].message, str(problems[0])
+
+
+@pytest.mark.parametrize("escape", ["\\b", "\\0", "\\x1b", "\\uffff", "\\ud800"])
+def test_an_escape_in_campaign_yaml_is_named_at_its_line(tmp_path: Path, escape: str) -> None:
+    directory = tmp_path / "minimal"
+    shutil.copytree(MINIMAL, directory)
+    yaml_file = directory / "campaign.yaml"
+    yaml_file.write_text(
+        yaml_file.read_text(encoding="utf-8").replace("name: {nl: Mini,", f'name: {{nl: "Mi{escape}ni",', 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput) as caught:
+        render_matrix(load_bundle(directory))
+    problem = caught.value.problems[0]
+    assert problem.file.endswith("campaign.yaml") and problem.line == 4, str(problem)
+    assert "not allowed in text" in problem.message
+
+
+def test_the_layout_parser_never_sees_what_a_message_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """mrml parses only the layout's markup; the message's texts are put into its output."""
+    directory = tmp_path / "minimal"
+    shutil.copytree(MINIMAL, directory)
+    body = "Quokka body.\n\n```\nkeep  this\n  indented\n```\n\n- one\n- two <b>&amp;</b>"
+    write_message(directory, "all.en.md", "Quokka subject", "Quokka preheader", body)
+    seen: list[str] = []
+    real = mrml.to_html
+
+    def spy(mjml: str, **kwargs: object) -> object:
+        seen.append(mjml)
+        return real(mjml, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mrml, "to_html", spy)
+    pages = [s.html for s in render_matrix(load_bundle(directory)).newsletters() if s.file.endswith("all.en.md")]
+    assert seen and pages
+    assert not any("Quokka" in mjml for mjml in seen), "a message text reached the MJML parser"
+    page = pages[0]
+    assert "Quokka subject</title>" in page and "Quokka preheader" in page and "Quokka body." in page
+    assert "keep  this\n  indented" in page and "two &lt;b&gt;&amp;&lt;/b&gt;" in page
