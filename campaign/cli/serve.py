@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 import typer
 
 from campaign.cli.app import DirArg, app, out
 from campaign.errors import InvalidInput, WavecastError
+
+STOP_SECONDS = 2  # after SIGTERM, how long requests in flight may take to finish
 
 
 @app.command()
@@ -42,7 +47,33 @@ def serve(
     if get_settings().admin_token is None:
         out.print("WAVECAST_ADMIN_TOKEN is not set: the dashboard is read-only")
     out.print(f"wavecast: http://{host if ':' not in host else f'[{host}]'}:{port}/  (preview: /preview)")
-    uvicorn.run(create_app(directory.resolve()), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(directory.resolve()),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=STOP_SECONDS,
+    )
+    _leave_stragglers()
+
+
+def _leave_stragglers() -> None:
+    """Exit now if request threads still run after the graceful shutdown.
+
+    A sync route can be waiting for a render (up to a page's time limit) in a thread Python
+    would otherwise wait for at exit; SIGTERM has to stop the server within seconds, and those
+    requests' clients were already disconnected.
+    """
+    deadline = time.monotonic() + 1
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(max(deadline - time.monotonic(), 0))
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.stderr.write("wavecast: stopped; requests still rendering were abandoned\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(0)
 
 
 def _loopback(host: str) -> bool:

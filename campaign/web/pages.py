@@ -11,8 +11,10 @@ shows its problems with file and line.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -104,15 +106,43 @@ class NotFound(WavecastError):
 def current_bundle(request: Request) -> Bundle:
     """The campaign being shown, reloaded when one of its files changed; approved initiatives added.
 
+    Loading renders every message, so it runs in the rendering pool (``campaign.web.rendering``),
+    shared with the requests that need it at the same time, never longer than a page may wait.
     Raises InvalidInput (shown as an error panel) when the files do not load.
     """
-    from campaign.initiative_requests import bundle_with_approved
-    from waves.bundles import bundle_at
+    from campaign.web import rendering
 
+    if rendering.in_pool():
+        return _load(_root(request))
+    return rendering.wait(_loading(request))
+
+
+async def current_bundle_async(request: Request) -> Bundle:
+    """``current_bundle`` for async routes: the wait holds no thread."""
+    from campaign.web import rendering
+
+    return await rendering.result(_loading(request), shared=True)
+
+
+def _root(request: Request) -> str:
     root = campaign_dir(request)
     if root is None:
         raise NoCampaign("no campaign is loaded: start the app with `wavecast serve DIR`")
-    return bundle_with_approved(bundle_at(str(root)))
+    return str(root)
+
+
+def _loading(request: Request) -> Future[Bundle]:
+    from campaign.web import rendering
+
+    root = _root(request)
+    return rendering.shared(root, lambda: _load(root))
+
+
+def _load(root: str) -> Bundle:
+    from campaign.initiative_requests import bundle_with_approved
+    from waves.bundles import bundle_at
+
+    return bundle_with_approved(bundle_at(root))
 
 
 class FriendlyRoute(APIRoute):
@@ -126,6 +156,10 @@ class FriendlyRoute(APIRoute):
                 return await handler(request)
             except HTTPException:
                 raise
+            except asyncio.CancelledError:
+                # The server is stopping (SIGTERM) and gave up waiting for this request, a render
+                # perhaps: the request ends with a page, not a traceback in the server's log.
+                return error_page(request, 503, "The server is stopping", "Reload the page in a moment.")
             except NoCampaign as exc:
                 return error_page(request, 404, "No campaign", str(exc))
             except InvalidInput as exc:

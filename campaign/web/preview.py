@@ -26,8 +26,9 @@ from campaign.model import CHANNELS
 from campaign.render import translated
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
+from campaign.web import rendering
 from campaign.web.error_pages import public_error
-from campaign.web.pages import FriendlyRoute, NotFound, campaign_dir, current_bundle, error_page, page
+from campaign.web.pages import FriendlyRoute, NotFound, campaign_dir, current_bundle_async, error_page, page
 from campaign.web.security import require_reader
 
 if TYPE_CHECKING:
@@ -129,18 +130,25 @@ def _choice(value: str | None, allowed: list[str]) -> str:
 
 
 @router.get("/preview", dependencies=[Depends(require_reader)], summary="Preview every message of a wave")
-def preview_page(
+async def preview_page(
     request: Request,
     wave: str | None = None,
     lang: str | None = None,
     audience: str | None = None,
     view: str | None = None,
 ) -> Response:
+    # Loading and rendering run in the rendering pool, with a time limit (campaign.web.rendering).
     try:
-        bundle = current_bundle(request)
+        bundle = await current_bundle_async(request)
     except InvalidInput as exc:
         # The campaign does not load: the page still works and says what to fix.
         return page(request, "preview.html", title="Preview", problems=list(exc.problems), bundle=None)
+    return await rendering.run(_preview_page, request, bundle, wave, lang, audience, view)
+
+
+def _preview_page(
+    request: Request, bundle: Bundle, wave: str | None, lang: str | None, audience: str | None, view: str | None
+) -> Response:
     spec = bundle.spec
     waves = [w.id for w in spec.waves]
     wave_id = _choice(wave, waves)
@@ -186,12 +194,12 @@ _FRAME_HEADERS = {
     summary="One newsletter's HTML, as a reader's mail program shows it",
     response_class=HTMLResponse,
 )
-def newsletter_frame(request: Request, wave_id: str, audience_id: str, lang: str) -> Response:
+async def newsletter_frame(request: Request, wave_id: str, audience_id: str, lang: str) -> Response:
     from campaign.segment import NoSuchSegment, render_segment
 
     try:
-        bundle = current_bundle(request)
-        output = render_segment(bundle, wave_id, audience_id, lang, "newsletter")
+        bundle = await current_bundle_async(request)
+        output = await rendering.run(render_segment, bundle, wave_id, audience_id, lang, "newsletter")
     except NoSuchSegment as exc:
         raise NotFound(str(exc)) from None
     except InvalidInput as exc:
@@ -220,20 +228,28 @@ def asset(request: Request, campaign_id: str, path: str) -> Response:
     )
 
 
+_KNOWN_IDS: dict[str, str] = {}  # campaign directory -> the id its campaign.yaml last gave
+
+
 def _assets(request: Request) -> Assets | None:
-    """The campaign's images, or None when not even campaign.yaml loads."""
+    """The campaign's images, or None when no campaign id is known.
+
+    Only campaign.yaml is read, never the messages: rendering must not stand between an
+    e-mail and its images. While campaign.yaml is broken (mid-edit), the id it last had holds.
+    """
     from campaign.bundle import load_spec
     from campaign.segment import Assets
 
     root = campaign_dir(request)
     if root is None:
         return None
-    base_url = get_settings().base_url
     try:
-        return Assets(current_bundle(request), base_url)
+        campaign_id = _KNOWN_IDS[str(root)] = load_spec(root)[0].campaign.id
     except (WavecastError, OSError):
-        pass
+        if str(root) not in _KNOWN_IDS:
+            return None
+        campaign_id = _KNOWN_IDS[str(root)]
     try:
-        return Assets.at(root, load_spec(root)[0].campaign.id, base_url)
+        return Assets.at(root, campaign_id, get_settings().base_url)
     except (WavecastError, OSError):
         return None
