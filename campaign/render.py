@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from jinja2 import (
     BaseLoader,
@@ -294,7 +294,7 @@ def render(source: str, context: Mapping[str, Any], where: Where) -> str:
         raise RenderFailed([where.problem(*_TIMED_OUT[source])])
     try:
         with deadline(f"{where.file}:{where.line}"):
-            text = _bounded(template.generate(dict(context)))
+            text = _bounded(cast(Generator[str, None, None], template.generate(dict(context))))
     except RenderFailed:
         raise
     except RENDER_ERRORS as exc:
