@@ -8,7 +8,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
+from hypothesis import HealthCheck
 
 from bench.services import free_port, port_open
 
@@ -20,6 +22,16 @@ SMARTNATION = EXAMPLES / "smartnation"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_URL = os.environ.get("WAVECAST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("WAVECAST_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+# `make test` runs every property test on the same examples each time, so CI passes or fails on
+# the code, not on the draw: derandomized, with no example database (its contents differ from
+# machine to machine), no deadline and no health check that times the machine. A case a fuzzer
+# once found is kept in its file as an @example or a parametrized case. `make faults` sets
+# WAVECAST_FUZZ_EXAMPLES and explores with fresh randomness instead.
+_UNTIMED = hypothesis.settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis.settings.register_profile("repeatable", _UNTIMED, derandomize=True, database=None)
+hypothesis.settings.register_profile("explore", _UNTIMED)
+hypothesis.settings.load_profile("explore" if os.environ.get("WAVECAST_FUZZ_EXAMPLES") else "repeatable")
 
 
 def need(available: bool, what: str) -> None:

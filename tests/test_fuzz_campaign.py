@@ -39,7 +39,11 @@ def load_never_crashes(directory: Path) -> None:
             assert problem.line >= 1 and problem.column >= 1 and problem.message
 
 
-@settings(max_examples=EXAMPLES_RUN, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=EXAMPLES_RUN,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(document=documents)
 def test_arbitrary_yaml_documents(tmp_path_factory, document) -> None:  # type: ignore[no-untyped-def]
     directory = tmp_path_factory.mktemp("doc")

@@ -158,7 +158,9 @@ def spec_for(audience_rules: list[dict[str, Any]], plan: list[tuple[list[int], l
 
 
 @pytest.mark.usefixtures("database_url")
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(
     people=st.lists(contact, max_size=12),
     audience_rules=st.lists(rules, min_size=1, max_size=3),
