@@ -79,3 +79,23 @@ def test_an_approval_holds_whatever_directory_a_command_runs_from(
     monkeypatch.chdir(elsewhere)
     with session_scope() as session:
         assert require_approval(session, load_bundle(camp.resolve()), "first") == approved
+
+
+def test_the_web_apps_pages_are_not_content_but_the_newsletter_layout_is(
+    camp: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import waves.content
+
+    layouts = tmp_path / "templates"
+    shutil.copytree(waves.content.TEMPLATES_DIR, layouts)
+    monkeypatch.setattr(waves.content, "TEMPLATES_DIR", layouts)
+    bundle = load_bundle(camp)
+    with session_scope() as session:
+        approved = approve(session, bundle, "first", "Ann").content_hash
+        (layouts / "web" / "style.css").write_text("body{color:red}", encoding="utf-8")
+        assert require_approval(session, bundle, "first") == approved
+        (layouts / "newsletter" / "style.css").write_text("body{color:red}", encoding="utf-8")
+        with pytest.raises(NotApproved):
+            require_approval(session, bundle, "first")

@@ -13,10 +13,12 @@ from pathlib import Path
 from campaign.bundle import Bundle
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+# The layouts that shape what is sent; the web app's own pages (templates/web) are not content.
+SENT_LAYOUTS = ("newsletter",)
 
 
 def _layout_files() -> list[Path]:
-    return sorted(p for p in TEMPLATES_DIR.rglob("*") if p.is_file())
+    return sorted(p for folder in SENT_LAYOUTS for p in (TEMPLATES_DIR / folder).rglob("*") if p.is_file())
 
 
 def wave_content_hash(bundle: Bundle, wave_id: str) -> str:
