@@ -120,7 +120,8 @@ def check_address(field: str, value: str) -> str:
         return value
     name, addr = parseaddr(value)
     local, _, domain = addr.rpartition("@")
-    if not local or not domain:
+    # parseaddr is lenient ("a@exa mple.org" reads as a@example.org): the address must be there as written.
+    if not local or not domain or addr not in value:
         raise UnsafeHeader(field, "is not an e-mail address")
     try:
         domain = domain.encode("idna").decode("ascii")
@@ -137,9 +138,21 @@ def check_address(field: str, value: str) -> str:
     return formataddr((name, "x@x"), charset="utf-8").removesuffix("<x@x>") + f"<{addr}>"
 
 
+def envelope_address(address: str) -> str:
+    """The address for SMTP's MAIL FROM / RCPT TO: the domain in its ASCII (IDNA) form, so that
+    only a mailbox name outside ASCII, never the domain, calls for SMTPUTF8."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
 def needs_smtputf8(address: str) -> bool:
     """True for a mailbox name outside ASCII: only a relay offering SMTPUTF8 can take it."""
-    return not address.isascii()
+    return not envelope_address(address).isascii()
 
 
 def message_id(campaign_id: str, wave_id: str, contact_id: int | str, channel: str, domain: str) -> str:

@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 
 from campaign.bundle import load_bundle
 from campaign.errors import InvalidInput, WavecastError
-from campaign.mime import UnsafeHeader, check_address, check_header, encode_header, message_id
+from campaign.mime import (
+    UnsafeHeader,
+    check_address,
+    check_header,
+    encode_header,
+    envelope_address,
+    message_id,
+    needs_smtputf8,
+)
 from campaign.newsletter import NewsletterSegment
 from campaign.segment import render_segment
 from tests.campaign_copy import MINIMAL, copy_campaign, edit, line_of
@@ -177,8 +185,13 @@ def test_message_id_is_deterministic_and_checked() -> None:
 def test_display_name_addresses_are_encoded() -> None:
     assert check_address("To", "Zoë Peeters <zoe@example.org>") == "=?utf-8?q?Zo=C3=AB_Peeters?= <zoe@example.org>"
     assert check_address("To", "anna@bücher.example") == "anna@xn--bcher-kva.example"
-    with pytest.raises(UnsafeHeader):
-        check_address("To", "zoë@example.org")
+    # RFC 6532: a mailbox name outside ASCII stays UTF-8; only it calls for SMTPUTF8, never the domain.
+    assert check_address("To", "zoë@bücher.example") == "zoë@xn--bcher-kva.example"
+    assert needs_smtputf8("zoë@example.org") and not needs_smtputf8("anna@bücher.example")
+    assert envelope_address("anna@bücher.example") == "anna@xn--bcher-kva.example"
+    for bad in ("zo ë@example.org", "zoë@exa mple.org", "zoë@", "@bücher.example"):
+        with pytest.raises(UnsafeHeader):
+            check_address("To", bad)
 
 
 printable = st.text(

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from campaign.mime import needs_smtputf8
+from campaign.mime import envelope_address, needs_smtputf8
 from campaign.settings import Settings, SmtpRelay
 
 
@@ -121,11 +121,13 @@ class SmtpTransport:
         except (PermanentError, TransientError) as exc:
             # Relays often quote the recipient in their reply; the reply is logged and kept on
             # the ledger row, which must not hold the person's address.
-            raise type(exc)(_without(str(exc), recipient)) from None
+            text = _without(_without(str(exc), recipient), envelope_address(recipient))
+            raise type(exc)(text) from None
 
     def _send(self, sender: str, recipient: str, message: bytes) -> None:
         self.open()
         assert self.conn is not None
+        sender, recipient = envelope_address(sender), envelope_address(recipient)
         options = self._options(sender, recipient)
         try:
             refused = self.conn.sendmail(sender, [recipient], message, mail_options=options)
