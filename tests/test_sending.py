@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +90,28 @@ def wait_until_settled(run_id: int, timeout: float = 90) -> dict[str, int]:
     raise AssertionError(f"run {run_id} not settled in {timeout} s: {statuses(run_id)}")
 
 
+def wait_until_quiet(sink: SmtpSink, run_id: int, timeout: float = 90) -> int:
+    """Wait until no row of the run is being sent and the sink holds exactly the rows marked
+    sent; return that number. What a pause let finish has finished by then, however slow the
+    machine (a fixed pause would guess)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        counts, received = statuses(run_id), len(sink.received)
+        if not counts.get("sending") and received == counts.get("sent", 0):
+            return received
+        assert time.monotonic() < deadline, f"run {run_id} still sending after {timeout} s: {counts}, {received} in"
+        time.sleep(0.1)
+
+
+def stays(value: Callable[[], object], expected: object, seconds: float = 1.5) -> None:
+    """Check that nothing happens: `value()` keeps `expected` for `seconds`. A window, not a
+    wait for an event, so a busy machine can only make it miss a fault, never fail a good run."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        assert value() == expected
+        time.sleep(0.1)
+
+
 def launch(bundle, wave: str = "first"):  # type: ignore[no-untyped-def]
     from waves.launch import launch_wave
 
@@ -119,8 +141,7 @@ def test_wave_arrives_once_per_person_in_their_language(rig: Rig, tmp_path: Path
     # Launching again adds nothing and sends nothing.
     again = launch(bundle)
     assert not again.created and again.rows == len(ids)
-    time.sleep(1)
-    assert len(rig.sink.received) == len(ids)
+    stays(lambda: (len(rig.sink.received), statuses(launched.run_id)), (len(ids), {"sent": len(ids)}))
 
 
 def test_tempfail_then_accept_delivers_everything(rig: Rig, tmp_path: Path) -> None:
@@ -164,10 +185,8 @@ def test_pause_then_resume_loses_and_doubles_nothing(rig: Rig, tmp_path: Path) -
     launched = launch(bundle)
     wait_for_count(rig.sink, 100)
     pause("first")
-    time.sleep(1.5)  # in-flight sends finish; nothing new is claimed
-    at_pause = len(rig.sink.received)
-    time.sleep(1.5)
-    assert len(rig.sink.received) == at_pause, "messages went out while the wave was paused"
+    at_pause = wait_until_quiet(rig.sink, launched.run_id)  # in-flight sends finish, claimed rows go back
+    stays(lambda: len(rig.sink.received), at_pause)  # and nothing new is claimed
     assert at_pause < len(ids)
     resume("first")
     assert wait_until_settled(launched.run_id) == {"sent": len(ids)}
@@ -185,12 +204,10 @@ def test_cancel_stops_sending_for_good(rig: Rig, tmp_path: Path) -> None:
     launched = launch(bundle)
     wait_for_count(rig.sink, 80)
     cancel("first")
-    time.sleep(1.0)
+    counts = wait_until_settled(launched.run_id)  # no row pending or being sent: nothing more can go
     at_cancel = len(rig.sink.received)
-    counts = wait_until_settled(launched.run_id)
-    time.sleep(1.5)
-    assert len(rig.sink.received) == at_cancel
     assert counts["sent"] == at_cancel and counts["skipped"] == len(ids) - at_cancel
+    stays(lambda: len(rig.sink.received), at_cancel)
 
 
 def test_unsubscribe_mid_wave_stops_that_persons_message(rig: Rig, tmp_path: Path) -> None:
