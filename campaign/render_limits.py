@@ -77,9 +77,12 @@ def check_binop(operator: str, left: Any, right: Any) -> None:
     render_deadline.check()
     if operator == "*":
         for seq, times in ((left, right), (right, left)):
-            if isinstance(seq, str | list | tuple) and isinstance(times, int):
-                if len(seq) * times > MAX_SEQUENCE or weight(seq) * max(times, 0) > MAX_OUTPUT_CHARS:
-                    raise TemplateLimit(f"repeating a text or list more than {MAX_SEQUENCE} items long")
+            if (
+                isinstance(seq, str | list | tuple)
+                and isinstance(times, int)
+                and (len(seq) * times > MAX_SEQUENCE or weight(seq) * max(times, 0) > MAX_OUTPUT_CHARS)
+            ):
+                raise TemplateLimit(f"repeating a text or list more than {MAX_SEQUENCE} items long")
         if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
             raise TemplateLimit(f"multiplying numbers past {MAX_INT_BITS} bits")
     elif operator == "+" and isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):

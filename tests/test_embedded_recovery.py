@@ -34,7 +34,8 @@ def _wait_for_files(folder: Path, count: int, proc: subprocess.Popen[bytes], tim
         if len(list(folder.rglob("*.eml"))) >= count:
             return
         if proc.poll() is not None:
-            raise AssertionError(f"`wavecast send` ended before {count} messages were written: {proc.stderr.read() if proc.stderr else b''}")
+            said = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise AssertionError(f"`wavecast send` ended before {count} messages were written: {said}")
         time.sleep(0.05)
     raise AssertionError(f"fewer than {count} messages written within {timeout} s")
 
