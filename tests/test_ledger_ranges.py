@@ -15,7 +15,7 @@ from waves.models import Delivery
 
 def test_ranges_cover_each_pending_row_once_in_chunks(tmp_path: Path, database_url: str) -> None:
     add_contacts(23)
-    run = ledger_in_state(tmp_path, "sending")
+    run = ledger_in_state(tmp_path, "running")
     engine = get_engine()
     with engine.begin() as conn:
         ids = list(conn.scalars(select(Delivery.id).where(Delivery.run_id == run.id).order_by(Delivery.id)))

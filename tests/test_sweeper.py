@@ -31,7 +31,7 @@ def ledger_in_state(tmp_path: Path, state: str):  # type: ignore[no-untyped-def]
 
 def test_rows_left_sending_are_settled_from_the_journal(tmp_path: Path, database_url: str) -> None:
     add_contacts(6)
-    run = ledger_in_state(tmp_path, "sending")
+    run = ledger_in_state(tmp_path, "running")
     engine = get_engine()
     long_ago = utcnow() - dt.timedelta(hours=1)
     with engine.begin() as conn:
@@ -87,7 +87,7 @@ def test_a_slow_live_sender_keeps_its_rows(tmp_path: Path, database_url: str, mo
     reset_caches()
     try:
         add_contacts(30)
-        run = ledger_in_state(tmp_path, "sending")
+        run = ledger_in_state(tmp_path, "running")
         engine = get_engine()
         with engine.connect() as conn:
             ids = list(conn.scalars(select(Delivery.id).where(Delivery.run_id == run.id)))

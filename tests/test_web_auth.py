@@ -139,7 +139,7 @@ def test_with_token_and_csrf_each_action_does_its_job(site: Site) -> None:
     # Embedded default: resuming sends what was left in-process (nothing here), so the wave is done.
     assert ("second", "done") in snapshot()[1]
     with get_engine().begin() as conn:  # sending again, so that cancel has something to stop
-        conn.execute(update(WaveRun).where(WaveRun.wave_id == "second").values(state="sending"))
+        conn.execute(update(WaveRun).where(WaveRun.wave_id == "second").values(state="running"))
     assert post(4).status_code == 303
     assert ("second", "cancelled") in snapshot()[1]
     response = post(5)

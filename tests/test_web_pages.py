@@ -60,7 +60,7 @@ def _sending_run() -> int:
                     wave_id="first",
                     campaign_dir="x",
                     content_hash="h" * 64,
-                    state="sending",
+                    state="running",
                     launched_by="test",
                     created_at=now,
                     updated_at=now,

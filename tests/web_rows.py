@@ -21,7 +21,7 @@ def sending_run(conn: Connection, campaign_dir: Path) -> None:
             wave_id="second",
             campaign_dir=str(campaign_dir),
             content_hash="h" * 64,
-            state="sending",
+            state="running",
             launched_by="test",
             created_at=now,
             updated_at=now,

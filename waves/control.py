@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from campaign.db import get_engine, utcnow
 from campaign.errors import WavecastError
-from waves.models import CANCELLED, DONE, PAUSED, PENDING, RUNNING, SKIPPED, Delivery, WaveRun
+from waves.models import CANCELLED, DONE, PAUSED, PENDING, RUNNING, SENDING, SKIPPED, Delivery, WaveRun
 
 
 def find_run(conn: Connection, wave: str) -> WaveRun:
@@ -77,7 +77,7 @@ def finish_if_done(run_id: int) -> bool:
     """Mark a sending run done when no row is pending or sending any more."""
     with get_engine().begin() as conn:
         busy = conn.scalar(
-            select(Delivery.id).where(Delivery.run_id == run_id, Delivery.status.in_([PENDING, "sending"])).limit(1)
+            select(Delivery.id).where(Delivery.run_id == run_id, Delivery.status.in_([PENDING, SENDING])).limit(1)
         )
         if busy is not None:
             return False

@@ -5,18 +5,46 @@ the social outbox and the scheduler's lease. The files say what to send; these s
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.db import Base, UTCDateTime, utcnow
 
-# Ledger statuses. A row is claimed ('sending') before its message goes out and marked after.
-PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
-STATUSES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
 
-# Wave run states.
-LAUNCHING, RUNNING, PAUSED, CANCELLED, DONE = "launching", "sending", "paused", "cancelled", "done"
+class Status(StrEnum):
+    """A ledger row's status. A row is claimed (`sending`) before its message goes out and
+    marked after; e-mails and social posts go through the same five."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class RunState(StrEnum):
+    """A wave run's state. `running` is the run's; `sending` is only ever a row's (until
+    migration 0006 the run said `sending` too, which made one word mean two things)."""
+
+    LAUNCHING = "launching"
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+# Short names for the members, used across waves/.
+PENDING, SENDING, SENT, FAILED, SKIPPED = Status.PENDING, Status.SENDING, Status.SENT, Status.FAILED, Status.SKIPPED
+STATUSES: tuple[Status, ...] = tuple(Status)
+LAUNCHING, RUNNING, PAUSED, CANCELLED, DONE = (
+    RunState.LAUNCHING,
+    RunState.RUNNING,
+    RunState.PAUSED,
+    RunState.CANCELLED,
+    RunState.DONE,
+)
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
