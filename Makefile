@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP) ## The whole story on the embedded default (SQLite, in-process, .eml outbox)
-	$(BIN)/python -m campaign.demo $(EXAMPLE)
+	$(BIN)/python -m frontends.demo $(EXAMPLE)
 
 test: $(STAMP) ## Install what the tests need into .venv and run the whole suite
 	$(BIN)/ruff check .

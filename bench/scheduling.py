@@ -92,7 +92,7 @@ def run(waves: int, gap: float, contacts: int, database: str | None = None) -> P
         log = current.workdir / "scheduler.log"
         with log.open("ab") as handle:
             scheduler = subprocess.Popen(
-                [sys.executable, "-m", "campaign", "scheduler", "--name", "bench"],
+                [sys.executable, "-m", "frontends", "scheduler", "--name", "bench"],
                 cwd=ROOT,
                 env=current.env,
                 stdout=handle,

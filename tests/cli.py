@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from campaign.cli import main
+from frontends.cli import main
 
 
 @dataclass
@@ -37,9 +37,9 @@ def wavecast(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
 
 
 def wavecast_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run `python -m campaign ARGS` in a child process, with the test's environment."""
+    """Run `python -m frontends ARGS` in a child process, with the test's environment."""
     return subprocess.run(
-        [sys.executable, "-m", "campaign", *args],
+        [sys.executable, "-m", "frontends", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

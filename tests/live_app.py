@@ -10,7 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
-from campaign.web.app import create_app
+from frontends.web.app import create_app
 from tests.conftest import free_port
 
 

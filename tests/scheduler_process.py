@@ -22,7 +22,7 @@ class SchedulerProcess:
     def start(self) -> None:
         handle = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "campaign", "scheduler", "--name", self.name],
+            [sys.executable, "-m", "frontends", "scheduler", "--name", self.name],
             cwd=ROOT,
             env=self.env,
             stdout=handle,

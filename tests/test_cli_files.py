@@ -117,7 +117,7 @@ def test_db_upgrade_then_status(capsys: pytest.CaptureFixture[str]) -> None:
 def test_console_script_runs_as_a_process() -> None:
     """The installed entry point works outside pytest, and a broken campaign gives no traceback."""
     result = subprocess.run(
-        [sys.executable, "-m", "campaign", "validate", str(ROOT / "nope")], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "frontends", "validate", str(ROOT / "nope")], capture_output=True, text=True, check=False
     )
     assert result.returncode == 1
     assert "not a campaign directory" in result.stderr

@@ -16,7 +16,7 @@ from campaign.bundle import load_bundle
 from campaign.clicks import ClickCount, InvalidClick, click_counts, click_token, read_token, tracked_url
 from campaign.db import get_engine
 from campaign.errors import WavecastError
-from campaign.web.app import create_app
+from frontends.web.app import create_app
 from tests.campaign_copy import copy_campaign, edit
 
 with warnings.catch_warnings():

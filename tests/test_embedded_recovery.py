@@ -46,7 +46,7 @@ def test_a_killed_send_is_finished_by_the_next_command(tmp_path: Path, again: tu
     bundle = approved_campaign(tmp_path, rate=30)  # slow enough to be killed half-way
     outbox = Path(os.environ["WAVECAST_OUTBOX_DIR"]) / "email"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "campaign", "send", str(bundle.root), "--wave", "first"],
+        [sys.executable, "-m", "frontends", "send", str(bundle.root), "--wave", "first"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,

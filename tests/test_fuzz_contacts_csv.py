@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from audiences.csv_rows import IGNORED, KNOWN
 from audiences.models import contact_attributes, contact_tags, contacts
-from campaign.cli import EXIT_INTERNAL
 from campaign.db import get_engine
+from frontends.cli import EXIT_INTERNAL
 from tests.campaign_copy import MINIMAL
 from tests.cli import wavecast
 from tests.fuzz_cases import EXAMPLES, counter

@@ -23,7 +23,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from audiences.tokens import unsubscribe_token
 from audiences.upsert import add_contacts
 from campaign.db import get_engine
-from campaign.web.app import create_app
+from frontends.web.app import create_app
 from tests.campaign_copy import copy_campaign
 from tests.conftest import reset_caches
 from tests.fuzz_cases import EXAMPLES, counter

@@ -151,7 +151,7 @@ _MEASURE = """
 import runpy, sys
 sys.argv = ["wavecast", "validate", sys.argv[1]]
 try:
-    runpy.run_module("campaign", run_name="__main__")
+    runpy.run_module("frontends", run_name="__main__")
 finally:
     peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
     sys.stderr.write(f"\\nPEAK_KB {peak}\\n")

@@ -14,8 +14,8 @@ from audiences.consent import erase
 from audiences.models import contacts
 from audiences.upsert import add_contacts
 from campaign.bundle import Bundle, load_bundle
-from campaign.cli.reports import to_csv, to_html
 from campaign.db import get_engine
+from frontends.cli.reports import to_csv, to_html
 from tests.campaign_copy import MINIMAL
 from tests.cli import wavecast
 from waves.charts import report_charts

@@ -265,7 +265,7 @@ def test_every_command_stops_before_it_starts_with_the_name_and_exit_2(
 @pytest.mark.parametrize(
     ("entry", "case"),
     [
-        (["-m", "campaign", "validate", "examples/smartnation"], 3),
+        (["-m", "frontends", "validate", "examples/smartnation"], 3),
         (["-c", "import worker"], 0),
         (["-c", "import worker"], 2),
         (["-c", "import worker"], 3),

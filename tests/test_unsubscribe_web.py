@@ -16,7 +16,7 @@ from audiences.consent import erase, show
 from audiences.tokens import _SALT, InvalidToken, contact_for_token, unsubscribe_token, unsubscribe_url
 from audiences.upsert import add_contacts
 from campaign.settings import get_settings
-from campaign.web.app import create_app
+from frontends.web.app import create_app
 from tests.conftest import free_port, reset_caches
 
 ONE_CLICK = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -15,7 +15,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from audiences.upsert import add_contacts
 from campaign.db import get_engine
 from campaign.initiative_models import InitiativeRequest
-from campaign.web.app import create_app
+from frontends.web.app import create_app
 from tests.campaign_copy import copy_campaign
 from tests.conftest import reset_caches
 from tests.live_app import live_app

@@ -23,7 +23,7 @@ import pytest
 from audiences.tokens import unsubscribe_token
 from audiences.upsert import add_contacts
 from campaign import render_deadline
-from campaign.web import rendering
+from frontends.web import rendering
 from tests.campaign_copy import copy_campaign, edit, line_of
 from tests.conftest import free_port
 from tests.live_app import live_app
@@ -156,7 +156,7 @@ def _cpu_seconds(pid: int) -> float:
 def test_sigterm_stops_serve_within_seconds_while_a_render_runs(camp: Path, tmp_path: Path) -> None:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "campaign", "serve", str(camp), "--port", str(port)],
+        [sys.executable, "-m", "frontends", "serve", str(camp), "--port", str(port)],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

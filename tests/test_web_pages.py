@@ -17,7 +17,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from audiences.upsert import add_contacts
 from campaign.db import get_engine, utcnow
-from campaign.web.app import create_app
+from frontends.web.app import create_app
 from tests.campaign_copy import copy_campaign, edit
 from tests.conftest import ROOT, free_port, port_open, reset_caches
 from tests.web_rows import pending_request
@@ -203,7 +203,7 @@ def test_wavecast_serve_binds_loopback_and_follows_edits(database_url: str, camp
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "campaign", "serve", str(campaign), "--port", str(port)],
+        [sys.executable, "-m", "frontends", "serve", str(campaign), "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

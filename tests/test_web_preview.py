@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from campaign.web.app import create_app
+from frontends.web.app import create_app
 from tests.campaign_copy import copy_campaign, edit, line_of
 
 with warnings.catch_warnings():

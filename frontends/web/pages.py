@@ -44,7 +44,7 @@ def render(template: str, **context: Any) -> str:
 
 def page(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """A full HTML page with the security headers, the CSRF token and a script nonce."""
-    from campaign.web.security import csrf_for, is_operator, remember_csrf
+    from frontends.web.security import csrf_for, is_operator, remember_csrf
 
     nonce = secrets.token_urlsafe(16)
     csrf_nonce, csrf_token = csrf_for(request)
@@ -106,11 +106,11 @@ class NotFound(WavecastError):
 def current_bundle(request: Request) -> Bundle:
     """The campaign being shown, reloaded when one of its files changed; approved initiatives added.
 
-    Loading renders every message, so it runs in the rendering pool (``campaign.web.rendering``),
+    Loading renders every message, so it runs in the rendering pool (``frontends.web.rendering``),
     shared with the requests that need it at the same time, never longer than a page may wait.
     Raises InvalidInput (shown as an error panel) when the files do not load.
     """
-    from campaign.web import rendering
+    from frontends.web import rendering
 
     if rendering.in_pool():
         return _load(_root(request))
@@ -119,7 +119,7 @@ def current_bundle(request: Request) -> Bundle:
 
 async def current_bundle_async(request: Request) -> Bundle:
     """``current_bundle`` for async routes: the wait holds no thread."""
-    from campaign.web import rendering
+    from frontends.web import rendering
 
     return await rendering.result(_loading(request), shared=True)
 
@@ -132,7 +132,7 @@ def _root(request: Request) -> str:
 
 
 def _loading(request: Request) -> Future[Bundle]:
-    from campaign.web import rendering
+    from frontends.web import rendering
 
     root = _root(request)
     return rendering.shared(root, lambda: _load(root))

@@ -7,21 +7,21 @@ import logging
 import sys
 import traceback
 
-from campaign.cli.app import app, report
 from campaign.errors import InvalidInput, WavecastError, internal_error_log
 from campaign.settings import get_settings, mask_url
+from frontends.cli.app import app, report
 
 # Each module registers its commands on `app`; one line per feature.
 COMMAND_MODULES = [
-    "campaign.cli.files",
-    "campaign.cli.database",
-    "campaign.cli.contacts",
-    "campaign.cli.audiences",
-    "campaign.cli.sending",
-    "campaign.cli.preview",
-    "campaign.cli.reports",
-    "campaign.cli.initiatives",
-    "campaign.cli.serve",
+    "frontends.cli.files",
+    "frontends.cli.database",
+    "frontends.cli.contacts",
+    "frontends.cli.audiences",
+    "frontends.cli.sending",
+    "frontends.cli.preview",
+    "frontends.cli.reports",
+    "frontends.cli.initiatives",
+    "frontends.cli.serve",
 ]
 
 for _name in COMMAND_MODULES:

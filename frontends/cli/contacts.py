@@ -21,10 +21,10 @@ from audiences.importer import import_contacts
 from audiences.synthetic import generate, write_csv
 from audiences.tokens import unsubscribe_url
 from campaign.bundle import load_spec
-from campaign.cli.app import app, out
 from campaign.errors import WavecastError
 from campaign.model import LANGS, Campaign
 from campaign.timing import resolve_starts
+from frontends.cli.app import app, out
 from waves import personal_data
 
 contacts_app = typer.Typer(

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import typer
 
-from campaign.cli.app import DirArg, app, out
 from campaign.errors import InvalidInput, WavecastError
+from frontends.cli.app import DirArg, app, out
 
 STOP_SECONDS = 2  # after SIGTERM, how long requests in flight may take to finish
 
@@ -33,7 +33,7 @@ def serve(
 
     from campaign.bundle import load_bundle
     from campaign.settings import get_settings
-    from campaign.web.app import create_app
+    from frontends.web.app import create_app
 
     if not (directory / "campaign.yaml").is_file():
         raise WavecastError(f"{directory}: not a campaign directory (no campaign.yaml)")

@@ -8,10 +8,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from campaign.cli.app import DirArg, app, open_bundle, out
 from campaign.errors import WavecastError
 from campaign.model import Campaign
 from campaign.plan import plan_ics, plan_rows
+from frontends.cli.app import DirArg, app, open_bundle, out
 
 
 @app.command()

@@ -20,7 +20,7 @@ from audiences.consent import unsubscribe_contact
 from audiences.models import contacts
 from audiences.tokens import InvalidToken, contact_for_token
 from campaign.db import get_engine
-from campaign.web.error_pages import reader_language
+from frontends.web.error_pages import reader_language
 
 router = APIRouter()
 

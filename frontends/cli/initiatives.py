@@ -9,8 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from campaign.cli.app import app, out, report
 from campaign.errors import WavecastError
+from frontends.cli.app import app, out, report
 
 initiatives_app = typer.Typer(help="Initiative publication requests: submit, review, list.", no_args_is_help=True)
 app.add_typer(initiatives_app, name="initiatives")

@@ -19,7 +19,7 @@ APPROVERS = ("Ann Peeters", "Luc Dubois")  # the example needs two different peo
 
 def step(title: str, *args: str) -> None:
     print(f"\n=== {title}\n$ wavecast {' '.join(args)}", flush=True)
-    result = subprocess.run([sys.executable, "-m", "campaign", *args], check=False)
+    result = subprocess.run([sys.executable, "-m", "frontends", *args], check=False)
     if result.returncode != 0:
         print(f"\nthe demo stopped: `wavecast {' '.join(args)}` exited {result.returncode}", file=sys.stderr)
         sys.exit(result.returncode)

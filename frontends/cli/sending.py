@@ -13,9 +13,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from campaign.cli.app import DirArg, app, open_bundle, out
 from campaign.db import get_engine, session_scope
 from campaign.errors import WavecastError
+from frontends.cli.app import DirArg, app, open_bundle, out
 
 WaveOpt = typer.Option(..., "--wave", help="The wave's id.", show_default=False)
 
@@ -202,7 +202,7 @@ def _follow(wave: str | None) -> None:
                 if report["run_id"] not in tasks:
                     tasks[report["run_id"]] = progress.add_task(report["wave"], total=total or 1, detail=detail)
                 progress.update(tasks[report["run_id"]], completed=done, total=total or 1, detail=detail)
-                busy = busy or report["state"] in ("launching", "sending")
+                busy = busy or report["state"] in ("launching", "running")
             if not busy:
                 return
             time.sleep(0.5)

@@ -1,6 +1,6 @@
 """`wavecast report`: what each wave achieved, as a table, CSV, JSON or an HTML page with charts.
 
-Named `reports` because a submodule `report` would replace `campaign.cli.report()` (the problem printer).
+Named `reports` because a submodule `report` would replace `frontends.cli.report()` (the problem printer).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from campaign.cli.app import DirArg, app, open_bundle, out
 from campaign.db import get_engine
 from campaign.errors import WavecastError
+from frontends.cli.app import DirArg, app, open_bundle, out
 
 
 class Format(StrEnum):
@@ -83,7 +83,7 @@ def to_csv(report: Any) -> str:
 
 
 def to_html(report: Any) -> str:
-    from campaign.web.pages import render
+    from frontends.web.pages import render
     from waves.charts import report_charts
 
     return render("report_document.html", report=report, charts=report_charts(report))

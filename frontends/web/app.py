@@ -6,14 +6,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from campaign.web import error_pages
+from frontends.web import error_pages
 
 ROUTERS: list[str] = [
-    # "campaign.web.preview", "campaign.web.unsubscribe", ... : modules exposing `router`
-    "campaign.web.unsubscribe",
-    "campaign.web.dashboard",
-    "campaign.web.preview",
-    "campaign.web.clicks",
+    # "frontends.web.preview", "frontends.web.unsubscribe", ... : modules exposing `router`
+    "frontends.web.unsubscribe",
+    "frontends.web.dashboard",
+    "frontends.web.preview",
+    "frontends.web.clicks",
 ]
 
 

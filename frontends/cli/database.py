@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from campaign.cli.app import app, out
 from campaign.db import current_revision, engine_for, head_revision, upgrade
 from campaign.settings import get_settings
+from frontends.cli.app import app, out
 
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -3,7 +3,7 @@
 It reads nothing from the request but the token (and the browser's language, for a page in
 it) and stores nothing about it: no address, no time, no cookie, no user agent. The link comes
 from the signed token only, so the route is not an open redirect. A token we did not sign gets
-the public 404 page (``campaign.web.error_pages``), never a redirect.
+the public 404 page (``frontends.web.error_pages``), never a redirect.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.clicks import InvalidClick, count_click, read_token
 from campaign.errors import WavecastError
-from campaign.web.error_pages import public_error
+from frontends.web.error_pages import public_error
 
 log = logging.getLogger(__name__)
 router = APIRouter()

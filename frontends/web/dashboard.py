@@ -23,8 +23,8 @@ from campaign.errors import WavecastError
 from campaign.initiative_models import PENDING as REQUEST_PENDING
 from campaign.render import translated
 from campaign.timing import resolve_starts
-from campaign.web.pages import FriendlyRoute, NotFound, current_bundle, page
-from campaign.web.security import (
+from frontends.web.pages import FriendlyRoute, NotFound, current_bundle, page
+from frontends.web.security import (
     CSRF_COOKIE,
     check_csrf,
     clear_operator_cookie,
@@ -241,7 +241,7 @@ def _local(path: str) -> str:
 async def login(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
     await check_csrf(request)
     if not token_matches(token.strip()):
-        from campaign.web.security import Unauthorised
+        from frontends.web.security import Unauthorised
 
         raise Unauthorised("that is not the operator token")
     response = RedirectResponse(_local(next) + ("&" if "?" in _local(next) else "?") + "done=login", status_code=303)
@@ -354,7 +354,7 @@ def review_request(
     request: Request, request_id: int, decision: str = Form(""), reason: str = Form(""), by: str = Form("")
 ) -> Response:
     from campaign.initiative_requests import list_requests, review
-    from campaign.web.pages import campaign_dir
+    from frontends.web.pages import campaign_dir
 
     bundle = current_bundle(request)
     if request_id not in {r.id for r in list_requests(campaign_id=bundle.spec.campaign.id)}:

@@ -26,10 +26,10 @@ from campaign.model import CHANNELS
 from campaign.render import translated
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
-from campaign.web import rendering
-from campaign.web.error_pages import public_error
-from campaign.web.pages import FriendlyRoute, NotFound, campaign_dir, current_bundle_async, error_page, page
-from campaign.web.security import require_reader
+from frontends.web import rendering
+from frontends.web.error_pages import public_error
+from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, current_bundle_async, error_page, page
+from frontends.web.security import require_reader
 
 if TYPE_CHECKING:
     from campaign.segment import Assets
@@ -137,7 +137,7 @@ async def preview_page(
     audience: str | None = None,
     view: str | None = None,
 ) -> Response:
-    # Loading and rendering run in the rendering pool, with a time limit (campaign.web.rendering).
+    # Loading and rendering run in the rendering pool, with a time limit (frontends.web.rendering).
     try:
         bundle = await current_bundle_async(request)
     except InvalidInput as exc:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 
-from campaign.cli.app import DirArg, app, open_bundle, out
 from campaign.errors import WavecastError
+from frontends.cli.app import DirArg, app, open_bundle, out
 
 HEADERS = (
     "From",

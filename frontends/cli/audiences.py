@@ -13,11 +13,11 @@ from rich.table import Table
 
 from audiences.coverage import Coverage, coverage, wave_breakdown
 from audiences.forecast import forecast
-from campaign.cli.app import DirArg, app, open_bundle, out
 from campaign.db import get_engine
 from campaign.errors import WavecastError
 from campaign.model import Campaign
 from campaign.timing import resolve_starts
+from frontends.cli.app import DirArg, app, open_bundle, out
 
 
 def _wave_start(spec: Campaign, wave_id: str) -> dt.datetime:
