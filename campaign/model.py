@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -20,13 +20,11 @@ from pydantic import (
     model_validator,
 )
 
+from campaign.channel_ids import CHANNELS, PLATFORMS, ChannelId, is_post
+
 SCHEMA_VERSION = 1
 Lang = Literal["nl", "fr", "de", "en"]
 LANGS: tuple[str, ...] = ("nl", "fr", "de", "en")
-Platform = Literal["x", "linkedin", "facebook", "instagram", "mastodon"]
-PLATFORMS: tuple[str, ...] = ("x", "linkedin", "facebook", "instagram", "mastodon")
-ChannelId = Literal["newsletter", "x", "linkedin", "facebook", "instagram", "mastodon"]
-CHANNELS: tuple[str, ...] = ("newsletter", *PLATFORMS)
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -259,7 +257,7 @@ class Wave(Frozen):
 
 
 def _all_channels() -> dict[ChannelId, ChannelConfig]:
-    return {"newsletter": ChannelConfig(), **{p: ChannelConfig() for p in get_args(Platform)}}
+    return {c: ChannelConfig() for c in CHANNELS}
 
 
 class Campaign(Frozen):
@@ -316,11 +314,19 @@ class MessageText(Frozen):
     preheader: str = Field(min_length=1, max_length=250)
     image: Image | None = None
     cta: Link | None = None
-    social: dict[Literal["default", "x", "linkedin", "facebook", "instagram", "mastodon"], str] = Field(
+    social: dict[Literal["default"] | ChannelId, str] = Field(
         default_factory=dict,
         description="Post text per platform; 'default' serves the platforms not named.",
     )
     social_image: Image | None = None
+
+    @field_validator("social")
+    @classmethod
+    def _platform_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key != "default" and not is_post(key):
+                raise ValueError(f"{key!r} is not a social platform; use default or one of {', '.join(PLATFORMS)}")
+        return value
 
 
 class MessageFile(Frozen):

@@ -14,9 +14,9 @@ from pathlib import Path
 from jinja2 import Environment
 
 from campaign.bundle import Bundle
+from campaign.channel_ids import PLATFORMS
 from campaign.errors import WavecastError
 from campaign.mime import message_id
-from campaign.model import PLATFORMS
 from campaign.newsletter import NewsletterSegment
 from campaign.render import SegmentKey, translated
 from campaign.segment import Assets, Matrix, render_matrix

@@ -21,9 +21,10 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from campaign.bundle import Bundle
+from campaign.channel_ids import CHANNELS, NEWSLETTER
 from campaign.errors import Problem, WavecastError
 from campaign.files import IMAGE_LIMIT, Refused, campaign_path, check_campaign_file, read_regular
-from campaign.model import CHANNELS, Campaign, Message, MessageFile
+from campaign.model import Campaign, Message, MessageFile
 from campaign.newsletter import NewsletterSegment, build_newsletter, layout
 from campaign.render import RenderFailed, SegmentKey, asset_url, campaign_hosts
 from campaign.settings import get_settings
@@ -245,7 +246,7 @@ def segment_hash(state: _State, key: SegmentKey, message: Message) -> str:
     config = spec.channels.get(key.channel)  # type: ignore[call-overload]
     h.update(state.dump(config) if config is not None else b"-")
     h.update(state.starts[key.wave].isoformat().encode())
-    h.update(state.layout_digest.encode() if key.channel == "newsletter" else b"social")
+    h.update(state.layout_digest.encode() if key.channel == NEWSLETTER else b"social")
     for src in _image_srcs(mf):
         h.update(f"{src}={state.assets.digest(src)}".encode())
     return h.hexdigest()
@@ -267,7 +268,7 @@ def _render(state: _State, key: SegmentKey) -> Output | RenderFailed:
     start = state.starts[key.wave]
     result: Output | RenderFailed
     try:
-        if key.channel == "newsletter":
+        if key.channel == NEWSLETTER:
             result = build_newsletter(
                 state.bundle,
                 key,

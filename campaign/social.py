@@ -16,6 +16,7 @@ from typing import Any
 import twitter_text
 
 from campaign.bundle import Bundle
+from campaign.channel_ids import LIMITS as CHANNEL_LIMITS
 from campaign.errors import Problem
 from campaign.model import Message
 from campaign.render import (
@@ -29,10 +30,12 @@ from campaign.render import (
     translated,
 )
 
-LIMITS = {"x": 280, "linkedin": 3000, "facebook": 63206, "instagram": 2200, "mastodon": 500}
-MAX_HASHTAGS = {"instagram": 30}
-URL_LENGTH = 23  # X and Mastodon count every link as 23 characters, however long
-RULES = {"x": "weighted, links count 23", "mastodon": "links count 23"}
+# Read from the one channel list (campaign/channel_ids.py); kept under these names for callers.
+LIMITS: dict[str, int] = {c: spec.limit for c, spec in CHANNEL_LIMITS.items() if spec.limit is not None}
+MAX_HASHTAGS: dict[str, int] = {
+    c: spec.max_hashtags for c, spec in CHANNEL_LIMITS.items() if spec.max_hashtags is not None
+}
+RULES: dict[str, str] = {c: spec.length_rule for c, spec in CHANNEL_LIMITS.items() if spec.length_rule != "characters"}
 _STAND_IN = "https://example.org/"
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
 
@@ -113,14 +116,15 @@ class SocialPost:
 
 def post_length(platform: str, text: str) -> int:
     """The length the platform counts: X weighted (twitter-text), Mastodon with 23 per link."""
-    if platform == "x":
+    rules = CHANNEL_LIMITS.get(platform)  # type: ignore[call-overload]  # any text may be measured
+    if rules is not None and rules.weighted:
         return _weighted(text)
-    if platform == "mastodon":
+    if rules is not None and rules.links_count is not None:
         length = len(text)
         for found in twitter_text.extract_urls_with_indices(text):
             if found["url"].startswith(("http://", "https://")):
                 start, end = found["indices"]
-                length += URL_LENGTH - (end - start)
+                length += rules.links_count - (end - start)
         return length
     return len(text)
 
