@@ -79,16 +79,18 @@ def erase(email: str) -> bool:
     return contact_id is not None
 
 
-def _iso(value: Any) -> Any:
+def iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
 
 
 def contact_record(conn: Connection, contact_id: int) -> dict[str, Any]:
-    """Everything held about one contact, as JSON-ready data (GDPR access)."""
+    """The contact as JSON-ready data: its row, tags, attributes and consent (GDPR access).
+
+    The messages the ledger holds for them are a wave's business: ``waves.personal_data`` adds them."""
     row = conn.execute(select(contacts).where(contacts.c.id == contact_id)).mappings().first()
     if row is None:
         raise UnknownContact(f"no contact with id {contact_id}")
-    record = {key: _iso(value) for key, value in row.items()}
+    record = {key: iso(value) for key, value in row.items()}
     record["tags"] = list(
         conn.execute(
             select(contact_tags.c.tag).where(contact_tags.c.contact_id == contact_id).order_by(contact_tags.c.tag)
@@ -103,35 +105,11 @@ def contact_record(conn: Connection, contact_id: int) -> dict[str, Any]:
     )
     record["consent"] = {"source": record.pop("consent_source"), "at": record.pop("consent_at")}
     record["subscribed"] = record["unsubscribed_at"] is None
-    record["messages"] = _messages_of(conn, contact_id)
     return record
 
 
-def _messages_of(conn: Connection, contact_id: int) -> list[dict[str, Any]]:
-    """What the delivery ledger holds about this person: which wave's message, when, with what result."""
-    from waves.models import Delivery, WaveRun
-
-    rows = conn.execute(
-        select(
-            WaveRun.campaign_id,
-            WaveRun.wave_id,
-            Delivery.channel,
-            Delivery.message_id,
-            Delivery.audience_id,
-            Delivery.language,
-            Delivery.status,
-            Delivery.sent_at,
-            Delivery.last_error,
-        )
-        .join(WaveRun, WaveRun.id == Delivery.run_id)
-        .where(Delivery.contact_id == contact_id)
-        .order_by(Delivery.id)
-    ).mappings()
-    return [{key: _iso(value) for key, value in row.items()} for row in rows]
-
-
 def show(email: str) -> dict[str, Any]:
-    """Everything held about the person with this address; raises UnknownContact."""
+    """The contact record of the person with this address; raises UnknownContact."""
     normalised = normalise_typed(email)
     with get_engine().connect() as conn:
         contact_id = find_contact_id(conn, normalised)

@@ -1,4 +1,4 @@
-"""GDPR and the ledger: `show` lists the messages sent to a person; erasure leaves only counts."""
+"""GDPR and the ledger: access lists the messages sent to a person; erasure leaves only counts."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from audiences.consent import erase, show
+from audiences.consent import erase
 from campaign.db import get_engine
 from tests.sending_setup import add_contacts, approved_campaign
+from waves import personal_data
 from waves.launch import launch_wave
 from waves.models import Delivery
 
@@ -17,7 +18,8 @@ def test_show_lists_messages_and_erasure_keeps_only_anonymous_rows(tmp_path: Pat
     ids = add_contacts(3)
     bundle = approved_campaign(tmp_path)
     launch_wave(bundle, "first", "tester")
-    record = show("person1@example.org")
+    record = personal_data.find("person1@example.org").record
+    assert record is not None
     assert [(m["wave_id"], m["channel"], m["status"]) for m in record["messages"]] == [("first", "newsletter", "sent")]
     assert record["messages"][0]["sent_at"]
     assert erase("person1@example.org")

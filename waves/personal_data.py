@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text, update
 
-from audiences.consent import contact_record, erase, find_contact_id, is_suppressed
+from audiences.consent import contact_record, erase, find_contact_id, is_suppressed, iso
 from audiences.normalise import email_hash, normalise_typed
 from campaign.db import get_engine
 from campaign.errors import internal_error_log
@@ -136,6 +136,27 @@ def _logs(holdings: Holdings) -> list[Path]:
     return [log] if _redactor(holdings).search(content) else []
 
 
+def messages_of(conn: Connection, contact_id: int) -> list[dict[str, Any]]:
+    """What the delivery ledger holds about this person: which wave's message, when, with what result."""
+    rows = conn.execute(
+        select(
+            WaveRun.campaign_id,
+            WaveRun.wave_id,
+            Delivery.channel,
+            Delivery.message_id,
+            Delivery.audience_id,
+            Delivery.language,
+            Delivery.status,
+            Delivery.sent_at,
+            Delivery.last_error,
+        )
+        .join(WaveRun, WaveRun.id == Delivery.run_id)
+        .where(Delivery.contact_id == contact_id)
+        .order_by(Delivery.id)
+    ).mappings()
+    return [{key: iso(value) for key, value in row.items()} for row in rows]
+
+
 def find(email: str) -> Holdings:
     """Everything held about the person with this address (raises InvalidEmail for a bad one)."""
     address = normalise_typed(email)
@@ -144,7 +165,10 @@ def find(email: str) -> Holdings:
         holdings.contact_id = find_contact_id(conn, address)
         holdings.suppressed = is_suppressed(conn, address)
         if holdings.contact_id is not None:
-            holdings.record = contact_record(conn, holdings.contact_id)
+            holdings.record = {
+                **contact_record(conn, holdings.contact_id),
+                "messages": messages_of(conn, holdings.contact_id),
+            }
             holdings.names = tuple(
                 n for n in (holdings.record.get("first_name"), holdings.record.get("organisation_name")) if n
             )
