@@ -16,8 +16,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from audiences.models import contact_attributes, contact_tags, contacts, suppressions
 from audiences.normalise import email_hash, normalise_typed
-from audiences.upsert import dialect_insert
-from campaign.db import get_engine, utcnow
+from campaign.db import dialect_insert, get_engine, utcnow
 from campaign.errors import WavecastError
 
 ERASED = "erased"
@@ -74,7 +73,7 @@ def erase(email: str) -> bool:
         conn.execute(
             dialect_insert(conn, suppressions)
             .values(email_hash=digest, reason=ERASED, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=[suppressions.c.email_hash])  # type: ignore[attr-defined]
+            .on_conflict_do_nothing(index_elements=[suppressions.c.email_hash])
         )
     return contact_id is not None
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Insert,
     Integer,
     Select,
     Table,
@@ -26,24 +25,15 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from audiences.csv_rows import KNOWN, ContactRow
 from audiences.models import contact_attributes, contact_tags, contacts, suppressions
-from campaign.db import get_engine, utcnow
+from campaign.db import DialectInsert, dialect_insert, get_engine, utcnow
 
 BATCH_SIZE = 5000
 # The contacts table's own columns an import writes (email is the key; tags have their own table).
 CONTACT_COLUMNS = tuple(c for c in KNOWN if c not in ("email", "tags"))
-
-
-def dialect_insert(conn: Connection, table: Any) -> Insert:
-    """The dialect's INSERT, which knows ON CONFLICT."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if conn.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"contacts need SQLite or PostgreSQL, not {conn.dialect.name}")
 
 
 def suppressed_hashes(conn: Connection, hashes: Iterable[str]) -> set[str]:
@@ -92,7 +82,7 @@ class ContactWriter:
         self.arrays = conn.dialect.name == "postgresql"
         dialect_insert(conn, contacts)  # refuse other databases early
 
-    def _insert(self, table: Table, records: Sequence[Mapping[str, Any]]) -> Insert:
+    def _insert(self, table: Table, records: Sequence[Mapping[str, Any]]) -> DialectInsert:
         statement = dialect_insert(self.conn, table)
         if self.arrays:
             statement = statement.from_select(list(records[0]), _unnest(table, records))
@@ -108,14 +98,14 @@ class ContactWriter:
 
     def _upsert(self, records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
         insert = self._insert(contacts, records)
-        excluded = insert.excluded  # type: ignore[attr-defined]
+        excluded = insert.excluded
         updates: dict[str, Any] = {name: excluded[name] for name in self.columns}
         if "unsubscribed_at" in updates:
             updates["unsubscribed_at"] = func.coalesce(contacts.c.unsubscribed_at, excluded.unsubscribed_at)
         updates["updated_at"] = excluded.updated_at
-        statement = insert.on_conflict_do_update(  # type: ignore[attr-defined]
-            index_elements=[contacts.c.email], set_=updates
-        ).returning(contacts.c.id, contacts.c.email)
+        statement = insert.on_conflict_do_update(index_elements=[contacts.c.email], set_=updates).returning(
+            contacts.c.id, contacts.c.email
+        )
         return {email: cid for cid, email in self._run(statement, records)}
 
     def write(self, rows: Sequence[ContactRow]) -> tuple[int, int]:

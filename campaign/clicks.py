@@ -16,10 +16,9 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import Connection, Integer, String, Text, UniqueConstraint, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.db import Base, get_engine
+from campaign.db import Base, dialect_insert, get_engine
 from campaign.errors import WavecastError
 from campaign.settings import get_settings
 
@@ -96,15 +95,11 @@ def read_token(token: str) -> Click:
     return click
 
 
-def _insert(conn: Connection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 def count_click(click: Click) -> None:
     """Add one to the link's counter, atomically (INSERT ... ON CONFLICT DO UPDATE)."""
     table = ClickCount.__table__
     with get_engine().begin() as conn:
-        statement = _insert(conn)(table).values(
+        statement = dialect_insert(conn, table).values(
             campaign_id=click.campaign,
             wave_id=click.wave,
             audience_id=click.audience,

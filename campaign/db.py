@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, create_engine, event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -53,6 +54,19 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+DialectInsert = postgresql.Insert | sqlite.Insert
+
+
+def dialect_insert(conn: Connection, table: Table | Any) -> DialectInsert:
+    """The one place that picks the database's own INSERT, the one that knows ON CONFLICT
+    (SQLite and PostgreSQL spell it alike); any other database is refused here, early."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise DatabaseError(f"wavecast needs SQLite or PostgreSQL, not {conn.dialect.name}")
 
 
 def utcnow() -> dt.datetime:

@@ -11,9 +11,8 @@ import datetime as dt
 from typing import cast
 
 from sqlalchemy import Connection, Table, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from campaign.db import utcnow
+from campaign.db import dialect_insert, utcnow
 from waves.models import SchedulerLease
 
 table = cast(Table, SchedulerLease.__table__)
@@ -24,8 +23,9 @@ def hold(conn: Connection, name: str, holder: str, seconds: float, now: dt.datet
     """Take or renew the lease; True if `holder` holds it afterwards."""
     now = now or utcnow()
     expires = now + dt.timedelta(seconds=seconds)
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    conn.execute(insert(table).values(name=name, holder=holder, expires_at=expires).on_conflict_do_nothing())
+    conn.execute(
+        dialect_insert(conn, table).values(name=name, holder=holder, expires_at=expires).on_conflict_do_nothing()
+    )
     result = conn.execute(
         update(table)
         .where(c.name == name, or_(c.holder == holder, c.expires_at < now))
