@@ -24,6 +24,8 @@ PERSONAL_FIELDS: Mapping[str, int] = {"first_name": NAME_MAX, "organisation_name
 
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# For free text that never reaches a message (custom attributes): line breaks and tabs may stay.
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class InvalidContact(ValueError):
@@ -35,8 +37,8 @@ class InvalidContact(ValueError):
         super().__init__(f"{field}: {reason}")
 
 
-def _control_reason(value: str) -> str | None:
-    bad = _CONTROL.search(value)
+def _control_reason(value: str, multiline: bool = False) -> str | None:
+    bad = (_CONTROL_BUT_LINES if multiline else _CONTROL).search(value)
     if bad is None:
         return None
     char = bad.group()
@@ -50,10 +52,11 @@ def _control_reason(value: str) -> str | None:
     return f"contains {what} at position {bad.start() + 1}"
 
 
-def check_text(field: str, value: str, limit: int) -> str | None:
-    """A stored text column: no control characters, at most ``limit`` characters; None if empty."""
+def check_text(field: str, value: str, limit: int, *, multiline: bool = False) -> str | None:
+    """A stored text column: no control characters (``multiline``: line breaks and tabs allowed,
+    never NUL), at most ``limit`` characters; None if empty."""
     value = value.strip()
-    reason = _control_reason(value)
+    reason = _control_reason(value, multiline)
     if reason is not None:
         raise InvalidContact(field, reason)
     if len(value) > limit:

@@ -161,11 +161,11 @@ class RowRules:
     today: dt.date = field(default_factory=dt.date.today)
 
 
-def _text(value: str, name: str, limit: int, problems: list[str]) -> str | None:
+def _text(value: str, name: str, limit: int, problems: list[str], *, multiline: bool = False) -> str | None:
     try:
         if name in PERSONAL_FIELDS:
             return check_personal(name, value)
-        return check_text(name, value, limit)
+        return check_text(name, value, limit, multiline=multiline)
     except InvalidContact as exc:
         problems.append(str(exc))
         return None
@@ -249,7 +249,8 @@ def validate_row(header: Header, cells: list[str], line: int, rules: RowRules) -
         else:
             row.fields[name] = _column(name, value, rules, problems) if value else None
     for name, index in header.custom.items():
-        row.attributes[name] = _text(cells[index], name, ATTRIBUTE_VALUE_MAX, problems)
+        # Custom attributes only feed segment rules, never a message: a note may span lines.
+        row.attributes[name] = _text(cells[index], name, ATTRIBUTE_VALUE_MAX, problems, multiline=True)
     if problems:
         raise RowError("; ".join(problems))
     return row
