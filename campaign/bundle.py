@@ -1,14 +1,14 @@
 """A campaign directory loaded whole: campaign.yaml plus every message file it names.
 
-``load_bundle`` raises ``InvalidInput`` with every problem found; on success the bundle is
-frozen and complete, and the rest of wavecast works on it, never on dicts.
+``load_bundle`` reads the files only and raises ``InvalidInput`` with every problem found; on
+success the bundle is frozen and complete, and the rest of wavecast works on it, never on dicts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from campaign.errors import InvalidInput, Problem, rel
 from campaign.files import TEXT_LIMIT, Refused, Where, campaign_path, read_campaign_file, read_regular
 from campaign.load import MAX_FILE_BYTES, Source, decode_text, parse_yaml
 from campaign.model import Campaign, MessageFile, MessageText
+from campaign.validate import check_bundle
 
 CAMPAIGN_FILE = "campaign.yaml"
 MESSAGES_DIR = "messages"
@@ -53,10 +54,15 @@ def pydantic_problems(exc: ValidationError, source: Source, prefix: tuple[Any, .
     """Turn pydantic's errors into FILE:LINE:COLUMN problems at the offending key or value."""
     problems = []
     for err in exc.errors(include_url=False):
-        path = _document_path(err["loc"], source, prefix)
+        loc = err["loc"]
+        on_key = bool(loc) and loc[-1] == "[key]"  # a mapping's key was refused (a language code...)
+        path = _document_path(loc[:-1] if on_key else loc, source, prefix)
         where = ".".join(str(x) for x in path) or "(document)"
         kind = err["type"]
-        if kind == "extra_forbidden" and path:
+        if on_key:
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(source.problem(path, f"{where}: {msg}", key=True))
+        elif kind == "extra_forbidden" and path:
             problems.append(source.problem(path, f"unknown key {str(path[-1])!r}", key=True))
         elif kind == "missing":
             problems.append(source.problem(path[:-1], f"{where}: required key missing"))
@@ -179,9 +185,21 @@ def load_spec(root: Path) -> tuple[Campaign, Source]:
 
 
 def load_bundle(root: Path | str) -> Bundle:
-    """Load a campaign directory and check every cross-reference. Raises InvalidInput."""
-    from campaign.validate import check_bundle  # validation needs the Bundle type
+    """Load a campaign directory and check every cross-reference. Raises InvalidInput.
 
+    Files only: no database is read and nothing is rendered. A wave gets the approved
+    initiative requests where it is assembled (``waves.assembly``); rendering every message
+    is validation's own step (``campaign.render_check.validated``)."""
+    bundle, problems = read_bundle(root)
+    if any(p.severity == "error" for p in problems):
+        raise InvalidInput(problems)
+    return replace(bundle, warnings=tuple(sorted(problems)))
+
+
+def read_bundle(root: Path | str) -> tuple[Bundle, list[Problem]]:
+    """The campaign as far as its files hold it, and every problem found (errors included), so
+    a caller that checks more can report everything at once. Raises InvalidInput only when
+    campaign.yaml itself cannot be read; the bundle may lack the message files that failed."""
     root = Path(root)
     spec, source = load_spec(root)
     problems: list[Problem] = []
@@ -224,18 +242,4 @@ def load_bundle(root: Path | str) -> Bundle:
                     messages[(message.template, lang)] = mf
     bundle = Bundle(root=root, spec=spec, source=source, messages=messages, message_sources=message_sources)
     problems.extend(check_bundle(bundle))
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise InvalidInput(problems)
-    from campaign.initiative_requests import bundle_with_approved  # reads the database only if needed
-
-    return bundle_with_approved(
-        Bundle(
-            root=root,
-            spec=spec,
-            source=source,
-            messages=messages,
-            message_sources=message_sources,
-            warnings=tuple(sorted(problems)),
-        )
-    )
+    return bundle, problems

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import Annotated, Any, cast
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, ValidationError
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from campaign.bundle import load_spec, pydantic_problems
 from campaign.db import session_scope, utcnow
@@ -34,11 +33,7 @@ from campaign.initiative_models import (
 )
 from campaign.load import parse_yaml, read_text
 from campaign.model import Campaign, Ident, Initiative, Lang
-from campaign.settings import get_settings
 from campaign.submitted_text import plain_text
-
-if TYPE_CHECKING:
-    from campaign.bundle import Bundle
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -344,96 +339,3 @@ def approved_initiatives(campaign_id: str) -> list[Initiative]:
             )
             for row in session.scalars(query)
         ]
-
-
-def _database_absent() -> bool:
-    """An embedded SQLite file that does not exist holds no approvals; do not create it to look."""
-    url = make_url(get_settings().database_url)
-    if not url.drivername.startswith("sqlite"):
-        return False
-    database = url.database
-    return not database or database == ":memory:" or not Path(database).exists()
-
-
-def lookup_approved(campaign_id: str) -> tuple[list[Initiative], str | None]:
-    """Approved initiatives, or none and the reason when the database cannot be read."""
-    try:
-        if _database_absent():
-            return [], None
-        return approved_initiatives(campaign_id), None
-    except (WavecastError, SQLAlchemyError, OSError, ValidationError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return [], first
-
-
-def with_approved(spec: Campaign) -> Campaign:
-    """The campaign with its approved requests added to ``initiatives`` (what the renderer needs).
-
-    Without a readable database it returns the campaign unchanged; validation says so.
-    """
-    approved, _error = lookup_approved(spec.campaign.id)
-    known = {i.id for i in spec.initiatives}
-    extra = tuple(i for i in approved if i.id not in known)
-    return spec.model_copy(update={"initiatives": spec.initiatives + extra}) if extra else spec
-
-
-def bundle_with_approved(bundle: Bundle) -> Bundle:
-    """A loaded bundle whose spec also holds the approved initiatives its waves highlight.
-
-    When every initiative a wave names is in campaign.yaml, the bundle itself comes back
-    (same object, so render caches keyed by it keep working) and the database is not read.
-    """
-    known = {i.id for i in bundle.spec.initiatives}
-    if all(i in known for wave in bundle.spec.waves for i in wave.initiatives):
-        return bundle
-    spec = with_approved(bundle.spec)
-    return bundle if spec is bundle.spec else replace(bundle, spec=spec)
-
-
-def check_wave_initiatives(bundle: Bundle) -> list[Problem]:
-    """A wave may highlight initiatives of campaign.yaml and approved requests, nothing else.
-
-    The database is read only when a wave names an initiative campaign.yaml lacks, so
-    validating an ordinary campaign never needs it.
-    """
-    spec = bundle.spec
-    yaml_ids = {i.id for i in spec.initiatives}
-    wanted = {i for w in spec.waves for i in w.initiatives} - yaml_ids
-    if not wanted:
-        return []
-    approved, error = lookup_approved(spec.campaign.id)
-    by_id = {i.id: i for i in approved}
-    ambitions = {a.id for a in spec.ambitions}
-    found: list[Problem] = []
-    if error is not None:
-        found.append(
-            Problem(
-                bundle.campaign_file,
-                1,
-                1,
-                f"cannot read approved initiative requests ({error}); only the initiatives of campaign.yaml count",
-                "warning",
-            )
-        )
-    for wi, wave in enumerate(spec.waves):
-        for k, initiative_id in enumerate(wave.initiatives):
-            if initiative_id in yaml_ids:
-                continue
-            where = ("waves", wi, "initiatives", k)
-            initiative = by_id.get(initiative_id)
-            if initiative is None:
-                found.append(
-                    bundle.source.problem(
-                        where,
-                        f"unknown initiative {initiative_id!r}: define it in "
-                        "campaign.yaml or approve its publication request "
-                        "(`wavecast initiatives review`)",
-                    )
-                )
-            elif initiative.ambition not in ambitions:
-                message = (
-                    f"approved initiative {initiative_id!r} names ambition {initiative.ambition!r}, "
-                    "which campaign.yaml no longer has"
-                )
-                found.append(bundle.source.problem(where, message))
-    return found

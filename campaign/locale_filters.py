@@ -1,6 +1,7 @@
 """Jinja filters that format dates, numbers and lists in the message's locale, with Babel.
 
-The locale is the message's language in Belgium (nl_BE, fr_BE, de_BE) or plain English;
+The locale is the message's language: in Belgium for Belgium's languages (nl_BE, fr_BE,
+de_BE), else the language's own default (it, lb, en...), whatever the campaign declares;
 times are shown in the campaign's time zone. Templates write
 ``{{ wave.start|format_date }}``, ``{{ 0.8|format_percent }}`` or
 ``{{ initiatives|map(attribute='title')|format_list }}``.

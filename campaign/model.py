@@ -21,10 +21,10 @@ from pydantic import (
 )
 
 from campaign.channel_ids import CHANNELS, PLATFORMS, ChannelId, is_post
+from campaign.languages import DEFAULT_LANGS, Lang
 
 SCHEMA_VERSION = 1
-Lang = Literal["nl", "fr", "de", "en"]
-LANGS: tuple[str, ...] = ("nl", "fr", "de", "en")
+LANGS = DEFAULT_LANGS  # the languages assumed where no campaign says (contacts import without --campaign)
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -76,6 +76,15 @@ class CampaignInfo(Frozen):
     sender: Sender
     website: Translated = Field(description="Landing page per language; social links point here.")
     hashtags: dict[Lang, tuple[str, ...]] = Field(default_factory=dict)
+    layout_strings: dict[
+        Lang, dict[Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")], Annotated[str, Field(min_length=1)]]
+    ] = Field(
+        default_factory=dict,
+        # Left out of the dump when empty, so campaigns written before it keep their content hash.
+        exclude_if=lambda value: not value,
+        description="Texts of the newsletter layout (footer, unsubscribe, name fallbacks) per language, "
+        "for a language templates/newsletter/strings.yaml lacks or to reword it: {it: {unsubscribe: ...}}",
+    )
     approvals: int = Field(default=1, ge=1, le=5, description="Distinct approvers a wave needs.")
     click_tracking: bool = False
     send_window: SendWindow = SendWindow()

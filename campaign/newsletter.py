@@ -30,9 +30,10 @@ from markupsafe import Markup, escape
 
 from campaign.bundle import Bundle
 from campaign.errors import Problem, WavecastError, rel
+from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, texts_for
 from campaign.markdown_body import Body, markdown_body, source_line
 from campaign.mime import MimeTemplate, Parts, UnsafeHeader, check_header
-from campaign.model import Message
+from campaign.model import CampaignInfo, Message
 from campaign.render import (
     PERSONAL_FIELDS,
     RENDER_ERRORS,
@@ -51,13 +52,6 @@ from campaign.submitted_text import literal_initiatives
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LAYOUT_DIR = TEMPLATES_DIR / "newsletter"
 GMAIL_CLIP_BYTES = 102 * 1024
-# What a recipient without a first name or organisation sees instead.
-FALLBACKS: dict[str, tuple[str, str]] = {
-    "nl": ("lezer", "uw organisatie"),
-    "fr": ("lectrice, lecteur", "votre organisation"),
-    "de": ("Leserin, Leser", "Ihre Organisation"),
-    "en": ("reader", "your organisation"),
-}
 # Neutral sample contacts for previews, when an audience declares no `sample`.
 SAMPLES: dict[str, dict[str, str]] = {
     "nl": {"first_name": "Sam", "organisation_name": "Voorbeeld vzw"},
@@ -288,7 +282,7 @@ def render_newsletter(
     }
     if image is not None and not image.src.startswith(("https://", "http://")):
         body.images.append(image.src)
-    page, text = _layout_outputs(context | extra, body)
+    page, text = _layout_outputs(info, context | extra, body)
     return Rendered(subject, preheader, page, text, tuple(dict.fromkeys(body.images)), (*body.problems, *link_problems))
 
 
@@ -355,7 +349,7 @@ def build_newsletter(
             text=text,
             html_body=page,
             fields=PERSONAL_FIELDS,
-            fallbacks=FALLBACKS.get(key.lang, FALLBACKS["en"]),
+            fallbacks=_name_fallbacks(info, key.lang),
         ),
         sample=sample_fields(bundle, key.audience, key.lang),
         sample_unsubscribe_url=f"{base_url}/u/preview",
@@ -382,11 +376,20 @@ def _with_problems(segment: NewsletterSegment, problems: list[Problem]) -> Newsl
     return segment
 
 
-def _layout_outputs(context: dict[str, Any], body: Body) -> tuple[str, str]:
+def _name_fallbacks(info: CampaignInfo, lang: str) -> tuple[str, str]:
+    """What stands in for a missing first name and organisation, in the message's language.
+    Validation refuses a language without them; English only keeps a bare render working."""
+    texts = texts_for(info, lang, layout().strings)
+    english = NAME_FALLBACKS["en"]
+    return texts.get(NAME_KEYS[0], english[0]), texts.get(NAME_KEYS[1], english[1])
+
+
+def _layout_outputs(info: CampaignInfo, context: dict[str, Any], body: Body) -> tuple[str, str]:
     """Layout + mrml + inlining for the HTML; the text layout for the text part."""
     look = layout()
-    lang = str(context["lang"])
-    strings = {k: v.get(lang, v.get("en", "")) for k, v in look.strings.items()}
+    # The campaign's own texts first (campaign.layout_strings), then strings.yaml's; validation
+    # has made sure every key is there in every language the campaign declares.
+    strings = texts_for(info, str(context["lang"]), look.strings)
     data = context | {
         "strings": strings,
         # Both are ours, not campaign input: the layout's CSS file, and markdown-it's HTML,

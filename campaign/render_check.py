@@ -9,14 +9,14 @@ over a platform's limit all come back as FILE:LINE problems. The renders are kep
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
-from campaign.errors import Problem
+from campaign.bundle import Bundle
+from campaign.errors import InvalidInput, Problem
 from campaign.mime import UnsafeHeader, check_address, check_field, check_header
 from campaign.render import PERSONAL_FIELDS
-
-if TYPE_CHECKING:
-    from campaign.bundle import Bundle
+from campaign.segment import render_matrix
 
 
 def _header_problems(bundle: Bundle) -> list[Problem]:
@@ -55,9 +55,19 @@ def _header_problems(bundle: Bundle) -> list[Problem]:
 
 def check_rendering(bundle: Bundle) -> list[Problem]:
     """Render the whole matrix and report every problem found, each once."""
-    from campaign.segment import render_matrix  # rendering needs the loaded Bundle type
-
     problems = _header_problems(bundle)
     if problems:
         return problems
     return render_matrix(bundle).problems
+
+
+def validated(bundle: Bundle) -> Bundle:
+    """The bundle, once every message renders: raises InvalidInput with every problem (the
+    loader's warnings too), else returns it with the rendering's warnings added.
+
+    Loading reads files only; this is the step that renders, so a command that checks or sends
+    a campaign calls it explicitly."""
+    problems = check_rendering(bundle)
+    if any(p.severity == "error" for p in problems):
+        raise InvalidInput(sorted([*bundle.warnings, *problems]))
+    return replace(bundle, warnings=tuple(sorted([*bundle.warnings, *problems]))) if problems else bundle

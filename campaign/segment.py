@@ -180,25 +180,13 @@ _BY_CONTENT: OrderedDict[tuple[str, str, str, str], _State] = OrderedDict()
 _SHARED_MAX = 8
 
 
-def _with_approved(bundle: Bundle) -> Bundle:
-    """The bundle with approved initiative requests added, when a wave names one that
-    campaign.yaml lacks (only then is the database read)."""
-    spec = bundle.spec
-    known = {i.id for i in spec.initiatives}
-    if all(i in known for w in spec.waves for i in w.initiatives):
-        return bundle
-    from campaign.initiative_requests import bundle_with_approved
-
-    return bundle_with_approved(bundle)
-
-
 def _state(original: Bundle) -> _State:
     base_url = get_settings().base_url
     digest = layout().digest
     held = _BY_OBJECT.get(id(original))
     if held is not None and held[1].base_url == base_url and held[1].layout_digest == digest:
         return held[1]
-    bundle = _with_approved(original)
+    bundle = original
     content = (bundle.content_hash(), str(bundle.root.resolve()), base_url, digest)
     state = _BY_CONTENT.get(content)
     if state is None:

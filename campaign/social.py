@@ -165,7 +165,7 @@ def build_social(
     context = template_context(bundle, key, start, {})
     body = render(mf.text.social[name], context, where).strip()
     present = {tag.lower() for tag in _HASHTAG.findall(body)}
-    hashtags = tuple(t for t in info.hashtags.get(key.lang, ()) if t.lower() not in present)  # type: ignore[call-overload]
+    hashtags = tuple(t for t in info.hashtags.get(key.lang, ()) if t.lower() not in present)
     base = str(mf.text.cta.url) if mf.text.cta is not None else translated(spec, info.website, key.lang)
     link = tag_url(base, None, platform, "social", info.id, key.slug)
     image = mf.text.social_image or mf.text.image

@@ -27,7 +27,7 @@ def translated(spec: Campaign, texts: Mapping[Any, str] | None, lang: str) -> st
         return ""
     if lang in texts:
         return texts[lang]
-    fallback = spec.campaign.fallbacks.get(lang)  # type: ignore[call-overload]
+    fallback = spec.campaign.fallbacks.get(lang)
     if fallback in texts:
         return texts[fallback]
     return next(iter(texts.values()))
@@ -102,7 +102,7 @@ def template_context(bundle: Bundle, key: SegmentKey, start: dt.datetime, contac
             "id": info.id,
             "name": translated(spec, info.name, lang),
             "website": translated(spec, info.website, lang),
-            "hashtags": list(info.hashtags.get(lang, ())),  # type: ignore[call-overload]
+            "hashtags": list(info.hashtags.get(lang, ())),
             "sender": info.sender.name,
             "timezone": info.timezone,
         },

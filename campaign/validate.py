@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from campaign.errors import Problem
+from campaign.layout_strings import missing_texts, required_keys, shipped
 from campaign.model import After, Campaign
 from campaign.timing import StartCycle, blackout_name, in_window, resolve_starts
 
@@ -202,30 +203,55 @@ def check_coverage(bundle: Bundle) -> list[Problem]:
     ]
 
 
-def check_wave_initiatives(bundle: Bundle) -> list[Problem]:
-    """Waves highlight initiatives of campaign.yaml or approved publication requests (in the database)."""
-    from campaign.initiative_requests import check_wave_initiatives as check
-
-    return check(bundle)
+def check_layout_strings(bundle: Bundle) -> list[Problem]:
+    """Each language of a campaign that sends newsletters has every text the layout needs."""
+    info = bundle.spec.campaign
+    layout = shipped()
+    needed = required_keys(layout)
+    found = []
+    for lang, texts in info.layout_strings.items():
+        for key in texts:
+            if key not in needed:
+                found.append(
+                    bundle.source.problem(
+                        ("campaign", "layout_strings", lang, key),
+                        f"the layout has no text {key!r}; it uses {', '.join(needed)}",
+                        key=True,
+                    )
+                )
+    if not any("newsletter" in m.channels for w in bundle.spec.waves for m in w.messages):
+        return found
+    shipped_langs = sorted({lang for texts in layout.values() for lang in texts})
+    for li, lang in enumerate(info.languages):
+        missing = missing_texts(info, lang, layout)
+        if missing:
+            found.append(
+                bundle.source.problem(
+                    ("campaign", "languages", li),
+                    f"language {lang!r}: the newsletter layout has no text for {', '.join(missing)}; "
+                    f"give them in campaign.layout_strings.{lang} "
+                    f"(templates/newsletter/strings.yaml has {', '.join(shipped_langs)})",
+                )
+            )
+    return found
 
 
 CHECKS: list[Check] = [
     check_unique_ids,
     check_languages,
+    check_layout_strings,
     check_references,
-    check_wave_initiatives,
     check_schedule,
     check_coverage,
 ]
 
 
 def check_bundle(bundle: Bundle) -> list[Problem]:
-    """Run every check; structural ones first, rendering checks only on a sound campaign."""
+    """Every check on the files alone: structure, references, languages, schedule, coverage.
+
+    No database and no rendering: the initiatives of approved requests join where a wave is
+    assembled (``waves.assembly``), and rendering is its own step (``campaign.render_check``)."""
     problems: list[Problem] = []
     for check in CHECKS:
         problems.extend(check(bundle))
-    if not any(p.severity == "error" for p in problems):
-        from campaign.render_check import check_rendering
-
-        problems.extend(check_rendering(bundle))
     return problems

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from campaign.bundle import load_bundle
 from campaign.errors import InvalidInput
+from campaign.render_check import validated
 from tests.campaign_copy import MINIMAL
 from tests.conftest import SMARTNATION
 
@@ -32,7 +33,7 @@ documents = st.recursive(
 
 def load_never_crashes(directory: Path) -> None:
     try:
-        load_bundle(directory)
+        validated(load_bundle(directory))
     except InvalidInput as exc:
         assert exc.problems, "an InvalidInput must carry at least one problem"
         for problem in exc.problems:

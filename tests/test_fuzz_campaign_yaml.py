@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from campaign.bundle import load_bundle
 from campaign.errors import InvalidInput
+from campaign.render_check import validated
 from tests.campaign_copy import MINIMAL
 from tests.fuzz_cases import EXAMPLES, counter, no_hang
 
@@ -122,7 +123,7 @@ def test_hostile_yaml_is_refused_with_positions_or_loaded(
     (directory / "campaign.yaml").write_text(document, encoding="utf-8")
     with no_hang(HANG_SECONDS, "loading"):
         try:
-            load_bundle(directory)
+            validated(load_bundle(directory))
         except InvalidInput as exc:
             assert exc.problems
             event("refused: " + exc.problems[0].message[:40])

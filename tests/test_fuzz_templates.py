@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from campaign.bundle import load_bundle
 from campaign.errors import InvalidInput
 from campaign.mime import UnsafeHeader
+from campaign.render_check import validated
 from campaign.segment import render_matrix
 from tests.campaign_copy import MINIMAL
 from tests.fuzz_cases import EXAMPLES, counter, no_hang
@@ -190,7 +191,7 @@ def test_any_template_validates_or_names_its_line(
     write_message(directory, name, subject, preheader, body)
     with no_hang(HANG_SECONDS, "validation or rendering"):
         try:
-            bundle = load_bundle(directory)
+            bundle = validated(load_bundle(directory))
         except InvalidInput as exc:
             event("refused: " + exc.problems[0].message[:50])
             assert exc.problems
@@ -225,7 +226,7 @@ def test_control_character_in_a_body_is_named_at_its_line(tmp_path: Path, char: 
     shutil.copytree(MINIMAL, directory)
     write_message(directory, "all.en.md", "Hello", "News", f"First line.\n\nHello{char}there.")
     with pytest.raises(InvalidInput) as caught:
-        load_bundle(directory)
+        validated(load_bundle(directory))
     problem = caught.value.problems[0]
     assert problem.file.endswith("all.en.md") and problem.line == 10, str(problem)
 
@@ -256,7 +257,7 @@ def test_an_escaped_control_character_is_named_in_the_message_file(
     parts = {"subject": "Hello", "preheader": "News", "body": "Hello."} | {field: text}
     write_message(directory, "all.en.md", parts["subject"], parts["preheader"], parts["body"])
     with pytest.raises(InvalidInput) as caught:
-        render_matrix(load_bundle(directory))
+        validated(load_bundle(directory))
     problems = caught.value.problems
     assert all(p.file.endswith("all.en.md") for p in problems), [str(p) for p in problems]
     assert problems[0].line == line and "is not allowed in text" in problems[0].message, str(problems[0])
@@ -272,7 +273,7 @@ def test_an_escape_in_campaign_yaml_is_named_at_its_line(tmp_path: Path, escape:
         encoding="utf-8",
     )
     with pytest.raises(InvalidInput) as caught:
-        render_matrix(load_bundle(directory))
+        validated(load_bundle(directory))
     problem = caught.value.problems[0]
     assert problem.file.endswith("campaign.yaml") and problem.line == 4, str(problem)
     assert "not allowed in text" in problem.message

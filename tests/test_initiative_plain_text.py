@@ -17,6 +17,7 @@ from campaign.segment import render_segment
 from campaign.submitted_text import markdown_literal, plain_text
 from tests.campaign_copy import copy_campaign, edit
 from tests.cli import wavecast
+from waves.assembly import assemble
 
 # One payload per way Markdown, HTML or Jinja could make a submitted text do something.
 PAYLOADS = {
@@ -101,7 +102,7 @@ def _approve(camp: Path, request: Path) -> int:
 @pytest.mark.parametrize("lang", ["nl", "fr", "de", "en"])
 def test_submitted_markup_links_and_template_code_render_as_literal_text(camp: Path, tmp_path: Path, lang: str) -> None:
     _approve(camp, _request(tmp_path))
-    segment = render_segment(load_bundle(camp), "first", "youth", lang, "newsletter")
+    segment = render_segment(assemble(load_bundle(camp)), "first", "youth", lang, "newsletter")
     page, text = segment.html, segment.text
     assert not evil(page), evil(page)
     assert not re.search(r"<(script|img|b|i|a)\\b[^>]*evil", page)
@@ -118,7 +119,7 @@ def test_submitted_markup_links_and_template_code_render_as_literal_text(camp: P
 
 def test_a_link_that_tries_to_close_the_markdown_link_stays_one_link(camp: Path, tmp_path: Path) -> None:
     _approve(camp, _request(tmp_path, link="https://example.org/a)[x](https://evil.example/e"))
-    page = render_segment(load_bundle(camp), "first", "youth", "nl", "newsletter").html
+    page = render_segment(assemble(load_bundle(camp)), "first", "youth", "nl", "newsletter").html
     assert not evil(page), evil(page)
     [link] = [t for t in targets(page) if t.startswith("https://example.org/a")]
     assert link.startswith("https://example.org/a)%5Bx%5D(https://evil.example/e")  # one link, to example.org
@@ -137,7 +138,7 @@ def test_the_reviewer_sees_each_text_as_the_newsletter_shows_it(
     )
     assert decided.code == 0, decided.err
     for lang in ("nl", "fr", "de", "en"):
-        text = render_segment(load_bundle(camp), "first", "youth", lang, "newsletter").text
+        text = render_segment(assemble(load_bundle(camp)), "first", "youth", lang, "newsletter").text
         assert lines[f"description ({lang})"] == plain_text(PAYLOADS[lang])
         assert lines[f"description ({lang})"] in text and lines[f"title ({lang})"] in text
     assert "\u202e" not in shown.out  # a bidi override would make the reviewer read another text

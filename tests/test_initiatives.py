@@ -8,20 +8,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from campaign.bundle import load_bundle
 from campaign.db import get_engine
 from campaign.errors import InvalidInput, WavecastError
 from campaign.initiative_models import InitiativeRequest
 from campaign.initiative_requests import (
     approved_initiatives,
     audit_trail,
-    bundle_with_approved,
     list_requests,
     review,
     submit,
 )
+from campaign.segment import render_segment
 from tests.campaign_copy import MINIMAL, copy_campaign, edit, line_of
 from tests.cli import wavecast
 from tests.conftest import reset_caches
+from waves.assembly import assemble
 
 REQUEST = """\
 organisation: Code for Belgium
@@ -188,8 +190,6 @@ def _wave_highlights(tmp_path: Path, initiative: str) -> Path:
 def test_validate_accepts_an_approved_initiative_and_renders_it(
     database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from campaign.bundle import load_bundle
-
     camp = _wave_highlights(tmp_path, "open-data")
     result = wavecast(capsys, "validate", str(camp))
     assert result.code == 1
@@ -205,11 +205,9 @@ def test_validate_accepts_an_approved_initiative_and_renders_it(
         "skills",
         "Données ouvertes pour tous",
     )
-    merged = bundle_with_approved(load_bundle(camp))
+    merged = assemble(load_bundle(camp))
     assert merged.spec.initiative("open-data").organisation == "Code for Belgium"
-    from campaign.segment import render_segment
-
-    html = render_segment(load_bundle(camp), "first", "youth", "fr", "newsletter").html
+    html = render_segment(merged, "first", "youth", "fr", "newsletter").html
     assert "École de code" in html and "Données ouvertes pour tous" in html
     # The commands that approve, plan and send see the approved initiative too.
     assert wavecast(capsys, "approve", str(camp), "--wave", "first", "--by", "Ann").code == 0
@@ -250,3 +248,23 @@ def test_an_unreachable_database_is_a_warning_not_a_traceback(
     assert "only the initiatives of campaign.yaml count" in result.err
     assert "unknown initiative 'open-data'" in result.err
     assert wavecast(capsys, "validate", str(MINIMAL)).code == 0  # no lookup needed: no warning either
+
+
+def test_loading_reads_no_database_and_assembling_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The loader reads files only: a wave naming an initiative campaign.yaml lacks loads, even
+    with a database that cannot be reached; the wave's assembly is what looks it up and refuses it."""
+    monkeypatch.setenv("WAVECAST_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")
+    reset_caches()
+    camp = _wave_highlights(tmp_path, "open-data")
+    bundle = load_bundle(camp)
+    assert "open-data" in bundle.spec.waves[0].initiatives
+    assert "open-data" not in {i.id for i in bundle.spec.initiatives}
+    with pytest.raises(InvalidInput) as caught:
+        assemble(bundle)
+    messages = [p.message for p in caught.value.problems]
+    assert any("unknown initiative 'open-data'" in m for m in messages), messages
+    assert any("cannot read approved initiative requests" in m for m in messages), messages
+    ordinary = load_bundle(MINIMAL)
+    assert assemble(ordinary) is ordinary  # nothing to look up: the same object, no database read

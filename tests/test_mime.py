@@ -26,6 +26,7 @@ from campaign.mime import (
     needs_smtputf8,
 )
 from campaign.newsletter import NewsletterSegment
+from campaign.render_check import validated
 from campaign.segment import render_segment
 from tests.campaign_copy import MINIMAL, copy_campaign, edit, line_of
 from tests.conftest import reset_caches
@@ -120,7 +121,7 @@ def test_subject_with_an_encoded_newline_fails_validation_at_its_line(
     path = camp / "messages/hello/all.fr.md"
     edit(path, 'subject: "Hello all (fr)"', 'subject: "Hello =?UTF-8?Q?=0A?=Bcc: x@example.org"')
     with pytest.raises(InvalidInput) as caught:
-        load_bundle(camp)
+        validated(load_bundle(camp))
     found = [p for p in caught.value.problems if p.file == os.path.relpath(path)]
     assert found and found[0].line == line_of(path, "subject:")
     assert "decodes to a line break" in found[0].message
@@ -131,7 +132,7 @@ def test_sender_name_with_an_encoded_newline_fails_validation(tmp_path: Path, mo
     monkeypatch.chdir(tmp_path)
     edit(camp / "campaign.yaml", "name: Mini team", 'name: "Mini =?utf-8?b?DQo=?= team"')
     with pytest.raises(InvalidInput) as caught:
-        load_bundle(camp)
+        validated(load_bundle(camp))
     problem = next(p for p in caught.value.problems if "sender name" in p.message)
     assert problem.line == line_of(camp / "campaign.yaml", 'name: "Mini =?')
 

@@ -15,6 +15,7 @@ from campaign.bundle import load_bundle
 from campaign.errors import InvalidInput, Problem
 from campaign.newsletter import GMAIL_CLIP_BYTES, NewsletterSegment, render_newsletter, sample_fields
 from campaign.render import campaign_hosts
+from campaign.render_check import validated
 from campaign.segment import Assets, iter_segments, message_for, render_segment
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
@@ -46,7 +47,7 @@ def newsletter(directory: Path, wave: str = "first", audience: str = "youth", la
 
 def problems_of(directory: Path) -> list[Problem]:
     with pytest.raises(InvalidInput) as caught:
-        load_bundle(directory)
+        validated(load_bundle(directory))
     return caught.value.problems
 
 

@@ -21,6 +21,7 @@ from campaign import render_deadline
 from campaign.bundle import load_bundle
 from campaign.errors import InvalidInput
 from campaign.render import RenderFailed, Where, render
+from campaign.render_check import validated
 from tests.campaign_copy import copy_campaign, edit, line_of
 from tests.fuzz_cases import no_hang
 
@@ -83,7 +84,7 @@ def add_line(camp: Path, text: str, message: str = MESSAGE) -> int:
 def assert_fails_at(camp: Path, line: int, seconds: float, message: str = MESSAGE) -> str:
     started = time.monotonic()
     with no_hang(30, "validation"), pytest.raises(InvalidInput) as caught:
-        load_bundle(camp)
+        validated(load_bundle(camp))
     elapsed = time.monotonic() - started
     found = [p for p in caught.value.problems if p.file == os.path.relpath(camp / message) and p.line == line]
     assert found, f"nothing at {message}:{line}: {[str(p) for p in caught.value.problems]}"

@@ -11,6 +11,7 @@ import pytest
 from campaign.bundle import load_bundle
 from campaign.errors import InvalidInput, Problem
 from campaign.render import RenderFailed, Where, compiled, render
+from campaign.render_check import validated
 from tests.campaign_copy import copy_campaign, edit, line_of
 
 MESSAGE = "messages/hello/youth.nl.md"
@@ -25,7 +26,7 @@ def camp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def problems_of(directory: Path) -> list[Problem]:
     with pytest.raises(InvalidInput) as caught:
-        load_bundle(directory)
+        validated(load_bundle(directory))
     return caught.value.problems
 
 

@@ -15,6 +15,7 @@ import pytest
 from campaign.bundle import load_bundle
 from campaign.errors import InvalidInput, Problem
 from campaign.render import tag_url
+from campaign.render_check import validated
 from campaign.segment import render_segment
 from campaign.social import SocialPost, post_length, to_csv, to_jsonl
 from tests.campaign_copy import MINIMAL, copy_campaign, edit, line_of
@@ -39,7 +40,7 @@ def post(directory: Path, platform: str, lang: str = "nl", audience: str = "yout
 
 def problems_of(directory: Path) -> list[Problem]:
     with pytest.raises(InvalidInput) as caught:
-        load_bundle(directory)
+        validated(load_bundle(directory))
     return caught.value.problems
 
 

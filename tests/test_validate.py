@@ -10,11 +10,13 @@ import pytest
 from campaign.bundle import load_bundle
 from campaign.errors import InvalidInput, Problem
 from tests.campaign_copy import copy_campaign, edit, line_of
+from waves.assembly import assembled
 
 
 def problems_of(directory: Path) -> list[Problem]:
+    """Every problem validation finds: loading, the wave's assembly and rendering every message."""
     with pytest.raises(InvalidInput) as caught:
-        load_bundle(directory)
+        assembled(directory)
     return caught.value.problems
 
 

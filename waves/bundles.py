@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from campaign.bundle import Bundle, load_bundle
+from campaign.bundle import Bundle
 from campaign.errors import WavecastError
+from waves.assembly import assembled
 from waves.content import wave_content_hash
 
 
@@ -40,13 +41,14 @@ def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 def bundle_at(campaign_dir: str) -> Bundle:
-    """The campaign in `campaign_dir`, reloaded only when a file in it changed."""
+    """The campaign in `campaign_dir` as a wave sends it (assembled, every message rendered once),
+    reloaded only when a file in it changed."""
     root = Path(campaign_dir)
     signature = _signature(root)
     cached = _cache.get(campaign_dir)
     if cached is not None and cached[0] == signature:
         return cached[1]
-    bundle = load_bundle(root)
+    bundle = assembled(root)
     _cache[campaign_dir] = (signature, bundle)
     return bundle
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from campaign.bundle import Bundle, load_bundle
+from campaign.bundle import Bundle
 from campaign.errors import InvalidInput, Problem
+from waves.assembly import assembled
 
 app = typer.Typer(
     name="wavecast",
@@ -30,9 +31,10 @@ def report(problems: list[Problem] | tuple[Problem, ...]) -> None:
         sys.stderr.write(f"{problem}\n")
 
 
-def open_bundle(directory: Path, *, strict: bool = False) -> Bundle:
-    """Load a campaign or exit 1 after listing every problem."""
-    bundle = load_bundle(directory)
+def open_bundle(directory: Path, *, strict: bool = False, render: bool = True) -> Bundle:
+    """Load and assemble a campaign, and (unless `render` is False: the plan and the counts need
+    no message) render every message once; or exit 1 after listing every problem."""
+    bundle = assembled(directory, render=render)
     if strict and bundle.warnings:
         raise InvalidInput([Problem(p.file, p.line, p.column, p.message, "error") for p in bundle.warnings])
     report(bundle.warnings)

@@ -77,7 +77,7 @@ def audiences_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Counts per audience and language, overlaps, and who no audience reaches (niemand wordt vergeten)."""
-    spec = open_bundle(directory).spec
+    spec = open_bundle(directory, render=False).spec
     start = _wave_start(spec, wave) if wave else None
     day = on.date() if on else (start or min(resolve_starts(spec).values())).date()
     with get_engine().connect() as conn:
@@ -99,7 +99,7 @@ def forecast_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """For every wave: when it starts and how many messages go out per audience x language x channel."""
-    spec = open_bundle(directory).spec
+    spec = open_bundle(directory, render=False).spec
     with get_engine().connect() as conn:
         waves = forecast(conn, spec)
     if as_json:

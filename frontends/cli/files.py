@@ -28,7 +28,7 @@ def validate(
     out.print(
         f"{bundle.campaign_file}: ok: {len(spec.waves)} waves, {messages} messages, "
         f"{len(spec.audiences)} audiences, {len(spec.campaign.languages)} languages, "
-        f"{len(bundle.warnings)} warning(s)"
+        f"{len(bundle.warnings)} warning(s); every message rendered"
     )
 
 
@@ -40,7 +40,7 @@ def plan(
     lang: str = typer.Option("en", "--lang", help="Language of titles in the table and calendar."),
 ) -> None:
     """Show the plan: each wave with its local start, audiences, channels, languages and initiatives."""
-    bundle = open_bundle(directory)
+    bundle = open_bundle(directory, render=False)
     rows = plan_rows(bundle)
     if ics is not None:
         try:

@@ -129,10 +129,9 @@ def report(
     lang: str = typer.Option("en", "--lang", help="Language of titles."),
 ) -> None:
     """What each wave achieved: counts per wave × audience × language × channel, per ambition, coverage."""
-    from campaign.initiative_requests import bundle_with_approved
     from waves.report import build_report
 
-    bundle = bundle_with_approved(open_bundle(directory))
+    bundle = open_bundle(directory, render=False)
     with get_engine().connect() as conn:
         result = build_report(conn, bundle, wave, lang)
     if fmt is Format.table:

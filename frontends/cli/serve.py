@@ -13,6 +13,7 @@ import typer
 
 from campaign.errors import InvalidInput, WavecastError
 from frontends.cli.app import DirArg, app, out
+from waves.assembly import assembled
 
 STOP_SECONDS = 2  # after SIGTERM, how long requests in flight may take to finish
 
@@ -31,14 +32,13 @@ def serve(
     """Serve the preview and the dashboard. Pages follow edits of the campaign files without a restart."""
     import uvicorn
 
-    from campaign.bundle import load_bundle
     from campaign.settings import get_settings
     from frontends.web.app import create_app
 
     if not (directory / "campaign.yaml").is_file():
         raise WavecastError(f"{directory}: not a campaign directory (no campaign.yaml)")
     try:
-        load_bundle(directory)
+        assembled(directory)
     except InvalidInput as exc:
         # Still serve: the preview shows the problems and picks up the fix on reload.
         sys.stderr.write(f"{exc}\nthe preview shows these problems until the files are fixed\n")

@@ -139,10 +139,9 @@ def _loading(request: Request) -> Future[Bundle]:
 
 
 def _load(root: str) -> Bundle:
-    from campaign.initiative_requests import bundle_with_approved
     from waves.bundles import bundle_at
 
-    return bundle_with_approved(bundle_at(root))
+    return bundle_at(root)
 
 
 class FriendlyRoute(APIRoute):
