@@ -5,6 +5,7 @@ it can read when the worker does not come up."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -23,6 +24,20 @@ class WorkerProcess(Worker):
             self.wait_ready(timeout)
         except RuntimeError as exc:
             raise AssertionError(str(exc)) from None
+
+    def stop(self) -> None:
+        """End a worker the test is done with: kill -9 the whole process group at once.
+
+        What a test checks is in the ledger and the sink by then, and Celery's warm shutdown
+        costs about 2 s per worker even when idle. The ledger is what makes a sudden death
+        harmless; where a graceful shutdown is itself under test, the fault suite's
+        ``FaultWorker.warm_shutdown`` sends SIGTERM and waits."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self.proc = None
 
     def kill9(self) -> None:
         """Kill the main process and its children at once, as a machine losing power would."""

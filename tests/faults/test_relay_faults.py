@@ -56,7 +56,10 @@ def test_relay_dropping_the_line_after_data_duplicates_only_with_the_same_messag
     # Take the next message from each sending process, then hang up before answering: the
     # sender cannot know it was taken, so it sends it again, with the same Message-ID.
     fault_rig.sink.fault("drop_after_data", count=sending)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60  # every sending process has met the fault: then let it recover
+    while fault_rig.sink.stats()["dropped"] < sending:
+        assert time.monotonic() < deadline, f"the sink dropped {fault_rig.sink.stats()['dropped']} of {sending}"
+        time.sleep(0.05)
     fault_rig.settle(run_id)
     result = fault_rig.outcome(run_id, "SMTP drops the connection after DATA, before its reply", allowed=sending)
     check(result)
