@@ -22,9 +22,11 @@ from waves.models import Delivery
 CONTACTS = 120
 
 
-def _statuses() -> dict[str, int]:
+def _statuses(posts: bool = False) -> dict[str, int]:
+    """E-mail rows by status (or, with `posts`, the wave's social post rows)."""
+    kind = Delivery.account.isnot(None) if posts else Delivery.account.is_(None)
     with get_engine().connect() as conn:
-        rows = conn.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+        rows = conn.execute(select(Delivery.status, func.count()).where(kind).group_by(Delivery.status)).all()
     return {status: int(count) for status, count in rows}
 
 
@@ -64,6 +66,7 @@ def test_a_killed_send_is_finished_by_the_next_command(tmp_path: Path, again: tu
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert _statuses() == {"sent": CONTACTS}
+    assert _statuses(posts=True) == {"sent": 8}  # the wave's posts were finished with it
     assert len(list(outbox.rglob("*.eml"))) == CONTACTS
     status = wavecast_process("status", "--wave", "first", "--json", cwd=tmp_path)
     assert status.returncode == 0, status.stderr

@@ -57,7 +57,9 @@ def _poison(ids: list[int], *, long_names: bool) -> dict[int, str]:
 def _outcome(run_id: int) -> dict[int, tuple[str, str | None]]:
     with get_engine().connect() as conn:
         rows = conn.execute(
-            select(Delivery.contact_id, Delivery.status, Delivery.last_error).where(Delivery.run_id == run_id)
+            select(Delivery.contact_id, Delivery.status, Delivery.last_error).where(
+                Delivery.run_id == run_id, Delivery.account.is_(None)
+            )
         ).all()
     return {contact_id: (status, error) for contact_id, status, error in rows}
 

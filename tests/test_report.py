@@ -19,8 +19,9 @@ from frontends.cli.reports import to_csv, to_html
 from tests.campaign_copy import MINIMAL
 from tests.cli import wavecast
 from waves.charts import report_charts
-from waves.models import Delivery, SocialPost, WaveRun
+from waves.models import Delivery, WaveRun
 from waves.report import Report, SegmentLine, build_report
+from waves.status import all_status
 
 T0 = dt.datetime(2023, 6, 12, 8, 0, tzinfo=dt.UTC)
 TODAY = dt.date.today()
@@ -64,18 +65,20 @@ def _row(run_id: int, contact_id: int, audience: str, lang: str, status: str) ->
     }
 
 
-def _post(run_id: int, audience: str, lang: str, status: str) -> dict[str, object]:
+def _post(run_id: int, audience: str, lang: str, status: str, reply: str | None = None) -> dict[str, object]:
+    """A social post's ledger row: no contact, a platform account."""
     return {
         "run_id": run_id,
+        "contact_id": None,
+        "channel": "x",
+        "account": "default",
+        "message_id": f"post-{audience}-{lang}",
         "audience_id": audience,
         "language": lang,
-        "platform": "x",
-        "text": "t",
-        "link": "l",
-        "content_hash": "h",
-        "scheduled_at": T0,
         "status": status,
-        "attempts": 0,
+        "attempts": 1,
+        "not_before": T0,
+        "last_error": reply,
     }
 
 
@@ -120,11 +123,11 @@ def ledger(database_url: str) -> Ledger:
             ],
         )
         conn.execute(
-            insert(SocialPost),
+            insert(Delivery),
             [
-                _post(first, "youth", "nl", "published"),
+                _post(first, "youth", "nl", "sent"),
                 _post(first, "youth", "fr", "pending"),
-                _post(first, "citizens", "nl", "failed"),
+                _post(first, "citizens", "nl", "failed", "webhook answered 422: text too long"),
             ],
         )
         unsubscribed = {
@@ -158,12 +161,13 @@ def test_segment_counts_match_the_ledger(ledger: Ledger) -> None:
     erased = _line(report, "first", "citizens", "de")
     assert (erased.planned, erased.sent) == (1, 1)
     assert _line(report, "second", "citizens", "nl").unsubscribed_7d == 1
+    # The three posts count in planned, sent, failed and pending exactly as e-mails do.
     assert report.totals() == {
-        "planned": 9,
-        "sent": 6,
-        "failed": 1,
+        "planned": 12,
+        "sent": 7,
+        "failed": 2,
         "skipped": 1,
-        "pending": 1,
+        "pending": 2,
         "unsubscribed_7d": 2,
         "posts": 3,
         "published": 1,
@@ -178,7 +182,25 @@ def test_social_posts_produced_and_published_per_segment(ledger: Ledger) -> None
         1,
     )
     assert _line(report, "first", "youth", "fr", "x").published == 0
-    assert _line(report, "first", "citizens", "nl", "x").posts == 1
+    assert (_line(report, "first", "youth", "fr", "x").planned, _line(report, "first", "youth", "fr", "x").pending) == (
+        1,
+        1,
+    )
+    failed = _line(report, "first", "citizens", "nl", "x")
+    assert (failed.posts, failed.planned, failed.failed) == (1, 1, 1)
+
+
+def test_status_shows_a_failed_post_with_the_platform_reply(ledger: Ledger) -> None:
+    with get_engine().connect() as conn:
+        [first] = all_status(conn, "first")
+    assert first["totals"] == {"pending": 2, "sending": 0, "sent": 5, "failed": 2, "skipped": 1}
+    assert {"channel": "x", "reason": "webhook answered 422: text too long", "count": 1} in first["failures"]
+    posts = [row for row in first["breakdown"] if row["channel"] == "x"]
+    assert sorted((r["audience"], r["language"], r["status"]) for r in posts) == [
+        ("citizens", "nl", "failed"),
+        ("youth", "fr", "pending"),
+        ("youth", "nl", "sent"),
+    ]
 
 
 def test_one_wave_only(ledger: Ledger) -> None:
@@ -261,7 +283,7 @@ def test_report_command_writes_each_format(ledger: Ledger, tmp_path, capsys: pyt
         assert result.code == 0, result.err
         assert target.stat().st_size > 100
     data = json.loads((tmp_path / "report.json").read_text())
-    assert data["totals"]["sent"] == 6
+    assert data["totals"]["sent"] == 7
     assert "<svg" in (tmp_path / "report.html").read_text()
 
 

@@ -63,10 +63,12 @@ def rig(database_url: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.M
         sink.stop()
 
 
-def statuses(run_id: int) -> dict[str, int]:
+def statuses(run_id: int, posts: bool = False) -> dict[str, int]:
+    """The run's e-mail rows by status (or, with `posts`, its social post rows)."""
+    kind = Delivery.account.isnot(None) if posts else Delivery.account.is_(None)
     with get_engine().connect() as conn:
         rows = conn.execute(
-            select(Delivery.status, func.count()).where(Delivery.run_id == run_id).group_by(Delivery.status)
+            select(Delivery.status, func.count()).where(Delivery.run_id == run_id, kind).group_by(Delivery.status)
         ).all()
     return {status: int(count) for status, count in rows}
 
@@ -79,12 +81,14 @@ def failure_reasons(run_id: int) -> list[str]:
 
 
 def wait_until_settled(run_id: int, timeout: float = 90) -> dict[str, int]:
+    """Wait until no e-mail and no post of the run is pending or being sent; the e-mail counts."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         counts = statuses(run_id)
         if os.environ.get("WAVECAST_TEST_TRACE"):
             print(f"{time.strftime('%X')} run {run_id}: {counts}", flush=True)
-        if not counts.get("pending") and not counts.get("sending"):
+        posts = statuses(run_id, posts=True)
+        if not any(c.get("pending") or c.get("sending") for c in (counts, posts)):
             return counts
         time.sleep(0.2)
     raise AssertionError(f"run {run_id} not settled in {timeout} s: {statuses(run_id)}")
@@ -126,6 +130,8 @@ def test_wave_arrives_once_per_person_in_their_language(rig: Rig, tmp_path: Path
     assert launched.rows == len(ids)
     counts = wait_until_settled(launched.run_id)
     assert counts == {"sent": len(ids)}
+    # The wave's posts (2 audiences x 4 languages on x) went through the same ledger and worker.
+    assert statuses(launched.run_id, posts=True) == {"sent": 8}
     by_person = rig.sink.by_recipient()
     assert len(by_person) == len(ids)
     assert all(len(copies) == 1 for copies in by_person.values())

@@ -1,5 +1,6 @@
-"""Sending one chunk of a wave: claim rows, render per recipient from the segment cache, send
-over one reused connection, and mark rows sent in batches backed by the sent journal.
+"""Sending one chunk of a wave: claim, check, personalise, push, mark. The loop knows no channel:
+each row's channel (waves/channels/) builds its message and owns the messenger that sends it,
+one per channel per chunk, reused for every row.
 
 The core trade-off (DESIGN.md decision 3): rows are marked `sent` in the database once per
 batch, not once per message; the journal records each accepted message with one cheap write,
@@ -18,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, exists, select
 from sqlalchemy.exc import OperationalError
@@ -26,24 +26,25 @@ from sqlalchemy.orm import Session
 
 from audiences.models import contacts
 from audiences.segments import eligible
-from audiences.tokens import unsubscribe_url
+from campaign.channel_ids import NEWSLETTER
 from campaign.db import get_engine, utcnow
 from campaign.errors import WavecastError
 from campaign.settings import Settings, get_settings
 from waves import ledger
 from waves.bundles import bundle_for_run
+from waves.channels import channel
+from waves.channels.contract import Messenger, RunContext
+from waves.channels.newsletter import TransportMessenger
 from waves.journal import FileJournal, Journal, JournalUnavailable, RedisJournal
 from waves.models import CANCELLED, RUNNING, SENDING, Delivery, WaveRun
-from waves.outputs import newsletter_for, newsletter_message_id
 from waves.throttle import LocalThrottle, RedisThrottle, Throttle, ThrottleUnavailable
-from waves.transport import PermanentError, TransientError, Transport, Unaddressable, make_transport
+from waves.transport import PermanentError, TransientError, Transport, Unaddressable
 
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
 FLUSH_EVERY = 100
 FLUSH_SECONDS = 1.0
-CHANNEL = "newsletter"
 
 
 class RetryLater(Exception):
@@ -134,160 +135,199 @@ def _with_db_retry(action: Callable[[], None], attempts: int = 8) -> None:
 
 
 CLAIM_LOST = "claim lost"
+CONSENT_WITHDRAWN = "consent withdrawn"
 
 
-# Built once: the three facts checked before every message, read in one round trip.
-_CHECK = select(
-    select(WaveRun.state).where(WaveRun.id == bindparam("run_id")).scalar_subquery(),
-    exists().where(contacts.c.id == bindparam("contact_id"), eligible()),
-    exists().where(
-        Delivery.id == bindparam("ledger_id"), Delivery.status == SENDING, Delivery.claimed_by == bindparam("worker")
-    ),
+# Built once: the facts checked before every message, read in one round trip. A post has no
+# person behind it, so only the run's state and the row's ownership are checked for it.
+_HELD = exists().where(
+    Delivery.id == bindparam("ledger_id"), Delivery.status == SENDING, Delivery.claimed_by == bindparam("worker")
 )
+_STATE = select(WaveRun.state).where(WaveRun.id == bindparam("run_id")).scalar_subquery()
+_CHECK = select(_STATE, exists().where(contacts.c.id == bindparam("contact_id"), eligible()), _HELD)
+_CHECK_POST = select(_STATE, _HELD)
 
 
-def _still_wanted(conn: Connection, run_id: int, ledger_id: int, contact_id: int, worker: str) -> str | None:
+def _still_wanted(conn: Connection, run_id: int, row: ledger.Claimed, worker: str) -> str | None:
     """None if the message may go now; otherwise why not: the run stopped, consent was withdrawn,
     or this process no longer holds the row (it was slow past its lease and the sweeper gave the
     row to someone else).
 
     `conn` is an AUTOCOMMIT connection, so every check reads what is committed at that moment."""
-    params = {"run_id": run_id, "contact_id": contact_id, "ledger_id": ledger_id, "worker": worker}
-    state, allowed, held = conn.execute(_CHECK, params).one()
+    params = {"run_id": run_id, "ledger_id": row.id, "worker": worker}
+    if row.is_post:
+        state, held = conn.execute(_CHECK_POST, params).one()
+        allowed = True
+    else:
+        state, allowed, held = conn.execute(_CHECK, {**params, "contact_id": row.contact_id}).one()
     if not held:
         return CLAIM_LOST
     if state != RUNNING:
         return f"run {state}"
     if not allowed:
-        return "consent withdrawn"
+        return CONSENT_WITHDRAWN
     return None
 
 
-def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | None = None) -> ChunkResult:
-    """Send every pending newsletter row of `run_id` with an id in [first_id, last_id].
+class _Stop(Exception):
+    """The chunk stops here. `untried` rows go back; `tried` (a transient failure) counts a try.
 
-    Raises RetryLater after a transient failure (the unsent rows are pending again).
-    """
-    settings = get_settings()
-    engine = get_engine()
-    result = ChunkResult()
-    with engine.connect() as conn:
-        run = Session(bind=conn).get(WaveRun, run_id)
-    if run is None or run.state != RUNNING:
-        result.stopped = "no such run" if run is None else f"run {run.state}"
-        return result
-    bundle = bundle_for_run(run.campaign_dir, run.wave_id, run.content_hash)
-    spec = bundle.spec
-    sender = spec.campaign.sender.address
-    domain = sender.rsplit("@", 1)[1]
-    rate = spec.channels.get("newsletter")
-    rates = {CHANNEL: (rate.rate_per_second if rate and rate.rate_per_second else settings.rate_per_second)}
-    throttle = make_throttle(settings, rates)
-    journal = make_journal(settings)
-    transport = transport or make_transport(settings)
-    worker = worker_name()
+    `delay` None: the run was paused or cancelled, nothing to retry. Otherwise the chunk is
+    retried after `delay` seconds (RetryLater)."""
 
-    def flush(ids: list[int]) -> None:
+    def __init__(
+        self, reason: str, untried: list[int], *, delay: float | None = None, tried: int | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.untried = untried
+        self.delay = delay
+        self.tried = tried
+
+
+class _Chunk:
+    """One chunk's sending: its run, its messengers (one per channel, opened on first use), the
+    pending sent marks, and what happened."""
+
+    def __init__(self, run: RunContext, settings: Settings, transport: Transport | None) -> None:
+        self.run = run
+        self.settings = settings
+        self.engine = get_engine()
+        self.worker = worker_name()
+        self.journal = make_journal(settings)
+        self.throttle = make_throttle(settings, _rates(run, settings))
+        self.messengers: dict[str, Messenger] = {}
+        if transport is not None:
+            self.messengers[NEWSLETTER] = TransportMessenger(transport)
+        self.marks = _Marks(self._write_marks)
+        self.result = ChunkResult()
+
+    def _write_marks(self, ids: list[int]) -> None:
         def action() -> None:
-            with engine.begin() as conn:
+            with self.engine.begin() as conn:
                 ledger.mark_sent(conn, ids)
 
         _with_db_retry(action)
 
-    marks = _Marks(flush)
+    def messenger(self, channel_id: str) -> Messenger:
+        if channel_id not in self.messengers:
+            self.messengers[channel_id] = channel(channel_id).messenger(self.settings)
+        return self.messengers[channel_id]
+
+    def claim(self, first_id: int, last_id: int) -> list[ledger.Claimed]:
+        with self.engine.begin() as conn:
+            return ledger.claim(conn, self.run.run_id, first_id, last_id, self.worker, CLAIM_BATCH)
+
+    def send_batch(self, rows: list[ledger.Claimed]) -> None:
+        # One connection checks the whole claimed batch; AUTOCOMMIT, so each check sees what is
+        # committed at that moment (an unsubscribe, a pause) and no snapshot is held.
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as checks:
+            renewed = time.monotonic()
+            for index, row in enumerate(rows):
+                if time.monotonic() - renewed > self.settings.send_lease_seconds / 3:
+                    ledger.renew(checks, [r.id for r in rows[index:]], self.worker)
+                    renewed = time.monotonic()
+                self.send_one(checks, row, [r.id for r in rows[index + 1 :]])
+
+    def send_one(self, checks: Connection, row: ledger.Claimed, rest: list[int]) -> None:
+        """Check, personalise, push, journal one row; raise _Stop when the chunk must stop."""
+        why_not = _still_wanted(checks, self.run.run_id, row, self.worker)
+        if why_not == CLAIM_LOST:
+            return  # another process owns it now; it will send it once
+        if why_not == CONSENT_WITHDRAWN:
+            with self.engine.begin() as conn:
+                ledger.skip(conn, [row.id], "consent withdrawn before sending")
+            return
+        if why_not is not None:
+            raise _Stop(why_not, [row.id, *rest])
+        try:
+            message = channel(row.channel).build(self.run, row)
+        except Exception as exc:  # one recipient's fault stays with that recipient
+            self.fail(row, f"message could not be built: {_reason(exc)}")
+            return
+        try:
+            self.throttle.wait(row.channel)
+        except ThrottleUnavailable as exc:
+            raise _Stop(str(exc), [row.id, *rest], delay=backoff(self.settings, 1)) from None
+        try:
+            self.messenger(row.channel).push(message)
+        except (PermanentError, Unaddressable) as exc:
+            self.fail(row, str(exc))
+            return
+        except TransientError as exc:
+            delay = backoff(self.settings, _attempts(self.engine, row.id) + 1)
+            raise _Stop(str(exc), rest, delay=delay, tried=row.id) from None
+        self.result.sent += 1
+        try:
+            self.journal.record(self.run.run_id, row.id)
+        except JournalUnavailable as exc:
+            # The far side took this message but nothing durable knows it yet: tell the database
+            # now (with the stop's flush), give the rest back, and stop until the journal is back.
+            self.marks.ids.append(row.id)
+            raise _Stop(str(exc), rest, delay=backoff(self.settings, 1)) from None
+        self.marks.add(row.id)
+
+    def fail(self, row: ledger.Claimed, reason: str) -> None:
+        """Fail this row alone, with its reason; the chunk goes on with the others."""
+        self.result.failed += 1
+        log.warning("run %s, ledger row %s (%s): failed: %s", self.run.run_id, row.id, row.channel, reason)
+
+        def action() -> None:
+            with self.engine.begin() as conn:
+                ledger.mark_failed(conn, row.id, reason)
+
+        _with_db_retry(action)
+
+    def hand_back(self, stop: _Stop) -> None:
+        """The one cleanup on stop: write the marks of what was sent, then give back the rest."""
+        self.marks.flush()
+        with self.engine.begin() as conn:
+            if stop.tried is not None:
+                not_before = utcnow() + dt.timedelta(seconds=stop.delay or 0)
+                ledger.retry_later(conn, stop.tried, stop.untried, stop.reason, not_before, self.settings.max_attempts)
+            else:
+                ledger.unclaim(conn, stop.untried, cancelled=stop.reason == f"run {CANCELLED}")
+
+    def close(self) -> None:
+        self.marks.flush()
+        for messenger in self.messengers.values():
+            messenger.flush()
+            messenger.close()
+
+
+def _rates(run: RunContext, settings: Settings) -> dict[str, float]:
+    """Messages per second per channel: the campaign's own, else the installation's for e-mail."""
+    rates: dict[str, float] = {}
+    for channel_id, config in run.bundle.spec.channels.items():
+        if config.rate_per_second:
+            rates[channel_id] = config.rate_per_second
+    rates.setdefault(NEWSLETTER, settings.rate_per_second)
+    return rates
+
+
+def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | None = None) -> ChunkResult:
+    """Send every due pending row of `run_id` with an id in [first_id, last_id], whatever its channel.
+
+    Raises RetryLater after a transient failure (the unsent rows are pending again).
+    `transport` replaces the newsletter's e-mail transport (tests, proofs).
+    """
+    with get_engine().connect() as conn:
+        run = Session(bind=conn).get(WaveRun, run_id)
+    if run is None or run.state != RUNNING:
+        return ChunkResult(stopped="no such run" if run is None else f"run {run.state}")
+    bundle = bundle_for_run(run.campaign_dir, run.wave_id, run.content_hash)
+    chunk = _Chunk(RunContext(run.id, run.wave_id, bundle), get_settings(), transport)
     try:
-        while True:
-            with engine.begin() as conn:
-                rows = ledger.claim(conn, run_id, first_id, last_id, worker, CLAIM_BATCH)
-            if not rows:
-                break
-            # One connection checks the whole claimed batch; AUTOCOMMIT, so each check sees what
-            # is committed at that moment (an unsubscribe, a pause) and no snapshot is held.
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as checks:
-                renewed = time.monotonic()
-                for index, row in enumerate(rows):
-                    if time.monotonic() - renewed > settings.send_lease_seconds / 3:
-                        ledger.renew(checks, [r.id for r in rows[index:]], worker)
-                        renewed = time.monotonic()
-                    why_not = _still_wanted(checks, run_id, row.id, row.contact_id, worker)
-                    if why_not == CLAIM_LOST:
-                        continue  # another process owns it now; it will send it once
-                    if why_not == "consent withdrawn":
-                        with engine.begin() as conn:
-                            ledger.skip(conn, [row.id], "consent withdrawn before sending")
-                        continue
-                    if why_not is not None:
-                        # Paused or cancelled: hand back what this process had claimed but not sent.
-                        with engine.begin() as conn:
-                            ledger.unclaim(conn, [r.id for r in rows[index:]], cancelled=why_not == f"run {CANCELLED}")
-                        result.stopped = why_not
-                        return result
-                    try:
-                        message = _build(bundle, run, row, domain)
-                    except Exception as exc:  # one recipient's fault stays with that recipient
-                        result.failed += 1
-                        _fail_one(engine, run_id, row, f"message could not be built: {_reason(exc)}")
-                        continue
-                    try:
-                        throttle.wait(CHANNEL)
-                    except ThrottleUnavailable as exc:
-                        marks.flush()
-                        with engine.begin() as conn:
-                            ledger.unclaim(conn, [r.id for r in rows[index:]])
-                        raise RetryLater(backoff(settings, 1), str(exc)) from None
-                    try:
-                        transport.send(sender, row.email, message, key=f"run-{run_id}/{row.id}")
-                    except PermanentError as exc:
-                        result.failed += 1
-                        _fail_one(engine, run_id, row, str(exc))
-                        continue
-                    except Unaddressable as exc:
-                        result.failed += 1
-                        _fail_one(engine, run_id, row, str(exc))
-                        continue
-                    except TransientError as exc:
-                        marks.flush()
-                        delay = backoff(settings, _attempts(engine, row.id) + 1)
-                        with engine.begin() as conn:
-                            ledger.retry_later(
-                                conn,
-                                row.id,
-                                [r.id for r in rows[index + 1 :]],
-                                str(exc),
-                                utcnow() + dt.timedelta(seconds=delay),
-                                settings.max_attempts,
-                            )
-                        raise RetryLater(delay, str(exc)) from None
-                    result.sent += 1
-                    try:
-                        journal.record(run_id, row.id)
-                    except JournalUnavailable as exc:
-                        # The relay took this message but nothing durable knows it yet: tell the
-                        # database now, give the rest back, and stop until the journal is back.
-                        marks.ids.append(row.id)
-                        marks.flush()
-                        delay = backoff(settings, 1)
-                        with engine.begin() as conn:
-                            ledger.unclaim(conn, [r.id for r in rows[index + 1 :]])
-                        raise RetryLater(delay, str(exc)) from None
-                    marks.add(row.id)
-        return result
+        while rows := chunk.claim(first_id, last_id):
+            chunk.send_batch(rows)
+    except _Stop as stop:
+        chunk.hand_back(stop)
+        if stop.delay is not None:
+            raise RetryLater(stop.delay, stop.reason) from None
+        chunk.result.stopped = stop.reason
     finally:
-        marks.flush()
-        transport.close()
-
-
-def _build(bundle: Any, run: WaveRun, row: ledger.Claimed, domain: str) -> bytes:
-    """One recipient's message from the segment's cached skeleton."""
-    segment = newsletter_for(bundle, run.wave_id, row.audience_id, row.language)
-    return bytes(
-        segment.personalise(
-            to=row.email,
-            fields={"first_name": row.first_name or "", "organisation_name": row.organisation_name or ""},
-            unsubscribe_url=unsubscribe_url(row.contact_id),
-            message_id=newsletter_message_id(bundle.spec.campaign.id, run.wave_id, row.contact_id, domain),
-        )
-    )
+        chunk.close()
+    return chunk.result
 
 
 def _reason(exc: BaseException) -> str:
@@ -295,17 +335,6 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, WavecastError):
         return str(exc)
     return f"internal error ({type(exc).__name__})"
-
-
-def _fail_one(engine: Engine, run_id: int, row: ledger.Claimed, reason: str) -> None:
-    """Fail this row alone, with its reason; the chunk goes on with the others."""
-    log.warning("run %s, ledger row %s (contact %s): failed: %s", run_id, row.id, row.contact_id, reason)
-
-    def action() -> None:
-        with engine.begin() as conn:
-            ledger.mark_failed(conn, row.id, reason)
-
-    _with_db_retry(action)
 
 
 def _attempts(engine: Engine, ledger_id: int) -> int:

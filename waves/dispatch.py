@@ -9,28 +9,35 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, and_
 
 from campaign.db import get_engine
 from campaign.settings import get_settings
 from waves import ledger
+from waves.celery_app import transport_options
+from waves.chunk_attempt import attempt_chunk
 
 log = logging.getLogger(__name__)
 EMBEDDED_MAX_ROUNDS = 50
 
 
 def enqueue_pending(run_id: int, where: ColumnElement[bool] | None = None) -> int:
-    """Queue every pending row of the run in chunks; returns the number of chunks."""
+    """Queue every due pending row of the run in chunks; returns the number of chunks.
+
+    A post is due at its scheduled time: until then no task carries it (the sweeper queues it
+    when it falls due), so no worker holds a task, and no Redis ETA waits, for hours."""
     settings = get_settings()
     engine = get_engine()
+    due = ledger.due() if where is None else and_(ledger.due(), where)
     with engine.connect() as conn:
-        ranges = ledger.pending_ranges(conn, run_id, settings.chunk_size, where)
+        ranges = ledger.pending_ranges(conn, run_id, settings.chunk_size, due)
     if not ranges:
         return 0
     if settings.embedded:
         run_in_process(run_id, ranges)
         return len(ranges)
-    from waves.celery_app import transport_options
+    # Imported here, not at the top: building the Celery app reads the broker settings, which
+    # an embedded process (no broker) never needs. Not a cycle.
     from waves.tasks import app, send_chunk_task
 
     # The broker comes from the settings in force now, not from when the app was imported.
@@ -44,28 +51,18 @@ def enqueue_pending(run_id: int, where: ColumnElement[bool] | None = None) -> in
 
 
 def run_in_process(run_id: int, ranges: list[tuple[int, int]]) -> None:
-    """The embedded default: the same send function, called directly, retries included."""
-    from waves.bundles import ContentChanged
-    from waves.control import pause_for
-    from waves.delivery import RetryLater, send_chunk
-
+    """The embedded default: the same try as a worker's (waves/chunk_attempt.py), called directly;
+    a chunk to retry waits here instead of in the broker."""
     todo = list(ranges)
     for _round in range(EMBEDDED_MAX_ROUNDS):
         deferred: list[tuple[int, int]] = []
         wait = 0.0
         for first, last in todo:
-            try:
-                result = send_chunk(run_id, first, last)
-            except ContentChanged as exc:
-                pause_for(run_id, str(exc))
-                log.error("run %s paused: %s", run_id, exc)
-                return
-            except RetryLater as exc:
-                log.warning("chunk %s-%s of run %s: %s; retrying in %.0f s", first, last, run_id, exc, exc.delay)
+            attempt = attempt_chunk(run_id, first, last)
+            if attempt.retry_in is not None:
                 deferred.append((first, last))
-                wait = max(wait, exc.delay)
-                continue
-            if result.stopped:
+                wait = max(wait, attempt.retry_in)
+            elif attempt.stopped:
                 return
         if not deferred:
             return

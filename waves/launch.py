@@ -20,24 +20,37 @@ from sqlalchemy.orm import Session
 from audiences.assignment import assignment_select
 from audiences.models import contacts
 from campaign.bundle import Bundle
+from campaign.channel_ids import PERSON_CHANNELS
 from campaign.db import get_engine, session_scope, utcnow
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 from waves.approval import require_approval
+from waves.control import finish_if_done
+from waves.dispatch import enqueue_pending
 from waves.models import LAUNCHING, PENDING, RUNNING, Delivery, WaveRun
+from waves.post_rows import add_post_rows
+from waves.recovery import settle_dead_claims
 
 log = logging.getLogger(__name__)
-EMAIL_CHANNEL = "newsletter"
 
 
 @dataclass(frozen=True)
 class Launched:
     run_id: int
     created: bool  # False: the wave had been launched before (or its launch is being completed)
-    rows: int
+    rows: int  # messages to people (ledger rows with a contact)
     chunks: int
     resumed: bool = False  # an earlier launch stopped half-way; this one completed it
     recovered: int | None = None  # embedded: the run's sender had stopped; rows of it settled
+    posts: int = 0  # social posts (ledger rows of a platform account)
+
+
+def _person_rows(conn: Connection, run_id: int) -> int:
+    return int(conn.scalar(select(func.count()).where(Delivery.run_id == run_id, Delivery.account.is_(None))) or 0)
+
+
+def _post_rows(conn: Connection, run_id: int) -> int:
+    return int(conn.scalar(select(func.count()).where(Delivery.run_id == run_id, Delivery.account.isnot(None))) or 0)
 
 
 def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
@@ -67,10 +80,11 @@ def _claim_run(conn: Connection, bundle: Bundle, wave_id: str, content_hash: str
 
 
 def build_ledger(bundle: Bundle, run_id: int, wave_id: str, at: dt.datetime) -> int:
-    """INSERT ... SELECT the wave's newsletter rows, a batch of contact ids per transaction."""
+    """INSERT ... SELECT the wave's person rows (one per contact and channel), a batch of contact
+    ids per transaction."""
     settings = get_settings()
     engine = get_engine()
-    assigned = assignment_select(bundle.spec, wave_id, at, channels=(EMAIL_CHANNEL,)).subquery("assigned")
+    assigned = assignment_select(bundle.spec, wave_id, at, channels=PERSON_CHANNELS).subquery("assigned")
     columns = ["run_id", "contact_id", "channel", "message_id", "audience_id", "language", "status", "attempts"]
     with engine.connect() as conn:
         top = conn.scalar(select(func.max(contacts.c.id))) or 0
@@ -93,31 +107,26 @@ def build_ledger(bundle: Bundle, run_id: int, wave_id: str, at: dt.datetime) -> 
             )
         low = high
     with engine.connect() as conn:
-        return int(conn.scalar(select(func.count()).where(Delivery.run_id == run_id)) or 0)
+        return _person_rows(conn, run_id)
 
 
 def _finish_stopped(run_id: int) -> Launched:
     """Embedded default: a run still `sending` whose sending process is gone (killed, crashed)
-    is finished here, by this process, with no scheduler or sweeper running."""
-    from waves.control import finish_if_done
-    from waves.dispatch import enqueue_pending
-    from waves.publishers import publish_due
-    from waves.recovery import settle_dead_claims
-
+    is finished here, by this process, with no scheduler or sweeper running. Posts that have
+    fallen due since are sent now, like any due row."""
     settled = settle_dead_claims(run_id)
     chunks = enqueue_pending(run_id)
     finish_if_done(run_id)
-    publish_due()
     with get_engine().connect() as conn:
-        rows = int(conn.scalar(select(func.count()).where(Delivery.run_id == run_id)) or 0)
-    return Launched(run_id, False, rows, chunks, recovered=settled)
+        rows, posts = _person_rows(conn, run_id), _post_rows(conn, run_id)
+    return Launched(run_id, False, rows, chunks, recovered=settled, posts=posts)
 
 
 def launch_wave(bundle: Bundle, wave_id: str, by: str) -> Launched:
-    """Launch now. Requires a valid approval; a wave is launched at most once."""
-    from waves.dispatch import enqueue_pending
-    from waves.social_outbox import fill_outbox
+    """Launch now. Requires a valid approval; a wave is launched at most once.
 
+    The ledger gets the wave's e-mails and its posts; the posts wait for their scheduled time.
+    """
     with session_scope() as session:
         content_hash = require_approval(session, bundle, wave_id)
     engine = get_engine()
@@ -128,11 +137,11 @@ def launch_wave(bundle: Bundle, wave_id: str, by: str) -> Launched:
     if run.state != LAUNCHING:
         log.info("wave %s was launched before (run %s, %s); nothing new", wave_id, run.id, run.state)
         with engine.connect() as conn:
-            rows = int(conn.scalar(select(func.count()).where(Delivery.run_id == run.id)) or 0)
-        return Launched(run.id, False, rows, 0)
+            rows, posts = _person_rows(conn, run.id), _post_rows(conn, run.id)
+        return Launched(run.id, False, rows, 0, posts=posts)
     start = resolve_starts(bundle.spec)[wave_id]
+    posts = add_post_rows(bundle, run.id, wave_id, start)
     rows = build_ledger(bundle, run.id, wave_id, start)
-    fill_outbox(bundle, run.id, wave_id, start)
     with engine.begin() as conn:
         conn.execute(
             update(WaveRun)
@@ -142,9 +151,5 @@ def launch_wave(bundle: Bundle, wave_id: str, by: str) -> Launched:
     chunks = enqueue_pending(run.id)
     resumed = not created
     if get_settings().embedded:
-        from waves.control import finish_if_done
-        from waves.publishers import publish_due
-
         finish_if_done(run.id)
-        publish_due()
-    return Launched(run.id, created, rows, chunks, resumed)
+    return Launched(run.id, created, rows, chunks, resumed, posts=posts)

@@ -26,39 +26,48 @@ runs = cast(Table, WaveRun.__table__)
 
 @dataclass(frozen=True)
 class Claimed:
+    """A claimed row: a person's message (contact and address set) or a post (account set)."""
+
     id: int
-    contact_id: int
+    channel: str
+    account: str | None
+    contact_id: int | None
     message_id: str
     audience_id: str
     language: str
-    email: str
+    email: str | None
     first_name: str | None
     organisation_name: str | None
+
+    @property
+    def is_post(self) -> bool:
+        return self.account is not None
 
 
 def _ids_in(ids: Sequence[int]) -> ColumnElement[bool]:
     return d.id.in_(list(ids))
 
 
+def due(now: dt.datetime | None = None) -> ColumnElement[bool]:
+    """Rows whose time has come: posts wait for their scheduled time, retries for their delay."""
+    return or_(d.not_before.is_(None), d.not_before <= (now or utcnow()))
+
+
 def claim(conn: Connection, run_id: int, first_id: int, last_id: int, worker: str, limit: int) -> list[Claimed]:
     """Claim up to `limit` pending rows of a running wave in [first_id, last_id].
 
-    In the same transaction: rows whose contact withdrew consent (unsubscribed, erased or
-    suppressed) become `skipped`, and nothing is claimed unless the run is still `sending`.
-    PostgreSQL locks with SKIP LOCKED, so two workers on one range take different rows.
+    In the same transaction: person rows whose contact withdrew consent (unsubscribed, erased
+    or suppressed) become `skipped`, and nothing is claimed unless the run is still `running`.
+    Post rows (an account, no person) have no consent to check. PostgreSQL locks with SKIP
+    LOCKED, so two workers on one range take different rows.
     """
     now = utcnow()
     running = exists().where(r.id == run_id, r.state == RUNNING)
-    in_range = and_(
-        d.run_id == run_id,
-        d.id.between(first_id, last_id),
-        d.status == PENDING,
-        or_(d.not_before.is_(None), d.not_before <= now),
-    )
+    in_range = and_(d.run_id == run_id, d.id.between(first_id, last_id), d.status == PENDING, due(now))
     # Consent is re-checked here, at send time, not only when the ledger was made.
-    withdrawn = or_(
-        d.contact_id.is_(None),
-        not_(exists().where(contacts.c.id == d.contact_id, eligible())),
+    withdrawn = and_(
+        d.account.is_(None),
+        or_(d.contact_id.is_(None), not_(exists().where(contacts.c.id == d.contact_id, eligible()))),
     )
     conn.execute(
         update(deliveries)
@@ -84,6 +93,8 @@ def claim(conn: Connection, run_id: int, first_id: int, last_id: int, worker: st
     rows = conn.execute(
         select(
             d.id,
+            d.channel,
+            d.account,
             d.contact_id,
             d.message_id,
             d.audience_id,
@@ -92,11 +103,11 @@ def claim(conn: Connection, run_id: int, first_id: int, last_id: int, worker: st
             contacts.c.first_name,
             contacts.c.organisation_name,
         )
-        .join(contacts, contacts.c.id == d.contact_id)
+        .outerjoin(contacts, contacts.c.id == d.contact_id)
         .where(_ids_in(claimed_ids))
         .order_by(d.id)
     )
-    return [Claimed(*row) for row in rows]
+    return [Claimed(**row._asdict()) for row in rows]
 
 
 def mark_sent(conn: Connection, ids: Iterable[int], at: dt.datetime | None = None) -> int:
@@ -186,10 +197,12 @@ def retry_later(
 
 
 def stamp_enqueued(conn: Connection, run_id: int, first_id: int, last_id: int) -> None:
+    """Note that a task carries these rows; a post not yet due stays unstamped until it falls due."""
+    now = utcnow()
     conn.execute(
         update(deliveries)
-        .where(d.run_id == run_id, d.id.between(first_id, last_id), d.status == PENDING)
-        .values(enqueued_at=utcnow())
+        .where(d.run_id == run_id, d.id.between(first_id, last_id), d.status == PENDING, due(now))
+        .values(enqueued_at=now)
     )
 
 

@@ -1,5 +1,5 @@
-"""Tables for what happened in time: approvals, schedules, wave runs, the delivery ledger,
-the social outbox and the scheduler's lease. The files say what to send; these say what was sent.
+"""Tables for what happened in time: approvals, schedules, wave runs, the delivery ledger
+(e-mails and social posts alike) and the scheduler's lease. The files say what to send; these say what was sent.
 """
 
 from __future__ import annotations
@@ -97,12 +97,18 @@ class WaveRun(Base):
 
 
 class Delivery(Base):
-    """The ledger: one row per (wave run, contact, channel). It holds no e-mail address, so an
-    erased contact leaves only counts behind (contact_id becomes NULL)."""
+    """The ledger: one row per (wave run, contact, channel) for a person's message, and one per
+    (wave run, platform, audience, language, account) for a social post. It holds no e-mail
+    address, so an erased contact leaves only counts behind (contact_id becomes NULL).
+
+    `account` is what tells the two apart: NULL on a person's row, the platform account on a
+    post. Both unique keys hold because SQL never finds two NULLs equal: person rows are
+    unique by contact, post rows by account."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("run_id", "contact_id", "channel", name="uq_deliveries_run_contact_channel"),
+        Index("uq_deliveries_post", "run_id", "channel", "audience_id", "language", "account", unique=True),
         Index("ix_deliveries_run_status_id", "run_id", "status", "id"),
     )
 
@@ -110,6 +116,7 @@ class Delivery(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("wave_runs.id", ondelete="CASCADE"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
+    account: Mapped[str | None] = mapped_column(String(64), default=None)
     message_id: Mapped[str] = mapped_column(String(64))
     audience_id: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8))
@@ -121,29 +128,6 @@ class Delivery(Base):
     enqueued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
-
-
-class SocialPost(Base):
-    """A rendered social post in the outbox, one per run × audience × language × platform."""
-
-    __tablename__ = "social_posts"
-    __table_args__ = (UniqueConstraint("run_id", "audience_id", "language", "platform"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("wave_runs.id", ondelete="CASCADE"))
-    audience_id: Mapped[str] = mapped_column(String(64))
-    language: Mapped[str] = mapped_column(String(8))
-    platform: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
-    link: Mapped[str] = mapped_column(Text)
-    alt_text: Mapped[str | None] = mapped_column(Text, default=None)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(10), default=PENDING)  # pending|published|failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
-    last_error: Mapped[str | None] = mapped_column(Text, default=None)
-    file: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class SchedulerLease(Base):

@@ -33,11 +33,11 @@ from campaign.db import get_engine
 from campaign.errors import internal_error_log
 from campaign.initiative_models import InitiativeRequest
 from campaign.settings import get_settings
-from waves.models import Delivery, SocialPost, WaveRun, WaveSchedule
+from waves.models import Delivery, WaveRun, WaveSchedule
 
 HEADER_LIMIT = 64 * 1024  # an .eml's header block is read, never its body (images may be large)
 # Free-text columns that may quote what a relay or an exception said.
-TEXT_COLUMNS = (Delivery.last_error, SocialPost.last_error, WaveRun.note, WaveSchedule.note)
+TEXT_COLUMNS = (Delivery.last_error, WaveRun.note, WaveSchedule.note)
 
 
 @dataclass

@@ -1,12 +1,13 @@
 """What each wave achieved: aggregates from the ledger, never a person.
 
 Every figure is a count made by SQL ``GROUP BY`` (or ``COUNT(DISTINCT)``) over the delivery
-ledger, the social outbox, the contacts table and the click counters. No row of the report
+ledger (e-mails and social posts alike), the contacts table and the click counters. No row of the report
 names or identifies a contact; GOV.UK Notify takes the same stance.
 
 Definitions:
 - planned: ledger rows of the wave's run; sent, failed, skipped (unsubscribed, suppressed or
-  cancelled) and pending (not finished yet) split them.
+  cancelled) and pending (not finished yet) split them. A social post is one row, counted
+  like an e-mail; `posts` and `published` repeat planned and sent for the platforms.
 - unsubscribes within 7 days: contacts who received the wave (ledger row ``sent``) and whose
   ``unsubscribed_at`` falls in [run start, run start + 7 days). Erasure deletes a contact row,
   so a person who unsubscribed and was then erased no longer counts (nothing is kept that
@@ -28,16 +29,16 @@ from sqlalchemy import Connection, and_, case, exists, func, select
 from audiences.models import contacts
 from audiences.segments import audience_condition, local_date
 from campaign.bundle import Bundle
+from campaign.channel_ids import is_post
 from campaign.clicks import click_counts
 from campaign.db import utcnow
 from campaign.errors import WavecastError
 from campaign.model import Campaign
 from campaign.render import translated
 from campaign.timing import resolve_starts
-from waves.models import FAILED, PENDING, SENDING, SENT, SKIPPED, Delivery, SocialPost, WaveRun
+from waves.models import FAILED, PENDING, SENDING, SENT, SKIPPED, Delivery, WaveRun
 
 UNSUBSCRIBE_WINDOW = dt.timedelta(days=7)
-PUBLISHED = "published"
 
 
 @dataclass
@@ -152,12 +153,21 @@ def _segments(conn: Connection, runs: list[Any]) -> list[SegmentLine]:
         .where(d.run_id.in_(run_ids))
         .group_by(WaveRun.wave_id, d.audience_id, d.language, d.channel, d.status)
     )
-    column = {SENT: "sent", FAILED: "failed", SKIPPED: "skipped", PENDING: "pending", SENDING: "pending"}
+    column: dict[str, str] = {
+        SENT: "sent",
+        FAILED: "failed",
+        SKIPPED: "skipped",
+        PENDING: "pending",
+        SENDING: "pending",
+    }
     for wave, audience, language, channel, status, count in ledger:
         target = line(wave, audience, language, channel)
         target.planned += int(count)
         name = column.get(status, "pending")
         setattr(target, name, getattr(target, name) + int(count))
+        if is_post(channel):
+            target.posts += int(count)
+            target.published += int(count) if status == SENT else 0
     for run in runs:
         start = run.created_at
         unsubscribed = conn.execute(
@@ -173,24 +183,6 @@ def _segments(conn: Connection, runs: list[Any]) -> list[SegmentLine]:
         )
         for audience, language, channel, count in unsubscribed:
             line(run.wave_id, audience, language, channel).unsubscribed_7d += int(count)
-    s = SocialPost
-    posts = conn.execute(
-        select(
-            WaveRun.wave_id,
-            s.audience_id,
-            s.language,
-            s.platform,
-            func.count(),
-            func.coalesce(func.sum(case((s.status == PUBLISHED, 1), else_=0)), 0),
-        )
-        .join(WaveRun, WaveRun.id == s.run_id)
-        .where(s.run_id.in_(run_ids))
-        .group_by(WaveRun.wave_id, s.audience_id, s.language, s.platform)
-    )
-    for wave, audience, language, platform, count, published in posts:
-        target = line(wave, audience, language, platform)
-        target.posts += int(count)
-        target.published += int(published)
     return list(lines.values())
 
 

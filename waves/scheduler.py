@@ -1,5 +1,8 @@
 """The scheduler process: launches waves when they fall due, and runs the sweeper.
 
+It sends nothing itself: a launch queues the due chunks, and the sweeper queues the posts that
+fall due later; the workers send both.
+
 Due times live in the database (`wave_schedules`, UTC). APScheduler drives three jobs in this
 process only (its job store is never shared): renew the lease, look for due waves, sweep.
 Only the lease holder launches and sweeps; the others wait as standby.
@@ -155,11 +158,8 @@ class Scheduler:
 
     def tick(self) -> None:
         if self.active:
-            from waves.publishers import publish_due
-
             for wave_id in launch_due():
                 log.warning("scheduler %s launched wave %s", self.name, wave_id)
-            publish_due()
 
     def sweep(self) -> None:
         if self.active:

@@ -1,4 +1,8 @@
-"""Live status of wave runs: counts per audience × language × channel × status, from the ledger."""
+"""Live status of wave runs: counts per audience x language x channel x status, from the ledger.
+
+E-mails and social posts are ledger rows alike, so they are counted the same way, with the same
+statuses, and a failed post shows its platform's reply as a failed e-mail shows its relay's.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,21 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from waves.models import STATUSES, Delivery, SocialPost, WaveRun
+from waves.models import FAILED, STATUSES, Delivery, WaveRun
+
+FAILURES_SHOWN = 20
+
+
+def _failures(conn: Connection, run_id: int) -> list[dict[str, Any]]:
+    """Why rows failed, most frequent first: the reply kept on the row (relay, platform, webhook)."""
+    rows = conn.execute(
+        select(Delivery.channel, Delivery.last_error, func.count())
+        .where(Delivery.run_id == run_id, Delivery.status == FAILED)
+        .group_by(Delivery.channel, Delivery.last_error)
+        .order_by(func.count().desc(), Delivery.channel)
+        .limit(FAILURES_SHOWN)
+    ).all()
+    return [{"channel": c, "reason": reason or "", "count": int(n)} for c, reason, n in rows]
 
 
 def run_status(conn: Connection, run: WaveRun) -> dict[str, Any]:
@@ -17,19 +35,13 @@ def run_status(conn: Connection, run: WaveRun) -> dict[str, Any]:
         .group_by(Delivery.audience_id, Delivery.language, Delivery.channel, Delivery.status)
         .order_by(Delivery.audience_id, Delivery.language, Delivery.channel, Delivery.status)
     ).all()
-    totals = dict.fromkeys(STATUSES, 0)
+    totals = {str(s): 0 for s in STATUSES}
     breakdown = []
     for audience, language, channel, status, count in rows:
         totals[status] = totals.get(status, 0) + int(count)
         breakdown.append(
             {"audience": audience, "language": language, "channel": channel, "status": status, "count": int(count)}
         )
-    social = conn.execute(
-        select(SocialPost.platform, SocialPost.status, func.count())
-        .where(SocialPost.run_id == run.id)
-        .group_by(SocialPost.platform, SocialPost.status)
-        .order_by(SocialPost.platform, SocialPost.status)
-    ).all()
     return {
         "wave": run.wave_id,
         "campaign": run.campaign_id,
@@ -41,7 +53,7 @@ def run_status(conn: Connection, run: WaveRun) -> dict[str, Any]:
         "launched_at": run.created_at.isoformat(),
         "totals": totals,
         "breakdown": breakdown,
-        "social": [{"platform": p, "status": s, "count": int(n)} for p, s, n in social],
+        "failures": _failures(conn, run.id),
     }
 
 

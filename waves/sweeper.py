@@ -1,4 +1,5 @@
-"""The sweeper: finds rows a dead worker left `sending`, and pending rows no task will take.
+"""The sweeper: finds rows a dead worker left `sending`, pending rows no task will take, and
+social posts that have fallen due.
 
 Rows left `sending` past their lease are settled with the sent journal: those the relay took
 become `sent`, the others are pending again (or failed after too many attempts). Pending rows
@@ -11,13 +12,14 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from campaign.db import get_engine, utcnow
 from campaign.settings import get_settings
 from waves import ledger
 from waves.control import finish_if_done
 from waves.delivery import make_journal
+from waves.dispatch import enqueue_pending
 from waves.models import PENDING, RUNNING, SENDING, Delivery, WaveRun
 from waves.queues import SEND_QUEUE
 
@@ -44,6 +46,15 @@ def _queue_is_empty() -> bool:
         return int(client.llen(settings.redis_prefix + SEND_QUEUE)) == 0
     finally:
         client.close()
+
+
+def _waiting(run_id: int, condition: ColumnElement[bool]) -> bool:
+    """True when a pending row of the run meets `condition`."""
+    with get_engine().connect() as conn:
+        found = conn.scalar(
+            select(Delivery.id).where(Delivery.run_id == run_id, Delivery.status == PENDING, condition).limit(1)
+        )
+    return found is not None
 
 
 def sweep(now: dt.datetime | None = None) -> Swept:
@@ -78,17 +89,16 @@ def sweep(now: dt.datetime | None = None) -> Swept:
     with engine.connect() as conn:
         running = list(conn.scalars(select(WaveRun.id).where(WaveRun.state == RUNNING)))
     orphaned = and_(or_(Delivery.enqueued_at.is_(None), Delivery.enqueued_at < cutoff))
+    # Posts that fell due since the launch: no task carries them yet, and none will unless this
+    # queues them. They go now, even while e-mails of the wave fill the queue.
+    fell_due = and_(Delivery.account.isnot(None), Delivery.enqueued_at.is_(None), ledger.due(now))
     for run_id in running:
         if finish_if_done(run_id):
             swept.finished_runs += 1
             continue
-        with engine.connect() as conn:
-            waiting = conn.scalar(
-                select(Delivery.id).where(Delivery.run_id == run_id, Delivery.status == PENDING, orphaned).limit(1)
-            )
-        if waiting is not None and _queue_is_empty():
-            from waves.dispatch import enqueue_pending
-
+        if _waiting(run_id, fell_due):
+            swept.requeued_chunks += enqueue_pending(run_id, fell_due)
+        if _waiting(run_id, and_(orphaned, ledger.due(now))) and _queue_is_empty():
             swept.requeued_chunks += enqueue_pending(run_id, orphaned)
     if swept.settled_sent or swept.released or swept.requeued_chunks:
         log.warning("sweeper: %s", swept)

@@ -1,0 +1,77 @@
+"""The contract every channel keeps, and the one thing the send loop knows about channels.
+
+A channel is one module: its id and limits (from campaign/channel_ids.py), how a claimed ledger
+row becomes one outgoing message (its segment rendered once, typed, then personalised), and its
+messenger, listmonk's push / flush / close:
+
+- `push` hands one message over and returns only when the far side took it; it raises
+  TransientError (try again later: the row and the rest of the chunk wait), PermanentError or
+  Unaddressable (this one message will never go: its row fails with the reply kept).
+- `flush` finishes whatever the messenger batches below the message level (nothing, today);
+  the loop calls it before it stops, so a stop never strands accepted work.
+- `close` lets go of connections and files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from campaign.bundle import Bundle
+from campaign.channel_ids import ChannelId, ChannelLimits
+from campaign.settings import Settings
+from waves.ledger import Claimed
+from waves.transport import PermanentError, TransientError, Unaddressable
+
+__all__ = ["Channel", "Messenger", "Outgoing", "PermanentError", "RunContext", "TransientError", "Unaddressable"]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One personalised message, ready for a messenger."""
+
+    key: str  # the delivery key: the same on every retry (file name, Idempotency-Key)
+    recipient: str  # an e-mail address, a phone number, a platform
+    body: bytes
+    sender: str = ""
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every message of one run shares: the run and its approved campaign files."""
+
+    run_id: int
+    wave_id: str
+    bundle: Bundle
+
+    @property
+    def campaign_id(self) -> str:
+        return self.bundle.spec.campaign.id
+
+    @property
+    def sender(self) -> str:
+        return self.bundle.spec.campaign.sender.address
+
+    @property
+    def domain(self) -> str:
+        return self.sender.rsplit("@", 1)[1]
+
+
+class Messenger(Protocol):
+    def push(self, message: Outgoing) -> None: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class Channel(Protocol):
+    @property
+    def id(self) -> ChannelId: ...
+
+    @property
+    def limits(self) -> ChannelLimits: ...
+
+    def build(self, run: RunContext, row: Claimed) -> Outgoing:
+        """The row's message: the segment's cached output, personalised for this row."""
+        ...
+
+    def messenger(self, settings: Settings) -> Messenger: ...
