@@ -1,0 +1,77 @@
+"""The contract every registered channel keeps, checked for each entry of waves.channels.REGISTRY:
+a channel added to the table is under these tests without a line more.
+
+Each channel builds a row's message from its segment (deterministically: a retry carries the
+same key and the same bytes), and its embedded messenger takes it through push, flush, close.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from campaign.bundle import load_bundle
+from campaign.channel_ids import CHANNELS, LIMITS, is_post
+from campaign.settings import get_settings
+from tests.campaign_copy import copy_campaign, edit
+from tests.conftest import reset_caches
+from waves.channels import REGISTRY, channel
+from waves.channels.contract import RunContext
+from waves.ledger import Claimed
+
+ALL = "channels: [newsletter, x, linkedin, facebook, instagram, mastodon]"
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunContext:
+    monkeypatch.setenv("WAVECAST_OUTBOX_DIR", str(tmp_path / "outbox"))
+    reset_caches()
+    camp = copy_campaign(tmp_path)
+    edit(camp / "campaign.yaml", "channels: [newsletter, x]", ALL)
+    return RunContext(run_id=7, wave_id="first", bundle=load_bundle(camp))
+
+
+def row_for(channel_id: str) -> Claimed:
+    if is_post(channel_id):
+        return Claimed(11, channel_id, "default", None, "k" * 32, "youth", "fr", None, None, None)
+    return Claimed(11, channel_id, None, 3, "hello", "youth", "fr", "ana@example.org", "Ana", None)
+
+
+def test_every_listed_channel_is_registered_once() -> None:
+    assert list(REGISTRY) == list(CHANNELS)
+    for channel_id, registered in REGISTRY.items():
+        assert registered.id == channel_id and registered.limits == LIMITS[channel_id]
+
+
+def test_an_unknown_channel_is_named_not_a_key_error() -> None:
+    with pytest.raises(Exception, match="no channel 'fax'; wavecast sends on newsletter, x"):
+        channel("fax")
+
+
+@pytest.mark.parametrize("channel_id", list(REGISTRY))
+def test_a_message_is_the_same_on_every_build(run: RunContext, channel_id: str) -> None:
+    first = REGISTRY[channel_id].build(run, row_for(channel_id))
+    again = REGISTRY[channel_id].build(run, row_for(channel_id))
+    assert (first.key, first.recipient, first.body) == (again.key, again.recipient, again.body)
+    assert first.body
+
+
+@pytest.mark.parametrize("channel_id", list(REGISTRY))
+def test_the_embedded_messenger_takes_a_message_through_push_flush_close(run: RunContext, channel_id: str) -> None:
+    registered = REGISTRY[channel_id]
+    message = registered.build(run, row_for(channel_id))
+    messenger = registered.messenger(get_settings())
+    messenger.push(message)
+    messenger.flush()
+    messenger.close()
+    outbox = get_settings().outbox_dir
+    if is_post(channel_id):
+        [line] = (outbox / "social" / "published" / f"{channel_id}.jsonl").read_text(encoding="utf-8").splitlines()
+        post = json.loads(line)
+        assert (post["platform"], post["language"], post["idempotency_key"]) == (channel_id, "fr", "k" * 32)
+        assert post["image"] is not None  # every post carries its image (Instagram requires one)
+    else:
+        written = (outbox / "email" / f"{message.key}.eml").read_bytes()
+        assert written == message.body and b"ana@example.org" in written
