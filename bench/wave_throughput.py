@@ -53,7 +53,7 @@ class Throughput:
 
 def _segments(campaign_dir: str) -> tuple[Any, dict[str, Any]]:
     from campaign.bundle import load_bundle
-    from campaign.render import render_segment
+    from campaign.segment import render_segment
 
     bundle = load_bundle(Path(campaign_dir))
     spec = bundle.spec

@@ -143,6 +143,7 @@ def session_scope() -> Iterator[Session]:
 
 
 def alembic_config(engine: Engine) -> Any:
+    # Lazy: alembic costs ~0.2 s, and validate, plan, preview and --help open no database.
     from alembic.config import Config
 
     config = Config()
@@ -152,12 +153,14 @@ def alembic_config(engine: Engine) -> Any:
 
 
 def head_revision() -> str | None:
+    # Lazy: alembic costs ~0.2 s, and validate, plan, preview and --help open no database.
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config(None)).get_current_head()  # type: ignore[arg-type]
 
 
 def current_revision(engine: Engine) -> str | None:
+    # Lazy: alembic costs ~0.2 s, and validate, plan, preview and --help open no database.
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
@@ -166,6 +169,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     """Apply every migration; returns (revision before, revision after)."""
+    # Lazy: alembic costs ~0.2 s, and validate, plan, preview and --help open no database.
     from alembic import command
 
     before = current_revision(engine)

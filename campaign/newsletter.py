@@ -29,6 +29,7 @@ from jinja2 import FileSystemLoader
 from markupsafe import Markup, escape
 
 from campaign.bundle import Bundle
+from campaign.clicks import tracked_url  # counts clicks per segment, never per person
 from campaign.errors import Problem, WavecastError, rel
 from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, texts_for
 from campaign.markdown_body import Body, markdown_body, source_line
@@ -261,8 +262,6 @@ def render_newsletter(
         tagged = tag_url(url, hosts, "newsletter", "email", info.id, key.slug)
         if not info.click_tracking or not tagged.startswith(("https://", "http://")):
             return tagged
-        from campaign.clicks import tracked_url  # counts clicks per segment, never per person
-
         try:
             return tracked_url(info.id, key.wave, key.audience, key.lang, tagged, base_url)
         except WavecastError as exc:

@@ -18,8 +18,9 @@ from campaign.channel_ids import PLATFORMS
 from campaign.errors import WavecastError
 from campaign.mime import message_id
 from campaign.newsletter import NewsletterSegment
-from campaign.render import SegmentKey, translated
+from campaign.render import RenderFailed, translated
 from campaign.segment import Assets, Matrix, render_matrix
+from campaign.segment_key import SegmentKey
 from campaign.settings import get_settings
 from campaign.social import SocialPost, to_csv, to_jsonl
 from campaign.timing import resolve_starts
@@ -76,8 +77,6 @@ def write_preview(bundle: Bundle, outdir: Path) -> PreviewResult:
     matrix = render_matrix(bundle)
     errors = [p for p in matrix.problems if p.severity == "error"]
     if errors:
-        from campaign.render import RenderFailed
-
         raise RenderFailed(errors)
     try:
         return _write_all(bundle, matrix, outdir)

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from jinja2 import (
     BaseLoader,
@@ -30,7 +30,6 @@ from jinja2 import (
 from jinja2.runtime import Context, LoopContext, Macro, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from campaign.bundle import Bundle
 from campaign.characters import forbidden_character
 from campaign.errors import InvalidInput, Problem
 from campaign.locale_filters import BABEL_FILTERS, TemplateLimit
@@ -46,6 +45,7 @@ from campaign.render_limits import (
     concat,
     finalize,
 )
+from campaign.segment_key import SegmentKey
 from campaign.template_context import asset_url, campaign_hosts, tag_url, template_context, translated
 
 # The renderer's interface: other features import these from here.
@@ -60,9 +60,7 @@ __all__ = [
     "campaign_hosts",
     "check_template",
     "compiled",
-    "iter_segments",
     "render",
-    "render_segment",
     "tag_url",
     "template_context",
     "translated",
@@ -82,19 +80,6 @@ _KEPT_FILTERS = frozenset(
         *("map", "select", "reject", "selectattr", "rejectattr"),
     }
 )
-
-
-class SegmentKey(NamedTuple):
-    """One rendering unit: a wave x audience x language x channel."""
-
-    wave: str
-    audience: str
-    lang: str
-    channel: str
-
-    @property
-    def slug(self) -> str:
-        return f"{self.wave}-{self.audience}-{self.lang}"
 
 
 class RenderFailed(InvalidInput):
@@ -399,24 +384,3 @@ def _field_name(parent: nodes.Node | None) -> str | None:
     if isinstance(parent, nodes.Getitem) and isinstance(parent.arg, nodes.Const) and isinstance(parent.arg.value, str):
         return parent.arg.value
     return None
-
-
-# ---------------------------------------------------------------------------- entry points
-
-
-def render_segment(bundle: Bundle, wave_id: str, audience_id: str, lang: str, channel: str) -> Any:
-    """One segment's output (NewsletterSegment or SocialPost), rendered once per campaign content.
-
-    The work is in ``campaign.segment.render_segment``; it is reachable here too because
-    this module is the renderer's front door.
-    """
-    from campaign.segment import render_segment as render_one
-
-    return render_one(bundle, wave_id, audience_id, lang, channel)
-
-
-def iter_segments(bundle: Bundle) -> Iterator[Any]:
-    """Every segment's output in plan order (see ``campaign.segment.iter_segments``)."""
-    from campaign.segment import iter_segments as render_all
-
-    return render_all(bundle)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from itertools import islice
 from typing import Any
 
-from jinja2 import nodes
+from jinja2 import filters, nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.utils import _PassArg
 
@@ -206,13 +206,7 @@ def bounded(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def _originals() -> tuple[Any, Any, Any, Any]:
-    from jinja2 import filters
-
-    return filters.do_batch, filters.do_wordwrap, filters.sync_do_join, filters.sync_do_sum
-
-
-_BATCH, _WORDWRAP, _JOIN, _SUM = _originals()
+_BATCH, _WORDWRAP, _JOIN, _SUM = filters.do_batch, filters.do_wordwrap, filters.sync_do_join, filters.sync_do_sum
 _wordwrap = functools.wraps(_WORDWRAP)(_wordwrap)  # the same pass_environment mark as Jinja's
 _join = functools.wraps(_JOIN)(_join)
 _sum = functools.wraps(_SUM)(_sum)

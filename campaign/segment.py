@@ -26,7 +26,8 @@ from campaign.errors import Problem, WavecastError
 from campaign.files import IMAGE_LIMIT, Refused, campaign_path, check_campaign_file, read_regular
 from campaign.model import Campaign, Message, MessageFile
 from campaign.newsletter import NewsletterSegment, build_newsletter, layout
-from campaign.render import RenderFailed, SegmentKey, asset_url, campaign_hosts
+from campaign.render import RenderFailed, asset_url, campaign_hosts
+from campaign.segment_key import SegmentKey
 from campaign.settings import get_settings
 from campaign.social import SocialPost, build_social
 from campaign.timing import resolve_starts

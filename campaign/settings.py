@@ -19,6 +19,9 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from campaign.errors import SettingsError
 
 PREFIX = "WAVECAST_"
@@ -183,9 +186,6 @@ def _reason(exc: ValueError) -> str:
 def _database_url(env: _Env) -> str:
     name = PREFIX + "DATABASE_URL"
     raw = env.raw(name) or "sqlite:///wavecast.db"
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     shown = _shown(mask_url(raw))
     if any(ord(c) < 32 or ord(c) == 127 for c in raw):
         raise SettingsError(f"{name}={shown}: a URL has no line breaks or control characters")

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from campaign.bundle import Bundle
 from campaign.model import Campaign
+from campaign.segment_key import SegmentKey
 from campaign.submitted_text import plain_text
-
-if TYPE_CHECKING:
-    from campaign.render import SegmentKey
 
 
 def translated(spec: Campaign, texts: Mapping[Any, str] | None, lang: str) -> str:
