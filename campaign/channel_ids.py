@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Literal, get_args
 
 # The one list. A Literal, so the campaign model and its JSON Schema name every allowed value.
-ChannelId = Literal["newsletter", "x", "linkedin", "facebook", "instagram", "mastodon"]
+ChannelId = Literal["newsletter", "x", "linkedin", "facebook", "instagram", "mastodon", "bluesky"]
 
 
 class Reach(StrEnum):
@@ -44,6 +44,9 @@ LIMITS: dict[ChannelId, ChannelLimits] = {
     "facebook": ChannelLimits("facebook", Reach.POST, 63206),
     "instagram": ChannelLimits("instagram", Reach.POST, 2200, max_hashtags=30),
     "mastodon": ChannelLimits("mastodon", Reach.POST, 500, length_rule="links count 23", links_count=23),
+    # Bluesky counts 300 graphemes; wavecast counts code points, never fewer, so a post that
+    # passes here passes there (and stays under the lexicon's 3000 bytes).
+    "bluesky": ChannelLimits("bluesky", Reach.POST, 300),
 }
 
 CHANNELS: tuple[ChannelId, ...] = get_args(ChannelId)

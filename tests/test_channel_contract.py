@@ -21,7 +21,7 @@ from waves.channels import REGISTRY, channel
 from waves.channels.contract import RunContext
 from waves.ledger import Claimed
 
-ALL = "channels: [newsletter, x, linkedin, facebook, instagram, mastodon]"
+ALL = f"channels: [{', '.join(CHANNELS)}]"  # every channel of the one list, whatever it holds
 
 
 @pytest.fixture
