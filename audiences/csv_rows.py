@@ -19,7 +19,14 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from audiences.cells import restore
-from audiences.contact_rules import PERSONAL_FIELDS, InvalidContact, check_email, check_personal, check_text
+from audiences.contact_rules import (
+    PERSONAL_FIELDS,
+    InvalidContact,
+    check_attribute,
+    check_email,
+    check_personal,
+    check_text,
+)
 from audiences.models import (
     ATTRIBUTE_NAME_MAX,
     ATTRIBUTE_VALUE_MAX,
@@ -249,8 +256,10 @@ def validate_row(header: Header, cells: list[str], line: int, rules: RowRules) -
         else:
             row.fields[name] = _column(name, value, rules, problems) if value else None
     for name, index in header.custom.items():
-        # Custom attributes only feed segment rules, never a message: a note may span lines.
-        row.attributes[name] = _text(cells[index], name, ATTRIBUTE_VALUE_MAX, problems, multiline=True)
+        try:
+            row.attributes[name] = check_attribute(name, cells[index], ATTRIBUTE_VALUE_MAX)
+        except InvalidContact as exc:
+            problems.append(str(exc))
     if problems:
         raise RowError("; ".join(problems))
     return row
