@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Literal, get_args
 
 # The one list. A Literal, so the campaign model and its JSON Schema name every allowed value.
-ChannelId = Literal["newsletter", "x", "linkedin", "facebook", "instagram", "mastodon", "bluesky"]
+ChannelId = Literal["newsletter", "x", "linkedin", "facebook", "instagram", "mastodon", "bluesky", "sms"]
 
 
 class Reach(StrEnum):
@@ -47,12 +47,17 @@ LIMITS: dict[ChannelId, ChannelLimits] = {
     # Bluesky counts 300 graphemes; wavecast counts code points, never fewer, so a post that
     # passes here passes there (and stays under the lexicon's 3000 bytes).
     "bluesky": ChannelLimits("bluesky", Reach.POST, 300),
+    # 3 concatenated GSM-7 segments of 153; campaign/sms.py counts segments as phones do.
+    "sms": ChannelLimits(
+        "sms", Reach.PERSON, 3 * 153, length_rule="SMS segments: GSM-7 160 alone, 153 each of 3; UCS-2 70 / 67"
+    ),
 }
 
 CHANNELS: tuple[ChannelId, ...] = get_args(ChannelId)
 PLATFORMS: tuple[ChannelId, ...] = tuple(c for c in CHANNELS if LIMITS[c].reach is Reach.POST)
 PERSON_CHANNELS: tuple[ChannelId, ...] = tuple(c for c in CHANNELS if LIMITS[c].reach is Reach.PERSON)
 NEWSLETTER: ChannelId = "newsletter"
+SMS: ChannelId = "sms"
 
 
 def is_post(channel: str) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from campaign.bundle import Bundle
-from campaign.channel_ids import CHANNELS, NEWSLETTER
+from campaign.channel_ids import CHANNELS, NEWSLETTER, SMS
 from campaign.errors import Problem, WavecastError
 from campaign.files import IMAGE_LIMIT, Refused, campaign_path, check_campaign_file, read_regular
 from campaign.model import Campaign, Message, MessageFile
@@ -29,10 +29,11 @@ from campaign.newsletter import NewsletterSegment, build_newsletter, layout
 from campaign.render import RenderFailed, asset_url, campaign_hosts
 from campaign.segment_key import SegmentKey
 from campaign.settings import get_settings
+from campaign.sms import SmsSegment, build_sms
 from campaign.social import SocialPost, build_social
 from campaign.timing import resolve_starts
 
-Output = NewsletterSegment | SocialPost
+Output = NewsletterSegment | SocialPost | SmsSegment
 RENDERER_VERSION = b"wavecast-render-1"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 
@@ -268,6 +269,8 @@ def _render(state: _State, key: SegmentKey) -> Output | RenderFailed:
                 hosts=state.hosts,
                 asset=state.assets.url,
             )
+        elif key.channel == SMS:
+            result = build_sms(state.bundle, key, message, start, base_url=state.base_url, content_hash=content_hash)
         else:
             result = build_social(state.bundle, key, message, start, content_hash=content_hash, asset=state.assets.url)
         missing = _image_problems(
@@ -295,7 +298,7 @@ def _check_key(spec: Campaign, key: SegmentKey) -> None:
 
 
 def render_segment(bundle: Bundle, wave_id: str, audience_id: str, lang: str, channel: str) -> Output:
-    """The output of one segment: a NewsletterSegment or a SocialPost, rendered once.
+    """The output of one segment: a NewsletterSegment, a SocialPost or an SmsSegment, rendered once.
 
     Raises NoSuchSegment for an unknown id or a combination no message serves, and
     RenderFailed (an InvalidInput: FILE:LINE problems) when a template fails.

@@ -73,6 +73,8 @@ class Settings:
     visibility_timeout_seconds: int
     smtp: SmtpRelay | None = None
     allow_insecure_relay: bool = False
+    sms_gateway_url: str | None = None  # unset: each SMS is a file in OUTBOX_DIR/sms
+    sms_gateway_token: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -242,6 +244,28 @@ def _base_url(env: _Env) -> str:
     return parts.geturl().rstrip("/")
 
 
+def _sms_gateway_url(env: _Env) -> str | None:
+    name = PREFIX + "SMS_GATEWAY_URL"
+    parts = env.url(name, ("http", "https"))
+    if parts is None:
+        return None
+    # The gateway's credential is WAVECAST_SMS_GATEWAY_TOKEN, never part of a URL that gets printed.
+    if parts.username is not None or parts.password is not None:
+        raise SettingsError(
+            f"{name}={_shown(mask_url(parts.geturl()))}: put no user or password in the URL; "
+            f"give the gateway's token in {PREFIX}SMS_GATEWAY_TOKEN"
+        )
+    return parts.geturl()
+
+
+def _bearer_token(env: _Env, name: str) -> str | None:
+    """A token sent as `Authorization: Bearer ...`: visible ASCII only, or no HTTP header can carry it."""
+    token = env.secret(name)
+    if token is not None and not all(33 <= ord(c) <= 126 for c in token):
+        raise SettingsError(f"{name}: a bearer token is visible ASCII characters only, without spaces")
+    return token
+
+
 def _unknown(env: _Env) -> None:
     """A WAVECAST_* variable nothing reads is almost always a typo of one that is read."""
     for name in sorted(env.env):
@@ -321,6 +345,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         visibility_timeout_seconds=visibility,
         smtp=smtp,
         allow_insecure_relay=read.flag(p + "ALLOW_INSECURE_RELAY"),
+        sms_gateway_url=_sms_gateway_url(read),
+        sms_gateway_token=_bearer_token(read, p + "SMS_GATEWAY_TOKEN"),
     )
     _unknown(read)
     _relay_is_safe(settings)

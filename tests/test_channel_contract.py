@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from audiences.upsert import add_contacts
 from campaign.bundle import load_bundle
 from campaign.channel_ids import CHANNELS, LIMITS, is_post
 from campaign.settings import get_settings
@@ -30,13 +31,19 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunContext:
     reset_caches()
     camp = copy_campaign(tmp_path)
     edit(camp / "campaign.yaml", "channels: [newsletter, x]", ALL)
+    # The person every person channel writes to, with an address on each of them.
+    assert add_contacts([{"email": "ana@example.org", "first_name": "Ana", "attributes": {"phone": PHONE}}]) == [PERSON]
     return RunContext(run_id=7, wave_id="first", bundle=load_bundle(camp))
+
+
+PHONE = "+32470123456"
+PERSON = 1  # the contact the `run` fixture stores
 
 
 def row_for(channel_id: str) -> Claimed:
     if is_post(channel_id):
         return Claimed(11, channel_id, "default", None, "k" * 32, "youth", "fr", None, None, None)
-    return Claimed(11, channel_id, None, 3, "hello", "youth", "fr", "ana@example.org", "Ana", None)
+    return Claimed(11, channel_id, None, PERSON, "hello", "youth", "fr", "ana@example.org", "Ana", None)
 
 
 def test_every_listed_channel_is_registered_once() -> None:
@@ -73,5 +80,7 @@ def test_the_embedded_messenger_takes_a_message_through_push_flush_close(run: Ru
         assert (post["platform"], post["language"], post["idempotency_key"]) == (channel_id, "fr", "k" * 32)
         assert post["image"] is not None  # every post carries its image (Instagram requires one)
     else:
-        written = (outbox / "email" / f"{message.key}.eml").read_bytes()
-        assert written == message.body and b"ana@example.org" in written
+        # A person's message lands whole, once, in the outbox, addressed to the person.
+        [written] = [p.read_bytes() for p in outbox.rglob("*") if p.is_file() and not p.name.startswith(".")]
+        assert written == message.body and message.recipient in ("ana@example.org", PHONE)
+        assert message.recipient.encode() in written

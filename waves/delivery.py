@@ -33,7 +33,7 @@ from campaign.settings import Settings, get_settings
 from waves import ledger
 from waves.bundles import bundle_for_run
 from waves.channels import channel
-from waves.channels.contract import Messenger, RunContext
+from waves.channels.contract import Messenger, NoAddress, RunContext
 from waves.channels.newsletter import TransportMessenger
 from waves.journal import FileJournal, Journal, JournalUnavailable, RedisJournal
 from waves.models import CANCELLED, RUNNING, SENDING, Delivery, WaveRun
@@ -242,6 +242,10 @@ class _Chunk:
             raise _Stop(why_not, [row.id, *rest])
         try:
             message = channel(row.channel).build(self.run, row)
+        except NoAddress as exc:  # no address on this channel (no phone number): not a failure
+            with self.engine.begin() as conn:
+                ledger.skip(conn, [row.id], str(exc))
+            return
         except Exception as exc:  # one recipient's fault stays with that recipient
             self.fail(row, f"message could not be built: {_reason(exc)}")
             return

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from campaign.channel_ids import CHANNELS
 from campaign.errors import WavecastError
-from waves.channels import bluesky, facebook, instagram, linkedin, mastodon, newsletter, x
+from waves.channels import bluesky, facebook, instagram, linkedin, mastodon, newsletter, sms, x
 from waves.channels.contract import Channel
 
 REGISTRY: dict[str, Channel] = {
-    module.CHANNEL.id: module.CHANNEL for module in (newsletter, x, linkedin, facebook, instagram, mastodon, bluesky)
+    module.CHANNEL.id: module.CHANNEL
+    for module in (newsletter, x, linkedin, facebook, instagram, mastodon, bluesky, sms)
 }
 
 # Every channel the campaign model accepts can be sent, and nothing else is registered.

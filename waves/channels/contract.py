@@ -7,6 +7,8 @@ messenger, listmonk's push / flush / close:
 - `push` hands one message over and returns only when the far side took it; it raises
   TransientError (try again later: the row and the rest of the chunk wait), PermanentError or
   Unaddressable (this one message will never go: its row fails with the reply kept).
+- `build` raises NoAddress when the person has no address on this channel (no phone number for
+  SMS): nothing went wrong, so the row is skipped with the reason, not failed.
 - `flush` finishes whatever the messenger batches below the message level (nothing, today);
   the loop calls it before it stops, so a stop never strands accepted work.
 - `close` lets go of connections and files.
@@ -19,11 +21,25 @@ from typing import Protocol
 
 from campaign.bundle import Bundle
 from campaign.channel_ids import ChannelId, ChannelLimits
+from campaign.errors import WavecastError
 from campaign.settings import Settings
 from waves.ledger import Claimed
 from waves.transport import PermanentError, TransientError, Unaddressable
 
-__all__ = ["Channel", "Messenger", "Outgoing", "PermanentError", "RunContext", "TransientError", "Unaddressable"]
+__all__ = [
+    "Channel",
+    "Messenger",
+    "NoAddress",
+    "Outgoing",
+    "PermanentError",
+    "RunContext",
+    "TransientError",
+    "Unaddressable",
+]
+
+
+class NoAddress(WavecastError):
+    """The row's person has no address on this channel; the row is skipped with this reason."""
 
 
 @dataclass(frozen=True)

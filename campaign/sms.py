@@ -1,0 +1,229 @@
+"""A segment's SMS: a short form of the message, rendered once, and how phones count it.
+
+The text is the message file's `subject` (it may name the contact's first name), the message's
+link (its `cta`, else the campaign's website in the language, UTM-tagged like every other
+channel), and an unsubscribe link. No new front matter: a message sent on `sms` needs nothing
+more than a newsletter does. When the subject names no personal field, the SMS opens with the
+recipient's first name ("Ana, ...").
+
+Length is counted as phones and gateways count it: GSM-7 (160 septets in a single segment,
+153 in each of a concatenated message's segments; `^{}[]~|\\€` take two septets), or UCS-2 as
+soon as one character is outside GSM-7 (70 / 67 UTF-16 units). The channel's limit
+(campaign/channel_ids.py, 3 x 153 GSM-7 characters, tightened per campaign by
+`channels: {sms: {limit: ...}}`) fixes the number of segments a message may take: 3 by default.
+Validation measures the sample contact's SMS; the sender measures each recipient's again, since
+a name outside GSM-7 can triple the count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from campaign.bundle import Bundle
+from campaign.channel_ids import LIMITS
+from campaign.errors import Problem, WavecastError
+from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, texts_for
+from campaign.mime import Parts, check_field
+from campaign.model import Message
+from campaign.newsletter import layout, sample_fields
+from campaign.render import PERSONAL_FIELDS, RenderFailed, Where, check_template, render
+from campaign.segment_key import SegmentKey
+from campaign.template_context import tag_url, template_context, translated
+
+SINGLE = {"GSM-7": 160, "UCS-2": 70}
+PART = {"GSM-7": 153, "UCS-2": 67}  # each part of a concatenated SMS gives 7 septets to its header
+_GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
+    "abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENSION = set("^{}\\[~]|€\f")  # sent as escape + character: two septets each
+# As long as the signed token of a contact id below a million, so the sample is measured fairly.
+SAMPLE_TOKEN = "preview" + "0" * 35
+
+
+class TooLong(WavecastError):
+    """One recipient's SMS takes more segments than the channel allows."""
+
+
+@dataclass(frozen=True)
+class Measure:
+    encoding: str  # GSM-7 or UCS-2
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    segments: int
+
+
+def measure(text: str) -> Measure:
+    """How a phone network counts `text`."""
+    if all(c in _GSM7 or c in _GSM7_EXTENSION for c in text):
+        encoding, units = "GSM-7", sum(2 if c in _GSM7_EXTENSION else 1 for c in text)
+    else:
+        encoding, units = "UCS-2", len(text.encode("utf-16-le")) // 2
+    segments = 1 if units <= SINGLE[encoding] else math.ceil(units / PART[encoding])
+    return Measure(encoding, units, segments)
+
+
+def segments_allowed(limit: int) -> int:
+    """The segments `limit` GSM-7 characters fill: 160 or fewer is one, then 153 a segment."""
+    return 1 if limit <= SINGLE["GSM-7"] else math.ceil(limit / PART["GSM-7"])
+
+
+def _tokens(content_hash: str) -> tuple[str, ...]:
+    nonce = hashlib.sha256(b"sms" + content_hash.encode()).hexdigest()[:12]
+    return (*(f"Wc{nonce}F{i}x" for i in range(len(PERSONAL_FIELDS))), f"Wc{nonce}Ux")
+
+
+@dataclass(frozen=True, eq=False)
+class SmsSegment:
+    """One segment's SMS, rendered once; `personalise` fills in one recipient's values."""
+
+    key: SegmentKey
+    message: str
+    template: str
+    file: str
+    line: int
+    content_hash: str
+    parts: Parts  # the text, cut at the personal slots and the unsubscribe link
+    greets: bool  # the subject names no personal field: open with the first name
+    fallbacks: tuple[str, ...]
+    sample: Mapping[str, str]
+    sample_unsubscribe_url: str
+    max_segments: int
+    scheduled_at: dt.datetime
+    images: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    hashtag_limit: int | None = None  # an SMS carries no hashtags and no image
+    image_url: str | None = None
+    image_alt: str | None = None
+
+    @property
+    def channel(self) -> str:
+        return self.key.channel
+
+    @property
+    def platform(self) -> str:  # the preview pages show an SMS beside the posts
+        return self.key.channel
+
+    def _text(self, fields: Mapping[str, str], unsubscribe_url: str, greet: bool) -> str:
+        values = [fields.get(name) or fallback for name, fallback in zip(PERSONAL_FIELDS, self.fallbacks, strict=True)]
+        for name, value in zip(PERSONAL_FIELDS, values, strict=True):
+            check_field(f"contact.{name}", value)  # one line, bounded: the same rule as a subject
+        text = self.parts.fill([*values, unsubscribe_url])
+        first_name = fields.get("first_name")
+        return f"{first_name}, {text}" if greet and self.greets and first_name else text
+
+    def personalise(self, fields: Mapping[str, str], unsubscribe_url: str) -> str:
+        """The recipient's SMS. A greeting that would push it over the limit is left out;
+        raises TooLong when it is over even without one (the reason names no value)."""
+        for greet in (True, False):
+            text = self._text(fields, unsubscribe_url, greet)
+            counted = measure(text)
+            if counted.segments <= self.max_segments:
+                return text
+        raise TooLong(
+            f"the SMS takes {counted.segments} segments ({counted.encoding}, {counted.units} units), "
+            f"over the limit of {self.max_segments}"
+        )
+
+    @property
+    def text(self) -> str:
+        """The SMS as the audience's sample contact gets it."""
+        return self._text(self.sample, self.sample_unsubscribe_url, greet=True)
+
+    @property
+    def length(self) -> int:
+        """The sample contact's SMS, in segments."""
+        return measure(self.text).segments
+
+    @property
+    def rule(self) -> str:
+        counted = measure(self.text)
+        return f"SMS segments, {counted.encoding}, {counted.units} units"
+
+    @property
+    def hashtag_count(self) -> int:
+        return 0
+
+    @property
+    def limit(self) -> int:
+        """In segments, like `length`."""
+        return self.max_segments
+
+    @property
+    def over_limit(self) -> bool:
+        return self.length > self.max_segments
+
+    def as_json(self) -> dict[str, Any]:
+        counted = measure(self.text)
+        return {
+            "channel": self.channel,
+            "wave": self.key.wave,
+            "audience": self.key.audience,
+            "lang": self.key.lang,
+            "message": self.message,
+            "text": self.text,
+            "encoding": counted.encoding,
+            "units": counted.units,
+            "segments": counted.segments,
+            "max_segments": self.max_segments,
+            "content_hash": self.content_hash,
+        }
+
+
+def _fallbacks(bundle: Bundle, lang: str) -> tuple[str, ...]:
+    texts = texts_for(bundle.spec.campaign, lang, layout().strings)
+    english = NAME_FALLBACKS["en"]
+    return tuple(texts.get(key, default) for key, default in zip(NAME_KEYS, english, strict=True))
+
+
+def build_sms(
+    bundle: Bundle, key: SegmentKey, message: Message, start: dt.datetime, *, base_url: str, content_hash: str
+) -> SmsSegment:
+    """Render one segment's SMS with placeholder tokens; raises RenderFailed naming file and line."""
+    spec = bundle.spec
+    info = spec.campaign
+    mf = bundle.message(message.template, key.lang)
+    source = bundle.message_sources.get(mf.path)
+    line, column = source.locate(("subject",)) if source is not None else (1, 1)
+    where = Where(mf.path, line, column)
+    problems = check_template(mf.text.subject, where, personal=True)
+    if problems:
+        raise RenderFailed(problems)
+    tokens = _tokens(content_hash)
+    contact = dict(zip(PERSONAL_FIELDS, tokens[:-1], strict=True))
+    subject = render(mf.text.subject, template_context(bundle, key, start, contact), where)
+    base = str(mf.text.cta.url) if mf.text.cta is not None else translated(spec, info.website, key.lang)
+    link = tag_url(base, None, key.channel, "sms", info.id, key.slug)
+    text = f"{' '.join(subject.split())}\n{link}\nSTOP: {tokens[-1]}"
+    config = spec.channels.get(key.channel)  # type: ignore[call-overload]
+    limit = (config.limit if config is not None else None) or LIMITS[key.channel].limit or SINGLE["GSM-7"]  # type: ignore[index]
+    stagger = dt.timedelta(minutes=config.stagger_minutes if config is not None else 0)
+    sms = SmsSegment(
+        key=key,
+        message=message.id,
+        template=message.template,
+        file=mf.path,
+        line=line,
+        content_hash=content_hash,
+        parts=Parts.split(text, tokens),
+        greets=not any(t in subject for t in tokens[:-1]),
+        fallbacks=_fallbacks(bundle, key.lang),
+        sample=sample_fields(bundle, key.audience, key.lang),
+        sample_unsubscribe_url=f"{base_url}/u/{SAMPLE_TOKEN}",
+        max_segments=segments_allowed(limit),
+        scheduled_at=start + stagger,
+    )
+    if sms.over_limit:
+        counted = measure(sms.text)
+        problem = where.problem(
+            1,
+            f"the SMS (subject, link, unsubscribe link) takes {counted.segments} segments "
+            f"({counted.encoding}, {counted.units} units) for the sample contact, over the limit of "
+            f"{sms.max_segments} (wave {key.wave}, audience {key.audience}): shorten the subject",
+        )
+        object.__setattr__(sms, "problems", (problem,))
+    return sms
