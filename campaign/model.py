@@ -30,6 +30,8 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 Translated = dict[Lang, Annotated[str, Field(min_length=1)]]
+# An account's name as the settings define it (and as the ledger's `account` column holds it).
+AccountName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 _HASHTAG = re.compile(r"^#\w+$")
 
 
@@ -230,6 +232,15 @@ class ChannelConfig(Frozen):
     max_hashtags: int | None = Field(default=None, ge=0)
     rate_per_second: float | None = Field(default=None, gt=0)
     stagger_minutes: int = Field(default=0, ge=0, le=24 * 60)
+    accounts: dict[Lang, AccountName] = Field(
+        default_factory=dict,
+        description="Bluesky and Mastodon: the account that publishes each language's posts, by the name "
+        "given in WAVECAST_BLUESKY_ACCOUNTS / WAVECAST_MASTODON_ACCOUNTS (a language not named here uses "
+        "the account named 'default'). Secrets never go in campaign files.",
+    )
+    visibility: Literal["public", "unlisted", "private", "direct"] = Field(
+        default="public", description="Mastodon: who sees the posts."
+    )
 
 
 class After(Frozen):

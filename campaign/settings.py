@@ -14,7 +14,7 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
@@ -48,6 +48,18 @@ class SmtpRelay:
 
 
 @dataclass(frozen=True)
+class SocialAccount:
+    """An account a social network publishes through: its name (what campaign files and ledger
+    rows call it, so the secret stays here), the user (a Bluesky handle, a Mastodon username),
+    the secret (an app password, an access token) and the server's base URL."""
+
+    name: str
+    user: str
+    secret: str = field(repr=False)
+    server: str
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     broker_url: str | None
@@ -73,6 +85,8 @@ class Settings:
     visibility_timeout_seconds: int
     smtp: SmtpRelay | None = None
     allow_insecure_relay: bool = False
+    bluesky_accounts: tuple[SocialAccount, ...] = ()
+    mastodon_accounts: tuple[SocialAccount, ...] = ()
     sms_gateway_url: str | None = None  # unset: each SMS is a file in OUTBOX_DIR/sms
     sms_gateway_token: str | None = None
 
@@ -80,6 +94,11 @@ class Settings:
     def embedded(self) -> bool:
         """True when no broker is configured: tasks run in-process."""
         return self.broker_url is None
+
+    def social_accounts(self, platform: str) -> dict[str, SocialAccount]:
+        """The accounts a platform publishes through directly, by name; empty: outbox or webhook."""
+        found = {"bluesky": self.bluesky_accounts, "mastodon": self.mastodon_accounts}.get(platform, ())
+        return {account.name: account for account in found}
 
 
 def mask_url(raw: str) -> str:
@@ -266,6 +285,63 @@ def _bearer_token(env: _Env, name: str) -> str | None:
     return token
 
 
+_ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+_ACCOUNT_FORM = "NAME=https://USER:SECRET@HOST, separated by commas"
+
+
+def _accounts(env: _Env, name: str, *, user_required: bool) -> tuple[SocialAccount, ...]:
+    """`NAME=https://USER:SECRET@HOST, ...`: the accounts a platform publishes through.
+
+    USER and SECRET are percent-encoded like any URL's. An entry is named by its position and
+    its URL is shown with the secret masked; an entry that is not even NAME=URL is never shown,
+    since the secret may be anywhere in it. http is for a server on loopback only: elsewhere it
+    would send the secret in clear."""
+    raw = env.raw(name)
+    if raw is None:
+        return ()
+    if len(raw) > 20_000:
+        raise SettingsError(f"{name}: at most 20000 characters ({_ACCOUNT_FORM})")
+    found: dict[str, SocialAccount] = {}
+    for index, entry in enumerate((e for e in re.split(r"[,\s]+", raw) if e), start=1):
+        account, sep, url = entry.partition("=")
+        where = f"{name}, entry {index}"
+        if not sep or not _ACCOUNT_NAME.match(account):
+            raise SettingsError(
+                f"{where}: expected {_ACCOUNT_FORM}; NAME is 1 to 64 lower-case letters, digits, - or _"
+            )
+        where = f"{name}, account {account!r}"
+        if account in found:
+            raise SettingsError(f"{where}: named twice")
+        found[account] = _account(where, account, url, user_required=user_required)
+    return tuple(found.values())
+
+
+def _account(where: str, account: str, url: str, *, user_required: bool) -> SocialAccount:
+    shown = _shown(mask_url(url))
+    if not _URL_CHARS.match(url):
+        raise SettingsError(f"{where}={shown}: a URL has no spaces, line breaks or non-ASCII characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise SettingsError(f"{where}={shown}: not a valid URL ({_reason(exc)})") from None
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host or port == 0:
+        raise SettingsError(f"{where}={shown}: expected https://USER:SECRET@HOST")
+    if parts.scheme == "http" and host not in _LOOPBACK:
+        raise SettingsError(f"{where}={shown}: https is required; http only reaches a server on loopback")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise SettingsError(f"{where}={shown}: the server's address takes no path, ?query or #fragment")
+    user = unquote(parts.username or "")
+    secret = unquote(parts.password or "")
+    if not secret:
+        raise SettingsError(f"{where}={shown}: no secret (an app password or access token) after USER:")
+    if user_required and not user:
+        raise SettingsError(f"{where}={shown}: no user (the account's handle) before the secret")
+    return SocialAccount(account, user, secret, f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[1]}")
+
+
 def _unknown(env: _Env) -> None:
     """A WAVECAST_* variable nothing reads is almost always a typo of one that is read."""
     for name in sorted(env.env):
@@ -345,6 +421,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         visibility_timeout_seconds=visibility,
         smtp=smtp,
         allow_insecure_relay=read.flag(p + "ALLOW_INSECURE_RELAY"),
+        bluesky_accounts=_accounts(read, p + "BLUESKY_ACCOUNTS", user_required=True),
+        mastodon_accounts=_accounts(read, p + "MASTODON_ACCOUNTS", user_required=False),
         sms_gateway_url=_sms_gateway_url(read),
         sms_gateway_token=_bearer_token(read, p + "SMS_GATEWAY_TOKEN"),
     )

@@ -67,6 +67,15 @@ def check_languages(bundle: Bundle) -> list[Problem]:
     info = spec.campaign
     langs = set(info.languages)
     found = []
+    for channel, config in spec.channels.items():
+        for lang in config.accounts:
+            if lang not in langs:
+                found.append(
+                    bundle.source.problem(
+                        ("channels", channel, "accounts", lang),
+                        f"{channel} account for {lang}: {lang} is not one of the campaign's languages",
+                    )
+                )
     for lang, target in info.fallbacks.items():
         if lang not in langs or target not in langs:
             found.append(
