@@ -260,6 +260,7 @@ class _Chunk:
             return
         except TransientError as exc:
             delay = backoff(self.settings, _attempts(self.engine, row.id) + 1)
+            delay = max(delay, exc.retry_after or 0.0)  # a 429's Retry-After, a quota's next window
             raise _Stop(str(exc), rest, delay=delay, tried=row.id) from None
         self.result.sent += 1
         try:
@@ -327,7 +328,11 @@ def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | 
     except _Stop as stop:
         chunk.hand_back(stop)
         if stop.delay is not None:
-            raise RetryLater(stop.delay, stop.reason) from None
+            # The rows wait the whole delay (not_before: a 429's Retry-After is honoured); the chunk
+            # comes back after at most WAVECAST_RETRY_MAX_SECONDS, so no long ETA sits on Redis and
+            # no embedded `send` sleeps for an hour. Rows not due by then stay pending, and the
+            # sweeper queues them once they are.
+            raise RetryLater(min(stop.delay, chunk.settings.retry_max_seconds), stop.reason) from None
         chunk.result.stopped = stop.reason
     finally:
         chunk.close()

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from campaign.bundle import Bundle
 from campaign.channel_ids import is_post
 from campaign.db import get_engine
-from waves.channels.posts import DEFAULT_ACCOUNT, post_key
+from waves.channels.posts import account_for, post_key
 from waves.models import PENDING, Delivery
 from waves.outputs import post_for
 
@@ -53,7 +53,7 @@ def add_post_rows(bundle: Bundle, run_id: int, wave_id: str, start: dt.datetime)
                 "run_id": run_id,
                 "contact_id": None,
                 "channel": platform,
-                "account": DEFAULT_ACCOUNT,
+                "account": account_for(bundle, platform, lang),
                 "message_id": post_key(run_id, audience, lang, platform, post.content_hash),
                 "audience_id": audience,
                 "language": lang,

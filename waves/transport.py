@@ -20,7 +20,14 @@ from campaign.settings import Settings, SmtpRelay
 
 
 class TransientError(Exception):
-    """Try again later: a 4xx reply, a refused or dropped connection, a timeout."""
+    """Try again later: a 4xx reply, a refused or dropped connection, a timeout.
+
+    `retry_after`: the far side said when (a 429's Retry-After, a quota's next window); the row
+    waits at least that long, whatever the backoff would have made it."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class PermanentError(Exception):

@@ -174,6 +174,11 @@ def status(
         out.print("no wave has been launched yet")
     for report in reports:
         out.print(_status_table(report))
+        # Why rows failed, in the relay's or the platform's own words: a refused post is never silent.
+        for failure in report["failures"]:
+            out.print(
+                f"failed {failure['count']} × {failure['channel']}: {failure['reason']}", markup=False, soft_wrap=True
+            )
 
 
 def _follow(wave: str | None) -> None:

@@ -27,6 +27,7 @@ from waves.ledger import Claimed
 from waves.transport import PermanentError, TransientError, Unaddressable
 
 __all__ = [
+    "Attachment",
     "Channel",
     "Messenger",
     "NoAddress",
@@ -43,6 +44,15 @@ class NoAddress(WavecastError):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file a post carries to a platform that takes uploads (the banner image), with its alt text."""
+
+    data: bytes
+    mime_type: str
+    alt: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One personalised message, ready for a messenger."""
 
@@ -50,6 +60,7 @@ class Outgoing:
     recipient: str  # an e-mail address, a phone number, a platform
     body: bytes
     sender: str = ""
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

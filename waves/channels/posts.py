@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from campaign.bundle import Bundle
 from campaign.channel_ids import LIMITS, ChannelId, ChannelLimits
 from campaign.settings import Settings
 from campaign.social import SocialPost
@@ -23,16 +24,25 @@ from waves.outputs import post_for
 DEFAULT_ACCOUNT = "default"
 
 
+def account_for(bundle: Bundle, platform: str, lang: str) -> str:
+    """The account that publishes the platform's posts in LANG: the campaign's choice, else 'default'.
+
+    The name goes on the post's ledger row; the secret stays in the settings."""
+    config = bundle.spec.channels.get(platform)  # type: ignore[call-overload]  # platform is a ChannelId
+    return config.accounts.get(lang, DEFAULT_ACCOUNT) if config is not None else DEFAULT_ACCOUNT
+
+
 def post_key(run_id: int, audience_id: str, language: str, platform: str, content_hash: str) -> str:
     """The post's idempotency key, also its ledger message_id: the same on every retry."""
     raw = f"{run_id}:{audience_id}:{language}:{platform}:{content_hash}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def payload(run: RunContext, post: SocialPost) -> dict[str, object]:
+def payload(run: RunContext, post: SocialPost, account: str) -> dict[str, object]:
     """The post as JSON. The image travels with every post; Instagram refuses a post without one."""
     return {
         "run": run.run_id,
+        "account": account,
         "campaign": run.campaign_id,
         "wave": run.wave_id,
         "audience": post.key.audience,
@@ -57,8 +67,8 @@ class PostChannel:
 
     def build(self, run: RunContext, row: Claimed) -> Outgoing:
         post = post_for(run.bundle, run.wave_id, row.audience_id, row.language, self.id)
-        body = json.dumps(payload(run, post), ensure_ascii=False, sort_keys=True).encode()
-        return Outgoing(key=row.message_id, recipient=self.id, body=body)
+        body = json.dumps(payload(run, post, row.account or DEFAULT_ACCOUNT), ensure_ascii=False, sort_keys=True)
+        return Outgoing(key=row.message_id, recipient=self.id, body=body.encode())
 
     def messenger(self, settings: Settings) -> Messenger:
         if settings.social_webhook_url:

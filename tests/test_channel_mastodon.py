@@ -1,0 +1,175 @@
+"""The Mastodon channel against a loopback stand-in for the Mastodon REST API.
+
+It is a stand-in because no Mastodon server can run here (tests/peers/mastodon_api.py says why):
+it checks every request against Mastodon's documented API and answers as Mastodon does. Two
+stand-ins play two instances, so the Dutch posts can go through an account of their own.
+
+A launched wave publishes one status per audience x language with its language, the campaign's
+visibility, the banner with its alt text (waiting for Mastodon to process it) and the ledger key
+as Idempotency-Key; a publish retried after a crash gets the first status back and makes none; a
+429 keeps the row waiting as long as the server says; a refused status fails with Mastodon's
+reply, shown by `wavecast status`; and a real Celery worker publishes the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from campaign.db import get_engine, utcnow
+from tests.cli import wavecast
+from tests.conftest import reset_caches
+from tests.peers.mastodon_api import MastodonApi, running_mastodon
+from tests.publishing_setup import LANGS, banner_alt, png, post_rows, publishing_campaign
+from tests.worker_process import WorkerProcess, service_env
+from waves.dispatch import enqueue_pending
+from waves.launch import launch_wave
+from waves.models import Delivery, WaveRun
+from waves.sweeper import sweep
+
+BANNER = png((0, 82, 147))
+
+
+class Instances:
+    def __init__(self, nl: MastodonApi, default: MastodonApi) -> None:
+        self.by_account = {"nl": nl, "default": default}
+
+    def statuses(self) -> int:
+        return sum(len(api.statuses) for api in self.by_account.values())
+
+
+def account_entry(name: str, api: MastodonApi) -> str:
+    return f"{name}=http://smartnation:{api.token}@{api.base_url.split('//', 1)[1]}"
+
+
+@pytest.fixture
+def instances(monkeypatch: pytest.MonkeyPatch) -> Iterator[Instances]:
+    # The banner takes two polls to process, as a real instance takes a moment.
+    with running_mastodon(MastodonApi(processing_polls=2)) as nl, running_mastodon() as default:
+        found = Instances(nl, default)
+        entries = ", ".join(account_entry(n, api) for n, api in found.by_account.items())
+        monkeypatch.setenv("WAVECAST_MASTODON_ACCOUNTS", entries)
+        monkeypatch.setenv("WAVECAST_RETRY_BASE_SECONDS", "0.05")
+        monkeypatch.setenv("WAVECAST_RETRY_MAX_SECONDS", "0.1")
+        reset_caches()
+        yield found
+
+
+def test_a_wave_publishes_one_status_per_audience_and_language_with_language_visibility_and_alt_text(
+    tmp_path: Path, database_url: str, instances: Instances
+) -> None:
+    bundle = publishing_campaign(
+        tmp_path, "mastodon", accounts={"nl": "nl"}, banner=BANNER, extra=", visibility: unlisted"
+    )
+
+    launched = launch_wave(bundle, "first", "tester")
+
+    rows = post_rows(launched.run_id)
+    assert launched.posts == 8 and {r.status for r in rows} == {"sent"}
+    assert {(r.language, r.account) for r in rows} == {(lang, "nl" if lang == "nl" else "default") for lang in LANGS}
+    assert len(instances.by_account["nl"].statuses) == 2 and len(instances.by_account["default"].statuses) == 6
+    for row in rows:
+        api = instances.by_account[row.account or ""]
+        [status] = [s for s in api.statuses.values() if s.idempotency_key == row.message_id]
+        assert (status.language, status.visibility) == (row.language, "unlisted")
+        assert f"in {row.language}." in status.text and "#Mini" in status.text and "utm_source=mastodon" in status.text
+        media = [api.media[m] for m in status.media_ids]
+        if row.audience_id == "youth":  # its banner is a campaign file: uploaded, with its alt text
+            assert [(m.description, m.data) for m in media] == [(banner_alt(row.language), BANNER)]
+        else:
+            assert media == []
+
+
+def test_a_publish_retried_after_a_crash_gets_the_first_status_back(tmp_path: Path, instances: Instances) -> None:
+    bundle = publishing_campaign(tmp_path, "mastodon", accounts={"nl": "nl"}, banner=BANNER)
+    launched = launch_wave(bundle, "first", "tester")
+    before = {n: sorted(api.statuses) for n, api in instances.by_account.items()}
+    # A worker died after Mastodon took the statuses and before the ledger heard of it.
+    with get_engine().begin() as conn:
+        conn.execute(
+            update(Delivery)
+            .where(Delivery.run_id == launched.run_id, Delivery.account.isnot(None))
+            .values(status="pending", claimed_by=None)
+        )
+        conn.execute(update(WaveRun).where(WaveRun.id == launched.run_id).values(state="running"))
+
+    assert enqueue_pending(launched.run_id) == 1
+
+    assert {r.status for r in post_rows(launched.run_id)} == {"sent"}
+    assert {n: sorted(api.statuses) for n, api in instances.by_account.items()} == before
+
+
+def test_a_429_keeps_the_post_waiting_as_long_as_mastodon_says_then_it_goes_once(
+    tmp_path: Path, instances: Instances
+) -> None:
+    bundle = publishing_campaign(tmp_path, "mastodon", accounts={"nl": "nl"})
+    instances.by_account["nl"].throttle(1, retry_after=90)
+    started = utcnow()
+
+    launched = launch_wave(bundle, "first", "tester")
+
+    held = next(r for r in post_rows(launched.run_id) if r.language == "nl" and r.audience_id == "youth")
+    assert held.status == "pending" and held.attempts == 1
+    assert held.last_error == "Mastodon answered 429: too many requests"
+    assert held.not_before is not None
+    waited = (held.not_before.replace(tzinfo=None) - started.replace(tzinfo=None)).total_seconds()
+    assert 85 <= waited <= 95  # Retry-After: 90, not the 0.05 s backoff
+    assert instances.statuses() == 0  # the 429 stopped the chunk: the others wait with it
+    # The 90 s are over: the sweeper queues the posts, each is published once.
+    with get_engine().begin() as conn:
+        conn.execute(update(Delivery).where(Delivery.run_id == launched.run_id).values(not_before=utcnow()))
+    sweep()
+    assert {r.status for r in post_rows(launched.run_id)} == {"sent"}
+    assert instances.statuses() == 8
+
+
+def test_a_refused_status_fails_with_mastodons_reply_shown_by_status(
+    tmp_path: Path, instances: Instances, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A PNG named .jpg: Mastodon refuses a file whose bytes are not the type it is sent as.
+    bundle = publishing_campaign(tmp_path, "mastodon", accounts={"nl": "nl"}, banner=BANNER, banner_name="banner.jpg")
+
+    launched = launch_wave(bundle, "first", "tester")
+
+    rows = post_rows(launched.run_id)
+    failed = [r for r in rows if r.status == "failed"]
+    assert sorted(r.language for r in failed) == sorted(LANGS) and {r.audience_id for r in failed} == {"youth"}
+    assert {r.status for r in rows if r.audience_id != "youth"} == {"sent"}
+    reason = (
+        "Mastodon refused the post: 422 Validation failed: File has contents that are not what they are reported to be"
+    )
+    assert {r.last_error for r in failed} == {reason}
+    shown = wavecast(capsys, "status", "--wave", "first")
+    assert shown.code == 0 and f"failed 4 × mastodon: {reason}" in shown.out
+    assert instances.statuses() == 4
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)  # poll interval while waiting for the condition
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_celery_worker_publishes_the_posts_once(
+    tmp_path: Path, database_url: str, redis_url: str, instances: Instances, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WAVECAST_BROKER_URL", redis_url)
+    reset_caches()
+    worker = WorkerProcess(service_env(), tmp_path / "worker.log")
+    worker.start()
+    try:
+        bundle = publishing_campaign(tmp_path, "mastodon", accounts={"nl": "nl"}, banner=BANNER)
+        launched = launch_wave(bundle, "first", "tester")
+        wait_for(lambda: {r.status for r in post_rows(launched.run_id)} == {"sent"}, "the worker to publish")
+    finally:
+        worker.stop()
+    assert len(instances.by_account["nl"].statuses) == 2 and len(instances.by_account["default"].statuses) == 6
+    keys = sorted(s.idempotency_key or "" for api in instances.by_account.values() for s in api.statuses.values())
+    assert keys == sorted(r.message_id for r in post_rows(launched.run_id))

@@ -1,0 +1,114 @@
+"""What Bluesky and Mastodon share: a post published straight to the platform, through the account
+the settings name for its language, with its banner image uploaded and its alt text.
+
+Without an account in the settings the platform stays on the outbox feed or the signed webhook,
+like the networks without an open API: the embedded default is also the dry run. The post is
+rendered once per segment like every post; only the image file is read per row, from the
+approved campaign directory, so what goes out is what was approved (its digest is part of the
+content hash).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import mimetypes
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from campaign.channel_ids import ChannelId
+from campaign.errors import WavecastError
+from campaign.segment import Assets
+from campaign.settings import PREFIX, Settings, SocialAccount
+from campaign.social import SocialPost
+from campaign.template_context import translated
+from waves.channels.contract import Attachment, Messenger, Outgoing, PermanentError, RunContext
+from waves.channels.posts import DEFAULT_ACCOUNT, PostChannel, payload
+from waves.ledger import Claimed
+from waves.outputs import post_for
+
+# A platform's direct messenger, made from the settings and the platform's accounts by name.
+Publisher = Callable[[Settings, dict[str, SocialAccount]], Messenger]
+
+
+@dataclass(frozen=True)
+class DirectPost:
+    """A post as a direct publisher reads it back from its Outgoing message."""
+
+    key: str  # the ledger key: Mastodon's Idempotency-Key, the seed of Bluesky's record key
+    account: str
+    text: str
+    link: str
+    language: str
+    title: str  # the campaign's name in the post's language: a link card's title
+    visibility: str
+    scheduled_at: dt.datetime
+    image: Attachment | None
+
+    @classmethod
+    def of(cls, message: Outgoing) -> DirectPost:
+        data = json.loads(message.body)
+        return cls(
+            key=message.key,
+            account=data["account"],
+            text=data["text"],
+            link=data["link"],
+            language=data["language"],
+            title=data["title"],
+            visibility=data["visibility"],
+            scheduled_at=dt.datetime.fromisoformat(data["scheduled_at"]),
+            image=message.attachments[0] if message.attachments else None,
+        )
+
+
+def account_named(accounts: dict[str, SocialAccount], platform: str, name: str) -> SocialAccount:
+    """The account a row names; a name the settings lack fails the row and says where to add it."""
+    found = accounts.get(name)
+    if found is None:
+        variable = f"{PREFIX}{platform.upper()}_ACCOUNTS"
+        raise PermanentError(
+            f"no {platform} account named {name!r} in {variable} (it has {', '.join(sorted(accounts))}); "
+            f"the campaign's channels.{platform}.accounts names the account per language, 'default' otherwise"
+        )
+    return found
+
+
+def _image(run: RunContext, post: SocialPost) -> tuple[Attachment, ...]:
+    """The banner as an upload, when it is a campaign file; an image on the web stays a link."""
+    if not post.images:
+        return ()
+    src = post.images[0]
+    data = Assets.at(run.bundle.root, run.campaign_id, "").read(src)
+    if data is None:
+        raise WavecastError(f"image {src!r} of the post cannot be read from the campaign directory")
+    mime_type = mimetypes.guess_type(src)[0] or "application/octet-stream"
+    return (Attachment(data, mime_type, post.image_alt or ""),)
+
+
+@dataclass(frozen=True)
+class DirectPostChannel(PostChannel):
+    """A platform with an open API: its own messenger when an account is configured."""
+
+    publisher: Publisher | None = None
+
+    def build(self, run: RunContext, row: Claimed) -> Outgoing:
+        post = post_for(run.bundle, run.wave_id, row.audience_id, row.language, self.id)
+        spec = run.bundle.spec
+        config = spec.channels.get(self.id)  # type: ignore[call-overload]  # self.id is a ChannelId
+        fields = {
+            **payload(run, post, row.account or DEFAULT_ACCOUNT),
+            "title": translated(spec, spec.campaign.name, post.key.lang),
+            "visibility": config.visibility if config is not None else "public",
+        }
+        body = json.dumps(fields, ensure_ascii=False, sort_keys=True).encode()
+        return Outgoing(key=row.message_id, recipient=self.id, body=body, attachments=_image(run, post))
+
+    def messenger(self, settings: Settings) -> Messenger:
+        accounts = settings.social_accounts(self.id)
+        if not accounts or self.publisher is None:
+            return super().messenger(settings)
+        return self.publisher(settings, accounts)
+
+
+def direct_channel(channel_id: ChannelId, publisher: Publisher) -> DirectPostChannel:
+    return DirectPostChannel(channel_id, publisher)
