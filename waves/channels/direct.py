@@ -94,7 +94,7 @@ class DirectPostChannel(PostChannel):
     def build(self, run: RunContext, row: Claimed) -> Outgoing:
         post = post_for(run.bundle, run.wave_id, row.audience_id, row.language, self.id)
         spec = run.bundle.spec
-        config = spec.channels.get(self.id)  # type: ignore[call-overload]  # self.id is a ChannelId
+        config = spec.channels.get(self.id)
         fields = {
             **payload(run, post, row.account or DEFAULT_ACCOUNT),
             "title": translated(spec, spec.campaign.name, post.key.lang),
