@@ -93,7 +93,7 @@ def _reply(exc: RequestErrorBase) -> str:
     return str(exc) if exc.response is not None else f"no answer ({type(exc).__name__}: {exc})"
 
 
-class _Session:
+class _Logins:
     """A logged-in client per account, kept for the process: Bluesky allows 30 logins per five
     minutes and 300 a day per account, so a login per chunk would soon be refused."""
 
@@ -139,7 +139,7 @@ class BlueskyMessenger:
                 wait = max(0.0, (exc.reset_at - dt.datetime.now(dt.UTC)).total_seconds())
             raise TransientError(f"Bluesky answered {_reply(exc)}", retry_after=wait) from None
         except UnauthorizedError as exc:
-            _Session.forget(account)
+            _Logins.forget(account)
             raise PermanentError(f"Bluesky refused account {account.name!r}: {_reply(exc)}") from None
         except BadRequestError as exc:
             raise PermanentError(f"Bluesky refused the post: {_reply(exc)}") from None
@@ -149,7 +149,7 @@ class BlueskyMessenger:
             raise TransientError(f"Bluesky: {type(exc).__name__}: {exc}") from None
 
     def _publish(self, account: SocialAccount, post: DirectPost) -> None:
-        client, did = _Session.get(account)
+        client, did = _Logins.get(account)
         embed: models.AppBskyEmbedImages.Main | models.AppBskyEmbedExternal.Main
         if post.image is not None:
             blob = client.upload_blob(post.image.data).blob
@@ -176,7 +176,7 @@ class BlueskyMessenger:
         return None  # every post is written by the time push returns
 
     def close(self) -> None:
-        return None  # the logged-in clients are kept for the process (see _Session)
+        return None  # the logged-in clients are kept for the process (see _Logins)
 
 
 CHANNEL = direct_channel("bluesky", BlueskyMessenger)
