@@ -6,9 +6,8 @@ success the bundle is frozen and complete, and the rest of wavecast works on it,
 
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,37 +16,12 @@ from pydantic import ValidationError
 from campaign.errors import InvalidInput, Problem, rel
 from campaign.files import TEXT_LIMIT, Refused, Where, campaign_path, read_campaign_file, read_regular
 from campaign.load import MAX_FILE_BYTES, Source, decode_text, parse_yaml
+from campaign.loaded_campaign import Bundle
 from campaign.model import Campaign, MessageFile, MessageText
 from campaign.validate import check_bundle
 
 CAMPAIGN_FILE = "campaign.yaml"
 MESSAGES_DIR = "messages"
-
-
-@dataclass(frozen=True)
-class Bundle:
-    root: Path
-    spec: Campaign
-    source: Source
-    messages: dict[tuple[str, str], MessageFile]
-    message_sources: dict[str, Source] = field(default_factory=dict)
-    warnings: tuple[Problem, ...] = ()
-
-    @property
-    def campaign_file(self) -> str:
-        return self.source.file
-
-    def message(self, template: str, lang: str) -> MessageFile:
-        return self.messages[(template, lang)]
-
-    def content_hash(self) -> str:
-        """Hash of everything the campaign would send (spec and message files)."""
-        digest = hashlib.sha256(self.spec.model_dump_json().encode())
-        for key in sorted(self.messages):
-            mf = self.messages[key]
-            digest.update(repr(key).encode())
-            digest.update(mf.model_dump_json().encode())
-        return digest.hexdigest()
 
 
 def pydantic_problems(exc: ValidationError, source: Source, prefix: tuple[Any, ...] = ()) -> list[Problem]:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from campaign.errors import Problem
 from campaign.layout_strings import missing_texts, required_keys, shipped
+from campaign.loaded_campaign import Bundle
 from campaign.model import After, Campaign
 from campaign.timing import StartCycle, blackout_name, in_window, resolve_starts
 
-if TYPE_CHECKING:
-    from campaign.bundle import Bundle
-
-Check = Callable[["Bundle"], Iterable[Problem]]
+Check = Callable[[Bundle], Iterable[Problem]]
 
 
 def _duplicates(
