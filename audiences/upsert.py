@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql
 
 from audiences.csv_rows import KNOWN, ContactRow
 from audiences.models import contact_attributes, contact_tags, contacts, suppressions
+from audiences.normalise import email_hash, normalise_email
 from campaign.db import DialectInsert, dialect_insert, get_engine, utcnow
 
 BATCH_SIZE = 5000
@@ -164,8 +165,6 @@ def add_contacts(records: Iterable[Mapping[str, Any]]) -> list[int]:
     For tests and tools of other features that need contacts in the database; values are
     taken as given (no CSV validation), the address is normalised. Returns the ids in order.
     """
-    from audiences.normalise import email_hash, normalise_email
-
     rows = []
     names: set[str] = set()
     for number, record in enumerate(records, start=1):

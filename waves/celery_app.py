@@ -6,6 +6,7 @@ from celery import Celery
 from celery.signals import worker_process_init
 from kombu import Queue
 
+from campaign.db import dispose_engines
 from campaign.settings import Settings, get_settings
 from waves.queues import CONTROL_QUEUE, ROUTES, SEND_QUEUE
 
@@ -48,6 +49,4 @@ def make_celery() -> Celery:
 @worker_process_init.connect
 def _fresh_connections(**_: object) -> None:
     """A forked child must not share the parent's database connections."""
-    from campaign.db import dispose_engines
-
     dispose_engines()

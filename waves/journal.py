@@ -33,23 +33,24 @@ class RedisJournal:
     test databases) sharing one Redis never read each other's journal."""
 
     def __init__(self, url: str, prefix: str, database_url: str) -> None:
+        # Lazy: only a run with a broker journals in Redis; the embedded default never loads the
+        # client (~0.1 s).
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.unavailable = (redis.RedisError, OSError)
         self.namespace = f"{prefix}sent:{hashlib.sha256(database_url.encode()).hexdigest()[:12]}"
 
     def _key(self, run_id: int) -> str:
         return f"{self.namespace}:{run_id}"
 
     def record(self, run_id: int, ledger_id: int) -> None:
-        import redis
-
         try:
             pipe = self.client.pipeline(transaction=False)
             pipe.sadd(self._key(run_id), ledger_id)
             pipe.expire(self._key(run_id), JOURNAL_TTL_SECONDS)
             pipe.execute()
-        except (redis.RedisError, OSError) as exc:
+        except self.unavailable as exc:
             raise JournalUnavailable(f"sent journal unavailable: {exc}") from None
 
     def recorded(self, run_id: int, ledger_ids: Iterable[int]) -> set[int]:

@@ -5,8 +5,11 @@ Nothing is written to the ledger: proofs are not part of the wave and never coun
 
 from __future__ import annotations
 
+from audiences.normalise import normalise_typed
 from campaign.bundle import Bundle
 from campaign.errors import WavecastError
+from campaign.mime import message_id
+from campaign.newsletter import sample_fields
 from campaign.settings import get_settings
 from waves.outputs import newsletter_for
 from waves.transport import PermanentError, TransientError, make_transport
@@ -14,10 +17,6 @@ from waves.transport import PermanentError, TransientError, make_transport
 
 def send_proofs(bundle: Bundle, wave_id: str, to: str) -> list[str]:
     """Send the proofs; returns the subjects sent."""
-    from audiences.normalise import normalise_typed
-    from campaign.mime import message_id
-    from campaign.newsletter import sample_fields
-
     address = normalise_typed(to)
     spec = bundle.spec
     try:

@@ -53,10 +53,13 @@ class RedisThrottle:
     """A fixed one-second window per channel in Redis; every worker takes slots from it."""
 
     def __init__(self, url: str, rates: dict[str, float], prefix: str = "wavecast:") -> None:
+        # Lazy: only a run with a broker keeps its windows in Redis; the embedded default never
+        # loads the client (~0.1 s).
         import redis
 
         self.prefix = prefix
         self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.unavailable = (redis.RedisError, OSError)
         self.rates = rates
         self.take = self.client.register_script(_TAKE)
 
@@ -64,15 +67,13 @@ class RedisThrottle:
         rate = self.rates.get(channel, 0.0)
         if rate <= 0:
             return
-        import redis
-
         per_window = max(1, int(rate))
         while True:
             now = time.time()
             window = int(now)
             try:
                 taken = self.take(keys=[f"{self.prefix}rate:{channel}:{window}"], args=[per_window])
-            except (redis.RedisError, OSError) as exc:
+            except self.unavailable as exc:
                 raise ThrottleUnavailable(f"send-rate window unavailable: {exc}") from None
             if taken == 0:
                 return
