@@ -183,7 +183,8 @@ def wait_for_count(sink: SmtpSink, count: int, timeout: float = 60) -> None:
 
 
 def test_pause_then_resume_loses_and_doubles_nothing(rig: Rig, tmp_path: Path) -> None:
-    from waves.control import pause, resume
+    from waves.control import pause
+    from waves.resume import resume
 
     ids = add_contacts(500)
     bundle = approved_campaign(tmp_path, rate=100)

@@ -1,4 +1,8 @@
-"""Operating a running wave: pause, resume, cancel. Resume sends only what was not sent."""
+"""A run's state: pause, cancel, and what workers decide (paused for a reason, done).
+
+Resuming queues work, so it lives above the dispatcher, in ``waves.resume``; the workers' own
+code imports this module, so it must not import the dispatcher.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ def find_run(conn: Connection, wave: str) -> WaveRun:
     return run
 
 
-def _set_state(wave: str, allowed_from: tuple[str, ...], to: str, note: str | None = None) -> WaveRun:
+def set_state(wave: str, allowed_from: tuple[str, ...], to: str, note: str | None = None) -> WaveRun:
+    """The run of `wave` moved to `to`, only from one of `allowed_from`; a cancel skips what is pending."""
     engine = get_engine()
     with engine.begin() as conn:
         run = find_run(conn, wave)
@@ -38,29 +43,11 @@ def _set_state(wave: str, allowed_from: tuple[str, ...], to: str, note: str | No
 
 
 def pause(wave: str) -> WaveRun:
-    return _set_state(wave, (RUNNING,), PAUSED, "paused by operator")
+    return set_state(wave, (RUNNING,), PAUSED, "paused by operator")
 
 
 def cancel(wave: str) -> WaveRun:
-    return _set_state(wave, (RUNNING, PAUSED), CANCELLED, "cancelled by operator")
-
-
-def resume(wave: str) -> WaveRun:
-    """Back to sending; queue the rows still pending (sent rows are never touched)."""
-    from campaign.settings import get_settings
-    from waves.dispatch import enqueue_pending
-    from waves.recovery import settle_dead_claims
-
-    run = _set_state(wave, (PAUSED,), RUNNING, None)
-    # A sender of this machine that died mid-chunk left rows `sending`: settle them first, so
-    # they go out now instead of after their lease (there may be no sweeper at all).
-    settle_dead_claims(run.id)
-    enqueue_pending(run.id)
-    if get_settings().embedded:
-        finish_if_done(run.id)
-        with get_engine().connect() as conn:
-            run = find_run(conn, wave)
-    return run
+    return set_state(wave, (RUNNING, PAUSED), CANCELLED, "cancelled by operator")
 
 
 def pause_for(run_id: int, note: str) -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from campaign import initiative_requests
 from campaign.errors import WavecastError
 from frontends.cli.app import app, out, report
 
@@ -30,9 +31,7 @@ def submit(
     campaign: Path = CampaignOpt,
 ) -> None:
     """Record a publication request as pending."""
-    from campaign.initiative_requests import submit as record
-
-    done = record(file, campaign)
+    done = initiative_requests.submit(file, campaign)
     report(done.warnings)
     r = done.request
     out.print(
@@ -56,15 +55,12 @@ def review(
 
     A decision is final.
     """
-    from campaign.initiative_requests import as_it_appears, get_request
-    from campaign.initiative_requests import review as decide
-
     if approve and reject:
         raise WavecastError("give exactly one of --approve and --reject")
-    shown = get_request(request_id)
+    shown = initiative_requests.get_request(request_id)
     out.print(f"request #{shown.id}: initiative {shown.initiative_id!r}, ambition {shown.ambition!r}, {shown.status}")
     out.print("as newsletters will show it (plain text: no link or markup from the request):")
-    for label, text in as_it_appears(shown):
+    for label, text in initiative_requests.as_it_appears(shown):
         # Printed as it is: no console markup, emoji codes or highlighting read into it.
         out.print(f"  {label}: {text}", markup=False, emoji=False, highlight=False)
     if not approve and not reject:
@@ -72,7 +68,7 @@ def review(
         return
     if reason is None or by is None:
         raise WavecastError("--reason and --by are required to decide: they go into the audit trail")
-    decided = decide(request_id, approve=approve, reason=reason, by=by, campaign_dir=campaign)
+    decided = initiative_requests.review(request_id, approve=approve, reason=reason, by=by, campaign_dir=campaign)
     r = decided.request
     out.print(f"request #{r.id} ({r.initiative_id}) {r.status} by {escape(r.decided_by or '')}")
     if decided.notify:
@@ -87,9 +83,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """The requests, oldest first (contact addresses are never shown)."""
-    from campaign.initiative_requests import list_requests
-
-    requests = list_requests(status)
+    requests = initiative_requests.list_requests(status)
     if as_json:
         print(json.dumps([r.as_json() for r in requests], ensure_ascii=False, indent=2))
         return

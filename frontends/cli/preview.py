@@ -10,6 +10,9 @@ from pathlib import Path
 import typer
 
 from campaign.errors import WavecastError
+from campaign.newsletter import NewsletterSegment
+from campaign.preview import sample_message, write_preview
+from campaign.segment import render_segment
 from frontends.cli.app import DirArg, app, open_bundle, out
 
 HEADERS = (
@@ -47,8 +50,6 @@ def preview(
     if outdir is not None:
         if any(v is not None for v in picked.values()):
             raise WavecastError("give either --out OUTDIR, or --wave, --audience, --lang and --channel")
-        from campaign.preview import write_preview
-
         bundle = open_bundle(directory)
         result = write_preview(bundle, outdir)
         out.print(
@@ -61,10 +62,6 @@ def preview(
         raise WavecastError(
             f"missing {', '.join(missing)}: give --wave, --audience, --lang and --channel, or --out OUTDIR"
         )
-    from campaign.newsletter import NewsletterSegment
-    from campaign.preview import sample_message
-    from campaign.segment import render_segment
-
     bundle = open_bundle(directory)
     output = render_segment(bundle, wave, audience, lang, channel)  # type: ignore[arg-type]
     if isinstance(output, NewsletterSegment):

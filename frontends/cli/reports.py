@@ -18,6 +18,8 @@ from rich.table import Table
 from campaign.db import get_engine
 from campaign.errors import WavecastError
 from frontends.cli.app import DirArg, app, open_bundle, out
+from frontends.web.templates import render
+from waves.report import build_report
 
 
 class Format(StrEnum):
@@ -83,7 +85,7 @@ def to_csv(report: Any) -> str:
 
 
 def to_html(report: Any) -> str:
-    from frontends.web.pages import render
+    # Lazy: matplotlib (~0.5 s) is for the HTML report only; every other command goes without it.
     from waves.charts import report_charts
 
     return render("report_document.html", report=report, charts=report_charts(report))
@@ -129,8 +131,6 @@ def report(
     lang: str = typer.Option("en", "--lang", help="Language of titles."),
 ) -> None:
     """What each wave achieved: counts per wave × audience × language × channel, per ambition, coverage."""
-    from waves.report import build_report
-
     bundle = open_bundle(directory, render=False)
     with get_engine().connect() as conn:
         result = build_report(conn, bundle, wave, lang)

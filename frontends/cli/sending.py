@@ -12,10 +12,16 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
+from sqlalchemy import select
 
 from campaign.db import get_engine, session_scope
 from campaign.errors import WavecastError
 from frontends.cli.app import DirArg, app, open_bundle, out
+from waves import approval, control
+from waves.models import Approval
+from waves.proofs import send_proofs
+from waves.scheduler import Scheduler, store_schedule
+from waves.status import all_status
 
 WaveOpt = typer.Option(..., "--wave", help="The wave's id.", show_default=False)
 
@@ -27,11 +33,9 @@ def approve(
     by: str = typer.Option(..., "--by", help="Your name, as it goes into the audit trail.", show_default=False),
 ) -> None:
     """Approve the current content of a wave (all audiences, languages and channels)."""
-    from waves.approval import approve as record
-
     bundle = open_bundle(directory)
     with session_scope() as session:
-        state = record(session, bundle, wave, by)
+        state = approval.approve(session, bundle, wave, by)
     out.print(f"wave {wave}: content {state.content_hash[:12]}: {state.describe()}")
     if not state.valid:
         out.print(f"it needs {state.required - len(state.approvers)} more approval(s) from someone else")
@@ -40,16 +44,11 @@ def approve(
 @app.command()
 def approvals(directory: Path = DirArg) -> None:
     """The audit trail: who approved which content of which wave, and when."""
-    from sqlalchemy import select
-
-    from waves.approval import approval_state
-    from waves.models import Approval
-
     bundle = open_bundle(directory)
     table = Table("Wave", "State", "Approved by", "When (UTC)", "Content")
     with session_scope() as session:
         for w in bundle.spec.waves:
-            state = approval_state(session, bundle, w.id)
+            state = approval.approval_state(session, bundle, w.id)
             rows = session.scalars(
                 select(Approval)
                 .where(Approval.campaign_id == bundle.spec.campaign.id, Approval.wave_id == w.id)
@@ -72,8 +71,6 @@ def approvals(directory: Path = DirArg) -> None:
 @app.command()
 def schedule(directory: Path = DirArg) -> None:
     """Store the due times of the approved waves in the database, for `wavecast scheduler`."""
-    from waves.scheduler import store_schedule
-
     bundle = open_bundle(directory)
     table = Table("Wave", "Due (local)", "State", "Note")
     for line in store_schedule(bundle):
@@ -87,8 +84,6 @@ def scheduler(
     name: str | None = typer.Option(None, help="This scheduler's name in the lease (default host:pid)."),
 ) -> None:
     """Run the scheduler: launches waves when due, sweeps stuck rows. Run one more as standby."""
-    from waves.scheduler import Scheduler
-
     logging.getLogger().setLevel(logging.WARNING)
     get_engine()
     process = Scheduler(name)
@@ -113,13 +108,12 @@ def send(
     """Launch a wave now (it must be approved), or send proofs with --test-to."""
     bundle = open_bundle(directory)
     if test_to is not None:
-        from waves.proofs import send_proofs
-
         sent = send_proofs(bundle, wave, test_to)
         out.print(f"sent {len(sent)} proof(s) of wave {wave} to {test_to}:")
         for subject in sent:
             out.print(f"  {subject}")
         return
+    # Lazy: launching may queue chunks, and the Celery app (~0.2 s) is for the commands that do.
     from waves.launch import launch_wave
 
     launched = launch_wave(bundle, wave, by)
@@ -157,8 +151,6 @@ def status(
     follow: bool = typer.Option(False, "--follow", help="Show progress bars until the wave is done."),
 ) -> None:
     """Counts per audience × language × channel × status for launched waves."""
-    from waves.status import all_status
-
     engine = get_engine()
     with engine.connect() as conn:
         reports = all_status(conn, wave)
@@ -182,8 +174,6 @@ def status(
 
 
 def _follow(wave: str | None) -> None:
-    from waves.status import all_status
-
     engine = get_engine()
     with Progress(
         TextColumn("{task.description}"),
@@ -216,25 +206,22 @@ def _follow(wave: str | None) -> None:
 @app.command()
 def pause(wave: str = typer.Argument(..., help="The wave's id.")) -> None:
     """Pause a sending wave: nothing more goes out until `resume`."""
-    from waves.control import pause as do
-
-    run = do(wave)
+    run = control.pause(wave)
     out.print(f"wave {run.wave_id} is {run.state}")
 
 
 @app.command()
 def resume(wave: str = typer.Argument(..., help="The wave's id.")) -> None:
     """Resume a paused wave; only what was not sent goes out."""
-    from waves.control import resume as do
+    # Lazy: resuming queues chunks, and the Celery app (~0.2 s) is for the commands that do.
+    from waves.resume import resume as resume_run
 
-    run = do(wave)
+    run = resume_run(wave)
     out.print(f"wave {run.wave_id} is {run.state}")
 
 
 @app.command()
 def cancel(wave: str = typer.Argument(..., help="The wave's id.")) -> None:
     """Cancel a wave: what was not sent is skipped, for good."""
-    from waves.control import cancel as do
-
-    run = do(wave)
+    run = control.cancel(wave)
     out.print(f"wave {run.wave_id} is {run.state}")

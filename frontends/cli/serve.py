@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from campaign.errors import InvalidInput, WavecastError
+from campaign.settings import get_settings
 from frontends.cli.app import DirArg, app, out
 from waves.assembly import assembled
 
@@ -30,9 +31,9 @@ def serve(
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
 ) -> None:
     """Serve the preview and the dashboard. Pages follow edits of the campaign files without a restart."""
+    # Lazy: the web stack (uvicorn, FastAPI and every route, ~0.4 s) is for this command only.
     import uvicorn
 
-    from campaign.settings import get_settings
     from frontends.web.app import create_app
 
     if not (directory / "campaign.yaml").is_file():

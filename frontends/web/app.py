@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,8 +20,6 @@ ROUTERS: list[str] = [
 
 def create_app(campaign_dir: Path | None = None) -> FastAPI:
     """Build the app; `campaign_dir` is the campaign the preview and dashboard show."""
-    import importlib
-
     app = FastAPI(title="wavecast", docs_url=None, redoc_url=None)
     app.state.campaign_dir = campaign_dir
     error_pages.install(app)

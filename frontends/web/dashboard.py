@@ -21,11 +21,13 @@ from campaign.bundle import Bundle
 from campaign.db import get_engine, session_scope
 from campaign.errors import WavecastError
 from campaign.initiative_models import PENDING as REQUEST_PENDING
+from campaign.initiative_requests import audit_trail, list_requests, review
 from campaign.render import translated
 from campaign.timing import resolve_starts
-from frontends.web.pages import FriendlyRoute, NotFound, current_bundle, page
+from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, current_bundle, page
 from frontends.web.security import (
     CSRF_COOKIE,
+    Unauthorised,
     check_csrf,
     clear_operator_cookie,
     csrf_for,
@@ -35,6 +37,13 @@ from frontends.web.security import (
     set_operator_cookie,
     token_matches,
 )
+from waves.approval import approval_state, approve, require_approval
+from waves.control import cancel, find_run, pause
+from waves.launch import launch_wave
+from waves.models import PAUSED, WaveRun, WaveSchedule
+from waves.report import build_report
+from waves.resume import resume as resume_run
+from waves.status import all_status
 
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=FriendlyRoute)
@@ -88,9 +97,6 @@ def home(request: Request) -> Response:
 
 def plan_rows(bundle: Bundle, lang: str) -> list[dict[str, Any]]:
     """Each wave with its local start, position on the timeline, state and approvals."""
-    from waves.approval import approval_state
-    from waves.models import WaveRun, WaveSchedule
-
     spec = bundle.spec
     starts = resolve_starts(spec)
     first, last = min(starts.values()), max(starts.values())
@@ -157,8 +163,6 @@ def plan_page(request: Request) -> Response:
 
 def campaign_status(campaign_id: str | None) -> list[dict[str, Any]]:
     """What `wavecast status --json` shows, for this campaign's runs."""
-    from waves.status import all_status
-
     with get_engine().connect() as conn:
         reports = all_status(conn)
     return [r for r in reports if campaign_id is None or r["campaign"] == campaign_id]
@@ -184,8 +188,8 @@ def status_json(request: Request) -> JSONResponse:
 
 @router.get("/report", dependencies=reader, summary="The report with its charts")
 def report_page(request: Request, wave: str | None = None) -> Response:
+    # Lazy: matplotlib (~0.5 s) is for this page only; the app starts and serves the rest without it.
     from waves.charts import report_charts
-    from waves.report import build_report
 
     bundle = current_bundle(request)
     if wave == "":
@@ -206,8 +210,6 @@ def report_page(request: Request, wave: str | None = None) -> Response:
 
 @router.get("/initiatives", dependencies=reader, summary="Initiative publication requests and the review queue")
 def initiatives_page(request: Request) -> Response:
-    from campaign.initiative_requests import audit_trail, list_requests
-
     bundle = current_bundle(request)
     requests = list_requests(campaign_id=bundle.spec.campaign.id)
     ambitions = {a.id: f"{a.number}. {translated(bundle.spec, a.title, 'en')}" for a in bundle.spec.ambitions}
@@ -241,8 +243,6 @@ def _local(path: str) -> str:
 async def login(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
     await check_csrf(request)
     if not token_matches(token.strip()):
-        from frontends.web.security import Unauthorised
-
         raise Unauthorised("that is not the operator token")
     response = RedirectResponse(_local(next) + ("&" if "?" in _local(next) else "?") + "done=login", status_code=303)
     set_operator_cookie(request, response)
@@ -270,8 +270,6 @@ def csrf_token(request: Request) -> JSONResponse:
 
 @router.post("/waves/{wave_id}/approve", dependencies=operator, summary="Approve the wave's current content")
 def approve_wave(request: Request, wave_id: str, by: str = Form("")) -> Response:
-    from waves.approval import approve
-
     bundle = current_bundle(request)
     _wave_or_404(bundle, wave_id)
     if not by.strip():
@@ -282,8 +280,6 @@ def approve_wave(request: Request, wave_id: str, by: str = Form("")) -> Response
 
 
 def _launch(bundle: Bundle, wave_id: str, by: str) -> None:
-    from waves.launch import launch_wave
-
     try:
         launch_wave(bundle, wave_id, by)
     except WavecastError as exc:
@@ -292,8 +288,6 @@ def _launch(bundle: Bundle, wave_id: str, by: str) -> None:
 
 @router.post("/waves/{wave_id}/launch", dependencies=operator, summary="Send an approved wave now")
 def launch_now(request: Request, wave_id: str, background: BackgroundTasks, by: str = Form("")) -> Response:
-    from waves.approval import require_approval
-
     bundle = current_bundle(request)
     _wave_or_404(bundle, wave_id)
     with session_scope() as session:
@@ -312,17 +306,12 @@ def _run_key(request: Request, wave_id: str) -> str:
 
 @router.post("/waves/{wave_id}/pause", dependencies=operator, summary="Pause a sending wave")
 def pause_wave(request: Request, wave_id: str) -> Response:
-    from waves.control import pause
-
     pause(_run_key(request, wave_id))
     return _after("/status", "paused")
 
 
 @router.post("/waves/{wave_id}/resume", dependencies=operator, summary="Resume a paused wave")
 def resume_wave(request: Request, wave_id: str, background: BackgroundTasks) -> Response:
-    from waves.control import find_run
-    from waves.models import PAUSED
-
     key = _run_key(request, wave_id)
     with get_engine().connect() as conn:
         run = find_run(conn, key)
@@ -333,18 +322,14 @@ def resume_wave(request: Request, wave_id: str, background: BackgroundTasks) -> 
 
 
 def _resume(key: str) -> None:
-    from waves.control import resume
-
     try:
-        resume(key)
+        resume_run(key)
     except WavecastError as exc:
         log.error("resuming %s from the dashboard failed: %s", key, exc)
 
 
 @router.post("/waves/{wave_id}/cancel", dependencies=operator, summary="Cancel a wave: what was not sent is skipped")
 def cancel_wave(request: Request, wave_id: str) -> Response:
-    from waves.control import cancel
-
     cancel(_run_key(request, wave_id))
     return _after("/status", "cancelled")
 
@@ -353,9 +338,6 @@ def cancel_wave(request: Request, wave_id: str) -> Response:
 def review_request(
     request: Request, request_id: int, decision: str = Form(""), reason: str = Form(""), by: str = Form("")
 ) -> Response:
-    from campaign.initiative_requests import list_requests, review
-    from frontends.web.pages import campaign_dir
-
     bundle = current_bundle(request)
     if request_id not in {r.id for r in list_requests(campaign_id=bundle.spec.campaign.id)}:
         raise NotFound(f"there is no request #{request_id} for this campaign")

@@ -21,31 +21,19 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException
 
 from campaign.bundle import Bundle
 from campaign.db import DatabaseError
 from campaign.errors import InvalidInput, Problem, WavecastError
-
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-def render(template: str, **context: Any) -> str:
-    """A template of templates/web rendered to text (used by pages and by `wavecast report`)."""
-    return _env.get_template(template).render(**context)
+from frontends.web import rendering
+from frontends.web.security import csrf_for, is_operator, remember_csrf
+from frontends.web.templates import render
+from waves.bundles import bundle_at
 
 
 def page(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """A full HTML page with the security headers, the CSRF token and a script nonce."""
-    from frontends.web.security import csrf_for, is_operator, remember_csrf
-
     nonce = secrets.token_urlsafe(16)
     csrf_nonce, csrf_token = csrf_for(request)
     body = render(
@@ -110,8 +98,6 @@ def current_bundle(request: Request) -> Bundle:
     shared with the requests that need it at the same time, never longer than a page may wait.
     Raises InvalidInput (shown as an error panel) when the files do not load.
     """
-    from frontends.web import rendering
-
     if rendering.in_pool():
         return _load(_root(request))
     return rendering.wait(_loading(request))
@@ -119,8 +105,6 @@ def current_bundle(request: Request) -> Bundle:
 
 async def current_bundle_async(request: Request) -> Bundle:
     """``current_bundle`` for async routes: the wait holds no thread."""
-    from frontends.web import rendering
-
     return await rendering.result(_loading(request), shared=True)
 
 
@@ -132,15 +116,11 @@ def _root(request: Request) -> str:
 
 
 def _loading(request: Request) -> Future[Bundle]:
-    from frontends.web import rendering
-
     root = _root(request)
     return rendering.shared(root, lambda: _load(root))
 
 
 def _load(root: str) -> Bundle:
-    from waves.bundles import bundle_at
-
     return bundle_at(root)
 
 

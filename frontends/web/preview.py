@@ -15,24 +15,22 @@ from __future__ import annotations
 import mimetypes
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
-from campaign.bundle import Bundle
+from campaign.bundle import Bundle, load_spec
 from campaign.errors import InvalidInput, Problem, WavecastError
 from campaign.model import CHANNELS
 from campaign.render import translated
+from campaign.segment import Assets, NoSuchSegment, message_for, render_segment
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 from frontends.web import rendering
 from frontends.web.error_pages import public_error
 from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, current_bundle_async, error_page, page
 from frontends.web.security import require_reader
-
-if TYPE_CHECKING:
-    from campaign.segment import Assets
 
 router = APIRouter(route_class=FriendlyRoute)
 VIEWS = {"desktop": 640, "phone": 375}
@@ -60,8 +58,6 @@ class Section:
 
 
 def _channels(bundle: Bundle, wave_id: str, audience_id: str) -> list[str]:
-    from campaign.segment import message_for
-
     return [
         c
         for c in CHANNELS
@@ -77,8 +73,6 @@ def _audiences(bundle: Bundle, wave_id: str) -> list[str]:
 
 def _render(bundle: Bundle, wave_id: str, audience_id: str, lang: str, channel: str) -> tuple[Any, list[Problem]]:
     """(output, problems): the output is None when rendering failed."""
-    from campaign.segment import render_segment
-
     try:
         output = render_segment(bundle, wave_id, audience_id, lang, channel)
     except InvalidInput as exc:
@@ -195,8 +189,6 @@ _FRAME_HEADERS = {
     response_class=HTMLResponse,
 )
 async def newsletter_frame(request: Request, wave_id: str, audience_id: str, lang: str) -> Response:
-    from campaign.segment import NoSuchSegment, render_segment
-
     try:
         bundle = await current_bundle_async(request)
         output = await rendering.run(render_segment, bundle, wave_id, audience_id, lang, "newsletter")
@@ -237,9 +229,6 @@ def _assets(request: Request) -> Assets | None:
     Only campaign.yaml is read, never the messages: rendering must not stand between an
     e-mail and its images. While campaign.yaml is broken (mid-edit), the id it last had holds.
     """
-    from campaign.bundle import load_spec
-    from campaign.segment import Assets
-
     root = campaign_dir(request)
     if root is None:
         return None
