@@ -37,13 +37,14 @@ def wavecast(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
 
 
 def wavecast_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run `python -m frontends ARGS` in a child process, with the test's environment."""
+    """Run `python -m frontends ARGS` in a child process, with the test's environment and the
+    same checkout's code as the test (not whatever checkout the virtualenv was installed from)."""
     return subprocess.run(
         [sys.executable, "-m", "frontends", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=os.environ.copy(),
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
         timeout=120,
         check=False,
     )
