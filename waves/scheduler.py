@@ -17,6 +17,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -25,9 +26,10 @@ from campaign.db import get_engine, session_scope, utcnow
 from campaign.errors import WavecastError
 from campaign.settings import get_settings
 from campaign.timing import allowed, next_allowed, resolve_starts
-from waves import lease
+from waves import lease, sweeper
 from waves.approval import approval_state
 from waves.bundles import bundle_at
+from waves.launch import launch_wave
 from waves.models import WaveSchedule
 
 log = logging.getLogger(__name__)
@@ -96,8 +98,6 @@ def _set(campaign_id: str, wave_id: str, **values: object) -> None:
 
 def launch_due(now: dt.datetime | None = None) -> list[str]:
     """Launch every scheduled wave whose time has come; report missed ones. Returns launched ids."""
-    from waves.launch import launch_wave
-
     settings = get_settings()
     now = now or utcnow()
     grace = dt.timedelta(seconds=settings.misfire_grace_seconds)
@@ -163,9 +163,7 @@ class Scheduler:
 
     def sweep(self) -> None:
         if self.active:
-            from waves.sweeper import sweep
-
-            sweep()
+            sweeper.sweep()
 
     def stop(self) -> None:
         if self.active:
@@ -174,8 +172,6 @@ class Scheduler:
             self.active = False
 
     def run_forever(self) -> None:
-        from apscheduler.schedulers.blocking import BlockingScheduler
-
         settings = get_settings()
         # A launch that outlasts a tick makes APScheduler skip the next tick; that is intended.
         logging.getLogger("apscheduler").setLevel(logging.ERROR)

@@ -39,7 +39,7 @@ def _queue_is_empty() -> bool:
     settings = get_settings()
     if not settings.broker_url:
         return True
-    import redis
+    import redis  # only a run with a broker looks at the queue (~0.1 s to load)
 
     client = redis.Redis.from_url(settings.broker_url, socket_timeout=5)
     try:

@@ -129,7 +129,8 @@ def send(
         out.print(f"wave {wave} was launched before (run {launched.run_id}); nothing new was queued")
         return
     out.print(
-        f"wave {wave}: run {launched.run_id}, {launched.rows} newsletter row(s), {launched.chunks} chunk(s) queued"
+        f"wave {wave}: run {launched.run_id}, {launched.rows} message(s) to people, {launched.posts} post(s), "
+        f"{launched.chunks} chunk(s) queued"
     )
 
 
