@@ -180,13 +180,7 @@ class _Env:
         if raw is None:
             return None
         shown = _shown(mask_url(raw))
-        if not _URL_CHARS.match(raw):
-            raise SettingsError(f"{name}={shown}: a URL has no spaces, line breaks or non-ASCII characters")
-        try:
-            parts = urlsplit(raw)
-            port = parts.port
-        except ValueError as exc:
-            raise SettingsError(f"{name}={shown}: not a valid URL ({_reason(exc)})") from None
+        parts, port = _split_url(name, raw)
         if parts.scheme not in schemes:
             raise SettingsError(
                 f"{name}={shown}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}"
@@ -317,15 +311,21 @@ def _accounts(env: _Env, name: str, *, user_required: bool) -> tuple[SocialAccou
     return tuple(found.values())
 
 
-def _account(where: str, account: str, url: str, *, user_required: bool) -> SocialAccount:
-    shown = _shown(mask_url(url))
-    if not _URL_CHARS.match(url):
+def _split_url(where: str, raw: str) -> tuple[SplitResult, int | None]:
+    """The URL's parts and port; errors name `where` and mask the password."""
+    shown = _shown(mask_url(raw))
+    if not _URL_CHARS.match(raw):
         raise SettingsError(f"{where}={shown}: a URL has no spaces, line breaks or non-ASCII characters")
     try:
-        parts = urlsplit(url)
-        port = parts.port
+        parts = urlsplit(raw)
+        return parts, parts.port
     except ValueError as exc:
         raise SettingsError(f"{where}={shown}: not a valid URL ({_reason(exc)})") from None
+
+
+def _account(where: str, account: str, url: str, *, user_required: bool) -> SocialAccount:
+    shown = _shown(mask_url(url))
+    parts, port = _split_url(where, url)
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host or port == 0:
         raise SettingsError(f"{where}={shown}: expected https://USER:SECRET@HOST")

@@ -122,14 +122,22 @@ def _everyone(request: Request) -> list[str]:
     return [first, *(lang for lang in TEXTS if lang != first)]
 
 
-@router.get("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
-def confirm_page(token: str, request: Request) -> HTMLResponse:
+def _found(token: str, request: Request) -> tuple[int, str | None, bool] | HTMLResponse:
+    """The token's contact, or the page that says, in every language, why there is none."""
     try:
         found = _lookup(token)
     except InvalidToken:
         return page(_everyone(request), "invalid", status=400)
     if found is None:
         return page(_everyone(request), "gone", status=404)
+    return found
+
+
+@router.get("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
+def confirm_page(token: str, request: Request) -> HTMLResponse:
+    found = _found(token, request)
+    if isinstance(found, HTMLResponse):
+        return found
     _, language, unsubscribed = found
     lang = language if language in TEXTS else _reader_language(request)
     if unsubscribed:
@@ -139,12 +147,9 @@ def confirm_page(token: str, request: Request) -> HTMLResponse:
 
 @router.post("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
 def unsubscribe(token: str, request: Request) -> HTMLResponse:
-    try:
-        found = _lookup(token)
-    except InvalidToken:
-        return page(_everyone(request), "invalid", status=400)
-    if found is None:
-        return page(_everyone(request), "gone", status=404)
+    found = _found(token, request)
+    if isinstance(found, HTMLResponse):
+        return found
     contact_id, language, _ = found
     with get_engine().begin() as conn:
         unsubscribe_contact(conn, contact_id)
