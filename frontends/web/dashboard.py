@@ -5,6 +5,12 @@ guarded by the operator token and a CSRF token; the guard runs before anything e
 refused request changes nothing. Actions call the same functions as the command line
 (``waves.approval.approve``, ``waves.launch.launch_wave``, ``waves.control``,
 ``campaign.initiative_requests.review``): the web adds no rules of its own.
+
+Routes that need the loaded campaign (it renders every message) are async: they await it from
+the rendering pool, holding no thread, then hand their database work to the request thread
+pool, where nothing waits on a render. Pages that need only the campaign's id, time zone,
+waves or ambitions (live status, initiatives, pause, resume, cancel) read campaign.yaml alone,
+so they answer while a heavy campaign renders.
 """
 
 from __future__ import annotations
@@ -16,15 +22,17 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from campaign.bundle import Bundle
 from campaign.db import get_engine, session_scope
 from campaign.errors import WavecastError
 from campaign.initiative_models import PENDING as REQUEST_PENDING
 from campaign.initiative_requests import audit_trail, list_requests, review
+from campaign.model import Campaign
 from campaign.render import translated
 from campaign.timing import resolve_starts
-from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, current_bundle, page
+from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, campaign_spec, current_bundle, page
 from frontends.web.security import (
     CSRF_COOKIE,
     Unauthorised,
@@ -74,8 +82,8 @@ def _lang(bundle: Bundle, request: Request) -> str:
     return wanted if wanted in bundle.spec.campaign.languages else bundle.spec.campaign.languages[0]
 
 
-def _wave_or_404(bundle: Bundle, wave_id: str) -> None:
-    if wave_id not in {w.id for w in bundle.spec.waves}:
+def _wave_or_404(spec: Campaign, wave_id: str) -> None:
+    if wave_id not in {w.id for w in spec.waves}:
         raise NotFound(f"the campaign has no wave {wave_id!r}")
 
 
@@ -83,8 +91,8 @@ def _wave_or_404(bundle: Bundle, wave_id: str) -> None:
 
 
 @router.get("/", dependencies=reader, summary="Dashboard home")
-def home(request: Request) -> Response:
-    bundle = current_bundle(request)
+async def home(request: Request) -> Response:
+    bundle = await current_bundle(request)
     return page(
         request,
         "home.html",
@@ -146,14 +154,15 @@ def plan_rows(bundle: Bundle, lang: str) -> list[dict[str, Any]]:
 
 
 @router.get("/plan", dependencies=reader, summary="The plan: waves on a timeline with state and approvals")
-def plan_page(request: Request) -> Response:
-    bundle = current_bundle(request)
+async def plan_page(request: Request) -> Response:
+    bundle = await current_bundle(request)
     lang = _lang(bundle, request)
+    rows = await run_in_threadpool(plan_rows, bundle, lang)
     return page(
         request,
         "plan.html",
         title="Plan",
-        rows=plan_rows(bundle, lang),
+        rows=rows,
         bundle=bundle,
         lang=lang,
         timezone=bundle.spec.campaign.timezone,
@@ -170,11 +179,11 @@ def campaign_status(campaign_id: str | None) -> list[dict[str, Any]]:
 
 @router.get("/status", dependencies=reader, summary="Live status of launched waves")
 def status_page(request: Request) -> Response:
-    bundle = current_bundle(request)
-    tz = bundle.spec.campaign.tz
+    spec = campaign_spec(request)
+    tz = spec.campaign.tz
     runs = [
         {**r, "launched_local": f"{dt.datetime.fromisoformat(r['launched_at']).astimezone(tz):%d %b %Y, %H:%M %Z}"}
-        for r in campaign_status(bundle.spec.campaign.id)
+        for r in campaign_status(spec.campaign.id)
     ]
     shape = [[r["run_id"], r["state"], len(r["breakdown"])] for r in runs]  # the script reloads when it changes
     return page(request, "status.html", title="Live status", runs=runs, shape=shape, done=_done(request))
@@ -182,20 +191,24 @@ def status_page(request: Request) -> Response:
 
 @router.get("/api/status", dependencies=reader, summary="Live status as JSON (the page polls it)")
 def status_json(request: Request) -> JSONResponse:
-    bundle = current_bundle(request)
-    return JSONResponse(campaign_status(bundle.spec.campaign.id), headers={"Cache-Control": "no-store"})
+    spec = campaign_spec(request)
+    return JSONResponse(campaign_status(spec.campaign.id), headers={"Cache-Control": "no-store"})
 
 
 @router.get("/report", dependencies=reader, summary="The report with its charts")
-def report_page(request: Request, wave: str | None = None) -> Response:
-    # Lazy: matplotlib (~0.5 s) is for this page only; the app starts and serves the rest without it.
-    from waves.charts import report_charts
-
-    bundle = current_bundle(request)
+async def report_page(request: Request, wave: str | None = None) -> Response:
+    bundle = await current_bundle(request)
     if wave == "":
         wave = None
     if wave is not None:
-        _wave_or_404(bundle, wave)
+        _wave_or_404(bundle.spec, wave)
+    return await run_in_threadpool(_report_page, request, bundle, wave)
+
+
+def _report_page(request: Request, bundle: Bundle, wave: str | None) -> Response:
+    # Lazy: matplotlib (~0.5 s) is for this page only; the app starts and serves the rest without it.
+    from waves.charts import report_charts
+
     with get_engine().connect() as conn:
         report = build_report(conn, bundle, wave, _lang(bundle, request))
     return page(
@@ -210,9 +223,9 @@ def report_page(request: Request, wave: str | None = None) -> Response:
 
 @router.get("/initiatives", dependencies=reader, summary="Initiative publication requests and the review queue")
 def initiatives_page(request: Request) -> Response:
-    bundle = current_bundle(request)
-    requests = list_requests(campaign_id=bundle.spec.campaign.id)
-    ambitions = {a.id: f"{a.number}. {translated(bundle.spec, a.title, 'en')}" for a in bundle.spec.ambitions}
+    spec = campaign_spec(request)
+    requests = list_requests(campaign_id=spec.campaign.id)
+    ambitions = {a.id: f"{a.number}. {translated(spec, a.title, 'en')}" for a in spec.ambitions}
     trail = [e for e in audit_trail() if e["request"] in {r.id for r in requests}]
     return page(
         request,
@@ -269,14 +282,18 @@ def csrf_token(request: Request) -> JSONResponse:
 
 
 @router.post("/waves/{wave_id}/approve", dependencies=operator, summary="Approve the wave's current content")
-def approve_wave(request: Request, wave_id: str, by: str = Form("")) -> Response:
-    bundle = current_bundle(request)
-    _wave_or_404(bundle, wave_id)
+async def approve_wave(request: Request, wave_id: str, by: str = Form("")) -> Response:
+    bundle = await current_bundle(request)
+    _wave_or_404(bundle.spec, wave_id)
     if not by.strip():
         raise WavecastError("give your name in 'Approved by': it goes into the audit trail")
+    await run_in_threadpool(_approve, bundle, wave_id, by)
+    return _after("/plan", "approved")
+
+
+def _approve(bundle: Bundle, wave_id: str, by: str) -> None:
     with session_scope() as session:
         approve(session, bundle, wave_id, by)
-    return _after("/plan", "approved")
 
 
 def _launch(bundle: Bundle, wave_id: str, by: str) -> None:
@@ -287,21 +304,26 @@ def _launch(bundle: Bundle, wave_id: str, by: str) -> None:
 
 
 @router.post("/waves/{wave_id}/launch", dependencies=operator, summary="Send an approved wave now")
-def launch_now(request: Request, wave_id: str, background: BackgroundTasks, by: str = Form("")) -> Response:
-    bundle = current_bundle(request)
-    _wave_or_404(bundle, wave_id)
-    with session_scope() as session:
-        require_approval(session, bundle, wave_id)
+async def launch_now(request: Request, wave_id: str, background: BackgroundTasks, by: str = Form("")) -> Response:
+    bundle = await current_bundle(request)
+    _wave_or_404(bundle.spec, wave_id)
+    await run_in_threadpool(_require_approval, bundle, wave_id)
     # Launching builds the ledger and, embedded, sends in-process: after the response, so the
     # page can show the counts growing.
     background.add_task(_launch, bundle, wave_id, by.strip() or "dashboard")
     return _after("/status", "launched")
 
 
+def _require_approval(bundle: Bundle, wave_id: str) -> None:
+    with session_scope() as session:
+        require_approval(session, bundle, wave_id)
+
+
 def _run_key(request: Request, wave_id: str) -> str:
-    bundle = current_bundle(request)
-    _wave_or_404(bundle, wave_id)
-    return f"{bundle.spec.campaign.id}:{wave_id}"
+    """The run's key from campaign.yaml alone: pausing a wave never waits for a render."""
+    spec = campaign_spec(request)
+    _wave_or_404(spec, wave_id)
+    return f"{spec.campaign.id}:{wave_id}"
 
 
 @router.post("/waves/{wave_id}/pause", dependencies=operator, summary="Pause a sending wave")
@@ -338,8 +360,8 @@ def cancel_wave(request: Request, wave_id: str) -> Response:
 def review_request(
     request: Request, request_id: int, decision: str = Form(""), reason: str = Form(""), by: str = Form("")
 ) -> Response:
-    bundle = current_bundle(request)
-    if request_id not in {r.id for r in list_requests(campaign_id=bundle.spec.campaign.id)}:
+    spec = campaign_spec(request)
+    if request_id not in {r.id for r in list_requests(campaign_id=spec.campaign.id)}:
         raise NotFound(f"there is no request #{request_id} for this campaign")
     if decision not in ("approve", "reject"):
         raise WavecastError("choose approve or reject")

@@ -23,9 +23,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from campaign.bundle import Bundle
+from campaign.bundle import Bundle, load_spec
 from campaign.db import DatabaseError
 from campaign.errors import InvalidInput, Problem, WavecastError
+from campaign.model import Campaign
 from frontends.web import rendering
 from frontends.web.security import csrf_for, is_operator, remember_csrf
 from frontends.web.templates import render
@@ -91,21 +92,24 @@ class NotFound(WavecastError):
     title = "Not found"
 
 
-def current_bundle(request: Request) -> Bundle:
+async def current_bundle(request: Request) -> Bundle:
     """The campaign being shown, reloaded when one of its files changed; approved initiatives added.
 
     Loading renders every message, so it runs in the rendering pool (``frontends.web.rendering``),
     shared with the requests that need it at the same time, never longer than a page may wait.
+    The wait is awaited, never held in a request thread: however many pages wait for a heavy
+    campaign, the threads that serve ``/u/...``, the images and the database pages stay free.
     Raises InvalidInput (shown as an error panel) when the files do not load.
     """
-    if rendering.in_pool():
-        return _load(_root(request))
-    return rendering.wait(_loading(request))
-
-
-async def current_bundle_async(request: Request) -> Bundle:
-    """``current_bundle`` for async routes: the wait holds no thread."""
     return await rendering.result(_loading(request), shared=True)
+
+
+def campaign_spec(request: Request) -> Campaign:
+    """campaign.yaml alone, for pages that need the campaign's id or time zone but no message.
+
+    It renders nothing, so such a page (the live status) answers while the messages render.
+    """
+    return load_spec(Path(_root(request)))[0]
 
 
 def _root(request: Request) -> str:

@@ -29,7 +29,7 @@ from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 from frontends.web import rendering
 from frontends.web.error_pages import public_error
-from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, current_bundle_async, error_page, page
+from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, current_bundle, error_page, page
 from frontends.web.security import require_reader
 
 router = APIRouter(route_class=FriendlyRoute)
@@ -133,7 +133,7 @@ async def preview_page(
 ) -> Response:
     # Loading and rendering run in the rendering pool, with a time limit (frontends.web.rendering).
     try:
-        bundle = await current_bundle_async(request)
+        bundle = await current_bundle(request)
     except InvalidInput as exc:
         # The campaign does not load: the page still works and says what to fix.
         return page(request, "preview.html", title="Preview", problems=list(exc.problems), bundle=None)
@@ -190,7 +190,7 @@ _FRAME_HEADERS = {
 )
 async def newsletter_frame(request: Request, wave_id: str, audience_id: str, lang: str) -> Response:
     try:
-        bundle = await current_bundle_async(request)
+        bundle = await current_bundle(request)
         output = await rendering.run(render_segment, bundle, wave_id, audience_id, lang, "newsletter")
     except NoSuchSegment as exc:
         raise NotFound(str(exc)) from None

@@ -10,6 +10,8 @@ hanging the browser. The pool's threads are daemons: stopping the server never w
 render.
 
 Loads are shared: requests that need the campaign while it is loading wait for the same load.
+Pages only ever await these jobs (``result``): a waiting page holds no thread, so any number of
+them leave the server's request threads free.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from queue import SimpleQueue
 from typing import Any, TypeVar
 
@@ -59,11 +60,6 @@ def _work() -> None:
             _running.pop(ident, None)
 
 
-def in_pool() -> bool:
-    """True in one of the pool's threads (work submitted from there runs in place)."""
-    return threading.get_ident() in {t.ident for t in _threads}
-
-
 def submit(func: Callable[..., T], *args: Any) -> Future[T]:
     future: Future[T] = Future()
     with _lock:
@@ -89,14 +85,6 @@ def _too_slow(future: Future[Any]) -> StillRendering:
         f"rendering took longer than {PAGE_SECONDS:g} s{_where(future)}; "
         "it goes on in the background: reload in a moment, or make the message lighter"
     )
-
-
-def wait(future: Future[T]) -> T:
-    """The result, waiting at most PAGE_SECONDS (for the sync routes of the dashboard)."""
-    try:
-        return future.result(timeout=PAGE_SECONDS)
-    except FutureTimeout:
-        raise _too_slow(future) from None
 
 
 async def result(future: Future[T], *, shared: bool = False) -> T:
