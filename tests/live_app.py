@@ -17,6 +17,13 @@ from tests.conftest import free_port
 @contextmanager
 def live_app(campaign_dir: Path | None) -> Iterator[str]:
     """Yield the base address (http://127.0.0.1:PORT) while the server runs."""
+    with live_server(campaign_dir) as (base, _server):
+        yield base
+
+
+@contextmanager
+def live_server(campaign_dir: Path | None) -> Iterator[tuple[str, uvicorn.Server]]:
+    """``live_app`` with the server too, for tests that look at the requests under way."""
     port = free_port()
     config = uvicorn.Config(
         create_app(campaign_dir), host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
@@ -29,7 +36,7 @@ def live_app(campaign_dir: Path | None) -> Iterator[str]:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", server
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -23,10 +23,10 @@ import pytest
 from audiences.tokens import unsubscribe_token
 from audiences.upsert import add_contacts
 from campaign import render_deadline
-from frontends.web import rendering
+from frontends.web import pages, rendering
 from tests.campaign_copy import copy_campaign, edit, line_of
 from tests.conftest import free_port
-from tests.live_app import live_app
+from tests.live_app import live_app, live_server
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 IMAGE = "images/banner.png"
@@ -100,7 +100,7 @@ def test_a_heavy_preview_leaves_the_unsubscribe_page_and_the_images_alone(
         assert f"{camp.name}/{name}:{line}:" in response.text, name
 
 
-@pytest.mark.parametrize("path", ["/preview", "/preview/newsletter/first/youth/nl", "/"])
+@pytest.mark.parametrize("path", ["/preview", "/preview/newsletter/first/youth/nl", "/", "/plan", "/report"])
 def test_a_page_waiting_too_long_for_rendering_says_what_is_rendering(
     camp: Path, client_of: Callable[[str], httpx.Client], monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
@@ -117,6 +117,68 @@ def test_a_page_waiting_too_long_for_rendering_says_what_is_rendering(
         assert "still rendering" in response.text
         assert "youth.nl.md:" in response.text  # the file being rendered
         wait_for(lambda: not rendering._running, "the render to end in the background")
+
+
+# More than the server's request threads (anyio's default pool holds 40): were a waiting page to
+# hold a thread, the dashboard's home alone would take them all. The other pages that need the
+# campaign wait beside it, a few each.
+MANY = 50
+NEEDS_THE_CAMPAIGN = ["/plan", "/report", "/preview", "/preview/newsletter/first/youth/nl"]
+
+
+def test_many_pages_waiting_for_a_slow_render_hold_no_request_thread(
+    camp: Path, client_of: Callable[[str], httpx.Client], monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    (contact_id,) = add_contacts([{"email": "jan.peeters@example.org", "language": "nl"}])
+    token = unsubscribe_token(contact_id)
+    release = threading.Event()
+    load = pages._load
+
+    def held(root: str) -> object:
+        # A campaign whose load renders until the test says so: as slow as a heavy one, and as
+        # long as the checks below need, whatever the machine's load.
+        release.wait(60)
+        return load(root)
+
+    monkeypatch.setattr(pages, "_load", held)
+    answers: list[httpx.Response] = []
+    with live_server(camp) as (base, server):
+        client = client_of(base)
+        waiting = [
+            threading.Thread(target=lambda p=path: answers.append(httpx.get(base + p, timeout=60)), daemon=True)
+            for path in ["/"] * MANY + NEEDS_THE_CAMPAIGN * 3
+        ]
+        try:
+            for thread in waiting:
+                thread.start()
+            # uvicorn keeps a task per request under way: all of them are in, waiting.
+            wait_for(lambda: len(server.server_state.tasks) >= len(waiting), "every request to be under way")
+            quick = {
+                f"/u/{token}": "<form",
+                "/u/not-a-token": "",
+                f"/assets/mini/{IMAGE}": "",
+                "/status": "Live status",
+                "/api/status": "[",
+                "/initiatives": "Review queue",
+                "/login": "operator",
+            }
+            for _ in range(2):
+                for path, shows in quick.items():
+                    started = time.monotonic()
+                    response = client.get(path)
+                    assert time.monotonic() - started < QUICK, path
+                    assert response.status_code == (400 if "not-a-token" in path else 200), path
+                    assert shows in response.text if shows else response.content == PNG or "/u/" in path, path
+            assert not answers, "a page that needs the campaign answered before its render ended"
+        finally:
+            release.set()
+        for thread in waiting:
+            thread.join(timeout=60)
+    # Every waiting page got its answer once the render ended.
+    assert len(answers) == len(waiting)
+    for response in answers:
+        assert response.status_code == 200, (response.url, response.status_code, response.text[:300])
+        assert response.headers["content-type"].startswith("text/html"), response.url
 
 
 def test_a_broken_campaign_keeps_the_unsubscribe_page_and_the_images_up(
