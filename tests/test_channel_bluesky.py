@@ -176,6 +176,10 @@ def test_a_spent_quota_holds_the_post_back_until_its_window_ends_then_it_goes_on
     ends = [dt.datetime.fromtimestamp((w + 1) * hour.seconds, dt.UTC) for w in (this_hour, this_hour + 1)]
     assert any(abs((held.not_before.replace(tzinfo=dt.UTC) - end).total_seconds()) < 2 for end in ends)
     assert records(accounts["nl"]) == {}
+    # Only the spent account waits: the other one's posts went at once, in the same chunk; the nl
+    # post after the refused one went back untried, due with it.
+    assert len(records(accounts["default"])) == 6
+    assert sorted((r.status, r.attempts) for r in rows if r.account == "nl") == [("pending", 0), ("pending", 1)]
     # The window ends (the counter is spent no more, the rows are due): the sweeper queues them.
     LocalQuota._used.clear()
     with get_engine().begin() as conn:

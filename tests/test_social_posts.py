@@ -147,6 +147,11 @@ def test_webhook_posts_signed_json_and_a_retry_keeps_its_key(tmp_path: Path, dat
     keys = [headers["Idempotency-Key"] for headers, _ in hook.requests]
     assert keys[0] == keys[1]  # the retried post carries the same key
     assert set(keys) == {p.message_id for p in posts}
+    # The webhook is one far side for every post (no account of its own): its 503 held back the
+    # whole chunk, the e-mails too, all due at the same moment, as a relay's 4xx does.
+    with get_engine().connect() as conn:
+        waits = set(conn.scalars(select(Delivery.not_before).where(Delivery.run_id == launched.run_id)))
+    assert len(waits) == 1 and None not in waits
     for headers, body in hook.requests:
         expected = "sha256=" + hmac.new(b"hook-secret", body, hashlib.sha256).hexdigest()
         assert headers["X-Wavecast-Signature"] == expected

@@ -33,7 +33,7 @@ from campaign.settings import Settings, get_settings
 from waves import ledger
 from waves.bundles import bundle_for_run
 from waves.channels import channel
-from waves.channels.contract import Messenger, NoAddress, RunContext
+from waves.channels.contract import Messenger, NoAddress, RunContext, account_scope
 from waves.channels.newsletter import TransportMessenger
 from waves.journal import FileJournal, Journal, JournalUnavailable, RedisJournal
 from waves.models import CANCELLED, RUNNING, SENDING, Delivery, WaveRun
@@ -61,6 +61,10 @@ class ChunkResult:
     failed: int = 0
     stopped: str | None = None
     errors: list[str] = field(default_factory=list)
+    # Accounts whose rows wait (a 429, a spent quota): scope -> when they fall due. The chunk
+    # went on without them; the sweeper queues them then (waves/ledger.put_off).
+    waiting: dict[str, dt.datetime] = field(default_factory=dict)
+    deferred: int = 0  # rows handed back to wait with their account
 
 
 def worker_name() -> str:
@@ -201,6 +205,7 @@ class _Chunk:
             self.messengers[NEWSLETTER] = TransportMessenger(transport)
         self.marks = _Marks(self._write_marks)
         self.result = ChunkResult()
+        self.why: dict[str, str] = {}  # scope -> why its rows wait, kept on each of them
 
     def _write_marks(self, ids: list[int]) -> None:
         def action() -> None:
@@ -227,7 +232,19 @@ class _Chunk:
                 if time.monotonic() - renewed > self.settings.send_lease_seconds / 3:
                     ledger.renew(checks, [r.id for r in rows[index:]], self.worker)
                     renewed = time.monotonic()
-                self.send_one(checks, row, [r.id for r in rows[index + 1 :]])
+                if not self.held_back(row):
+                    self.send_one(checks, row, [r.id for r in rows[index + 1 :]])
+
+    def held_back(self, row: ledger.Claimed) -> bool:
+        """True when the row's account already waits in this chunk: the row goes back untried,
+        due with the rest of its account (a 429 answers for the account, not one post)."""
+        scope = _scope(row)
+        if scope is None or scope not in self.result.waiting:
+            return False
+        with self.engine.begin() as conn:
+            ledger.put_off(conn, [], [row.id], self.why[scope], self.result.waiting[scope], self.settings.max_attempts)
+        self.result.deferred += 1
+        return True
 
     def send_one(self, checks: Connection, row: ledger.Claimed, rest: list[int]) -> None:
         """Check, personalise, push, journal one row; raise _Stop when the chunk must stop."""
@@ -261,7 +278,10 @@ class _Chunk:
         except TransientError as exc:
             delay = backoff(self.settings, _attempts(self.engine, row.id) + 1)
             delay = max(delay, exc.retry_after or 0.0)  # a 429's Retry-After, a quota's next window
-            raise _Stop(str(exc), rest, delay=delay, tried=row.id) from None
+            if exc.scope is None:  # a far side the whole chunk shares (the relay): all of it waits
+                raise _Stop(str(exc), rest, delay=delay, tried=row.id) from None
+            self.defer(row, exc.scope, str(exc), delay)
+            return
         self.result.sent += 1
         try:
             self.journal.record(self.run.run_id, row.id)
@@ -271,6 +291,17 @@ class _Chunk:
             self.marks.ids.append(row.id)
             raise _Stop(str(exc), rest, delay=backoff(self.settings, 1)) from None
         self.marks.add(row.id)
+
+    def defer(self, row: ledger.Claimed, scope: str, reason: str, delay: float) -> None:
+        """Only this account waits: the row counts a try and waits `delay`; the account's later
+        rows in this chunk go back untried (held_back), due at the same moment."""
+        until = utcnow() + dt.timedelta(seconds=delay)
+        self.result.waiting[scope] = until
+        self.why[scope] = reason  # the account's, so its rows show (and group) by one reason
+        self.result.deferred += 1
+        log.warning("run %s, ledger row %s: %s waits %.0f s: %s", self.run.run_id, row.id, scope, delay, reason)
+        with self.engine.begin() as conn:
+            ledger.put_off(conn, [row.id], [], reason, until, self.settings.max_attempts)
 
     def fail(self, row: ledger.Claimed, reason: str) -> None:
         """Fail this row alone, with its reason; the chunk goes on with the others."""
@@ -313,7 +344,9 @@ def _rates(run: RunContext, settings: Settings) -> dict[str, float]:
 def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | None = None) -> ChunkResult:
     """Send every due pending row of `run_id` with an id in [first_id, last_id], whatever its channel.
 
-    Raises RetryLater after a transient failure (the unsent rows are pending again).
+    Raises RetryLater after a transient failure the whole chunk shares (the relay): the unsent
+    rows are pending again. When only one platform account must wait (its TransientError names a
+    scope), its rows are pending again, due when it says, and the result lists it in `waiting`.
     `transport` replaces the newsletter's e-mail transport (tests, proofs).
     """
     with get_engine().connect() as conn:
@@ -337,6 +370,11 @@ def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | 
     finally:
         chunk.close()
     return chunk.result
+
+
+def _scope(row: ledger.Claimed) -> str | None:
+    """The key a messenger's TransientError names when only this row's account must wait."""
+    return account_scope(row.channel, row.account) if row.account is not None else None
 
 
 def _reason(exc: BaseException) -> str:

@@ -196,6 +196,30 @@ def retry_later(
         )
 
 
+def put_off(
+    conn: Connection,
+    tried: Sequence[int],
+    untried: Sequence[int],
+    reason: str,
+    not_before: dt.datetime,
+    max_attempts: int,
+) -> None:
+    """One account's rows wait until `not_before` (its 429, its spent quota); the chunk goes on.
+
+    The row that met it counts a try; the account's other rows go back untried. No task carries
+    them any more (the chunk does not come back for them), so `enqueued_at` is cleared: the
+    sweeper queues them once they fall due, as it queues a post that falls due."""
+    release(conn, tried, reason, not_before, max_attempts)
+    if untried:
+        conn.execute(
+            update(deliveries)
+            .where(_ids_in(untried), d.status == SENDING)
+            .values(status=PENDING, not_before=not_before, claimed_by=None, last_error=reason[:2000])
+        )
+    both = [*tried, *untried]
+    conn.execute(update(deliveries).where(_ids_in(both), d.status == PENDING).values(enqueued_at=None))
+
+
 def stamp_enqueued(conn: Connection, run_id: int, first_id: int, last_id: int) -> None:
     """Note that a task carries these rows; a post not yet due stays unstamped until it falls due."""
     now = utcnow()

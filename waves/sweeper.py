@@ -89,8 +89,9 @@ def sweep(now: dt.datetime | None = None) -> Swept:
     with engine.connect() as conn:
         running = list(conn.scalars(select(WaveRun.id).where(WaveRun.state == RUNNING)))
     orphaned = and_(or_(Delivery.enqueued_at.is_(None), Delivery.enqueued_at < cutoff))
-    # Posts that fell due since the launch: no task carries them yet, and none will unless this
-    # queues them. They go now, even while e-mails of the wave fill the queue.
+    # Posts that fell due since the launch, or since their account's 429 or spent quota (the
+    # chunk went on without them, ledger.put_off): no task carries them, and none will unless
+    # this queues them. They go now, even while e-mails of the wave fill the queue.
     fell_due = and_(Delivery.account.isnot(None), Delivery.enqueued_at.is_(None), ledger.due(now))
     for run_id in running:
         if finish_if_done(run_id):

@@ -23,11 +23,17 @@ class TransientError(Exception):
     """Try again later: a 4xx reply, a refused or dropped connection, a timeout.
 
     `retry_after`: the far side said when (a 429's Retry-After, a quota's next window); the row
-    waits at least that long, whatever the backoff would have made it."""
+    waits at least that long, whatever the backoff would have made it.
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    `scope`: whose trouble it is. None means a far side every row of the chunk shares (the SMTP
+    relay, the webhook): the whole chunk waits. A key (one platform account's, see
+    waves.channels.contract.account_scope) means only that account's rows wait, and the chunk
+    goes on with the others."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, *, scope: str | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.scope = scope
 
 
 class PermanentError(Exception):

@@ -5,8 +5,10 @@ row becomes one outgoing message (its segment rendered once, typed, then persona
 messenger, listmonk's push / flush / close:
 
 - `push` hands one message over and returns only when the far side took it; it raises
-  TransientError (try again later: the row and the rest of the chunk wait), PermanentError or
-  Unaddressable (this one message will never go: its row fails with the reply kept).
+  TransientError (try again later), PermanentError or Unaddressable (this one message will never
+  go: its row fails with the reply kept). A TransientError without a scope stops the chunk: the
+  row and the rest wait. One with a scope (`account_scope`: a 429 or a spent quota of one
+  platform account) holds back only the rows of that scope, and the chunk goes on.
 - `build` raises NoAddress when the person has no address on this channel (no phone number for
   SMS): nothing went wrong, so the row is skipped with the reason, not failed.
 - `flush` finishes whatever the messenger batches below the message level (nothing, today);
@@ -36,7 +38,13 @@ __all__ = [
     "RunContext",
     "TransientError",
     "Unaddressable",
+    "account_scope",
 ]
+
+
+def account_scope(channel_id: str, account: str) -> str:
+    """The key of one platform account's rows: its 429s and quota hold back those rows only."""
+    return f"{channel_id}:{account}"
 
 
 class NoAddress(WavecastError):

@@ -22,7 +22,15 @@ from campaign.segment import Assets
 from campaign.settings import PREFIX, Settings, SocialAccount
 from campaign.social import SocialPost
 from campaign.template_context import translated
-from waves.channels.contract import Attachment, Messenger, Outgoing, PermanentError, RunContext
+from waves.channels.contract import (
+    Attachment,
+    Messenger,
+    Outgoing,
+    PermanentError,
+    RunContext,
+    TransientError,
+    account_scope,
+)
 from waves.channels.posts import DEFAULT_ACCOUNT, PostChannel, payload
 from waves.ledger import Claimed
 from waves.outputs import post_for
@@ -85,6 +93,33 @@ def _image(run: RunContext, post: SocialPost) -> tuple[Attachment, ...]:
     return (Attachment(data, mime_type, post.image_alt or ""),)
 
 
+class _AccountScoped:
+    """A publisher whose transient failures hold back only the rows of the account that met them.
+
+    A 429, a spent quota or an unreachable server belongs to one account (one server, one
+    quota), so the loop defers that account's posts and goes on with the chunk's e-mails and
+    the other accounts' posts instead of making them all wait, up to an hour for a quota."""
+
+    def __init__(self, channel_id: ChannelId, inner: Messenger) -> None:
+        self.channel_id = channel_id
+        self.inner = inner
+
+    def push(self, message: Outgoing) -> None:
+        try:
+            self.inner.push(message)
+        except TransientError as exc:
+            if exc.scope is not None:
+                raise
+            scope = account_scope(self.channel_id, DirectPost.of(message).account)
+            raise TransientError(str(exc), exc.retry_after, scope=scope) from None
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 @dataclass(frozen=True)
 class DirectPostChannel(PostChannel):
     """A platform with an open API: its own messenger when an account is configured."""
@@ -107,7 +142,7 @@ class DirectPostChannel(PostChannel):
         accounts = settings.social_accounts(self.id)
         if not accounts or self.publisher is None:
             return super().messenger(settings)
-        return self.publisher(settings, accounts)
+        return _AccountScoped(self.id, self.publisher(settings, accounts))
 
 
 def direct_channel(channel_id: ChannelId, publisher: Publisher) -> DirectPostChannel:
