@@ -7,7 +7,8 @@ stand-ins play two instances, so the Dutch posts can go through an account of th
 A launched wave publishes one status per audience x language with its language, the campaign's
 visibility, the banner with its alt text (waiting for Mastodon to process it) and the ledger key
 as Idempotency-Key; a publish retried after a crash gets the first status back and makes none; a
-429 keeps the row waiting as long as the server says; a refused status fails with Mastodon's
+429 keeps that account's posts waiting as long as the server says while the chunk's e-mails and
+the other account's posts go at once; a refused status fails with Mastodon's
 reply, shown by `wavecast status`; and a real Celery worker publishes the same way.
 """
 
@@ -18,13 +19,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from campaign.db import get_engine, utcnow
 from tests.cli import wavecast
 from tests.conftest import reset_caches
 from tests.peers.mastodon_api import MastodonApi, running_mastodon
 from tests.publishing_setup import LANGS, banner_alt, png, post_rows, publishing_campaign
+from tests.sending_setup import add_contacts
 from tests.worker_process import WorkerProcess, service_env
 from waves.dispatch import enqueue_pending
 from waves.launch import launch_wave
@@ -103,28 +105,44 @@ def test_a_publish_retried_after_a_crash_gets_the_first_status_back(tmp_path: Pa
     assert {n: sorted(api.statuses) for n, api in instances.by_account.items()} == before
 
 
-def test_a_429_keeps_the_post_waiting_as_long_as_mastodon_says_then_it_goes_once(
-    tmp_path: Path, instances: Instances
+@pytest.mark.parametrize("throttled", ["nl", "default"])
+def test_a_429_holds_back_only_that_accounts_posts_while_emails_and_the_other_account_go_at_once(
+    tmp_path: Path, instances: Instances, capsys: pytest.CaptureFixture[str], throttled: str
 ) -> None:
+    add_contacts(4)
     bundle = publishing_campaign(tmp_path, "mastodon", accounts={"nl": "nl"})
-    instances.by_account["nl"].throttle(1, retry_after=90)
+    other = "default" if throttled == "nl" else "nl"
+    instances.by_account[throttled].throttle(1, retry_after=60)
     started = utcnow()
 
-    launched = launch_wave(bundle, "first", "tester")
+    shown = wavecast(capsys, "send", str(bundle.root), "--wave", "first")
 
-    held = next(r for r in post_rows(launched.run_id) if r.language == "nl" and r.audience_id == "youth")
-    assert held.status == "pending" and held.attempts == 1
-    assert held.last_error == "Mastodon answered 429: too many requests"
-    assert held.not_before is not None
-    waited = (held.not_before.replace(tzinfo=None) - started.replace(tzinfo=None)).total_seconds()
-    assert 85 <= waited <= 95  # Retry-After: 90, not the 0.05 s backoff
-    assert instances.statuses() == 0  # the 429 stopped the chunk: the others wait with it
-    # The 90 s are over: the sweeper queues the posts, each is published once.
+    # One chunk carried the e-mails and both accounts' posts; it did not wait for the 429.
+    assert shown.code == 0 and "4 message(s) to people, 8 post(s), 1 chunk(s) queued" in shown.out
+    with get_engine().connect() as conn:
+        run_id: int = conn.execute(select(WaveRun.id).where(WaveRun.wave_id == "first")).scalar_one()
+        emails = conn.execute(select(Delivery.status).where(Delivery.run_id == run_id, Delivery.account.is_(None)))
+        assert [status for (status,) in emails] == ["sent"] * 4
+    rows = post_rows(run_id)
+    went = [r for r in rows if r.account == other]
+    held = [r for r in rows if r.account == throttled]
+    assert {r.status for r in went} == {"sent"} and len(instances.by_account[other].statuses) == len(went)
+    assert {r.status for r in held} == {"pending"} and instances.by_account[throttled].statuses == {}
+    # The post that met the 429 counts a try; the account's others went back untried, due with it.
+    assert sorted(r.attempts for r in held) == [0] * (len(held) - 1) + [1]
+    assert {r.last_error for r in held} == {"Mastodon answered 429: too many requests"}
+    [not_before] = {r.not_before for r in held}
+    assert not_before is not None and all(r.enqueued_at is None for r in held)  # for the sweeper
+    waited = (not_before - started).total_seconds()
+    assert 55 <= waited <= 65  # Retry-After: 60, not the 0.05 s backoff
+    assert f"{len(held)} × mastodon (account {throttled}): Mastodon answered 429: too many requests" in shown.out
+    # The 60 s are over: the sweeper queues the held posts, and each is published once.
     with get_engine().begin() as conn:
-        conn.execute(update(Delivery).where(Delivery.run_id == launched.run_id).values(not_before=utcnow()))
+        conn.execute(update(Delivery).where(Delivery.run_id == run_id).values(not_before=utcnow()))
     sweep()
-    assert {r.status for r in post_rows(launched.run_id)} == {"sent"}
-    assert instances.statuses() == 8
+    assert {r.status for r in post_rows(run_id)} == {"sent"}
+    keys = sorted(s.idempotency_key or "" for s in instances.by_account[throttled].statuses.values())
+    assert keys == sorted(r.message_id for r in held)
 
 
 def test_a_refused_status_fails_with_mastodons_reply_shown_by_status(

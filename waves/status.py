@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from waves.models import FAILED, STATUSES, Delivery, WaveRun
+from campaign.db import utcnow
+from waves.models import FAILED, PENDING, STATUSES, Delivery, WaveRun
 
 FAILURES_SHOWN = 20
 
@@ -26,6 +27,21 @@ def _failures(conn: Connection, run_id: int) -> list[dict[str, Any]]:
         .limit(FAILURES_SHOWN)
     ).all()
     return [{"channel": c, "reason": reason or "", "count": int(n)} for c, reason, n in rows]
+
+
+def waiting(conn: Connection, run_id: int) -> list[dict[str, Any]]:
+    """Pending rows not yet due, by channel, account and why (a post's scheduled time, an
+    account's 429 or spent quota, a relay's retry), each group with when its first row falls due."""
+    rows = conn.execute(
+        select(Delivery.channel, Delivery.account, Delivery.last_error, func.min(Delivery.not_before), func.count())
+        .where(Delivery.run_id == run_id, Delivery.status == PENDING, Delivery.not_before > utcnow())
+        .group_by(Delivery.channel, Delivery.account, Delivery.last_error)
+        .order_by(func.min(Delivery.not_before), Delivery.channel)
+    ).all()
+    return [
+        {"channel": c, "account": a, "reason": reason or "", "until": until, "count": int(n)}
+        for c, a, reason, until, n in rows
+    ]
 
 
 def run_status(conn: Connection, run: WaveRun) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import signal
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
@@ -21,7 +22,7 @@ from waves import approval, control
 from waves.models import Approval
 from waves.proofs import send_proofs
 from waves.scheduler import Scheduler, store_schedule
-from waves.status import all_status
+from waves.status import all_status, waiting
 
 WaveOpt = typer.Option(..., "--wave", help="The wave's id.", show_default=False)
 
@@ -122,6 +123,7 @@ def send(
             f"wave {wave}: run {launched.run_id} had stopped while sending; "
             f"{launched.recovered} row(s) it held were settled and {launched.chunks} chunk(s) sent now"
         )
+        _say_waiting(launched.run_id, bundle.spec.campaign.tz)
         return
     if launched.resumed:
         out.print(f"wave {wave}: completed the launch of run {launched.run_id} that had stopped half-way")
@@ -132,6 +134,21 @@ def send(
         f"wave {wave}: run {launched.run_id}, {launched.rows} message(s) to people, {launched.posts} post(s), "
         f"{launched.chunks} chunk(s) queued"
     )
+    _say_waiting(launched.run_id, bundle.spec.campaign.tz)
+
+
+def _say_waiting(run_id: int, tz: ZoneInfo) -> None:
+    """Which rows wait, until when and why: nothing sleeps for them (an account's spent quota
+    can mean an hour). `wavecast send` again after that time, or a running scheduler, sends them."""
+    with get_engine().connect() as conn:
+        groups = waiting(conn, run_id)
+    for group in groups:
+        whose = f"{group['channel']}" + (f" (account {group['account']})" if group["account"] else "")
+        until = group["until"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+        why = f": {group['reason']}" if group["reason"] else " (scheduled)"
+        out.print(f"waiting until {until}: {group['count']} × {whose}{why}", markup=False, soft_wrap=True)
+    if groups:
+        out.print("`wavecast send` again after that time, or a running `wavecast scheduler`, sends them", markup=False)
 
 
 def _status_table(report: dict[str, Any]) -> Table:
