@@ -35,9 +35,10 @@ lint: $(STAMP) ## ruff lint and format check, import-linter's layer contracts, m
 bench: $(STAMP) ## Benchmarks: ratios against baselines measured in the same run
 	$(BIN)/python -m bench
 
-faults: $(STAMP) ## Fault-injection and fuzz suites at full size
+faults: $(STAMP) ## Fault-injection and fuzz suites at full size; worker and scheduler tests on SQLite too
 	WAVECAST_FAULTS_FULL=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m faults tests
 	WAVECAST_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_*.py
+	WAVECAST_TEST_ALL_DATABASES=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests
 
 clean: ## Remove the demo's database, outbox and previews
 	rm -rf wavecast.db wavecast.db-wal wavecast.db-shm outbox preview report.html

@@ -34,6 +34,23 @@ hypothesis.settings.register_profile("explore", _UNTIMED)
 hypothesis.settings.load_profile("explore" if os.environ.get("WAVECAST_FUZZ_EXAMPLES") else "repeatable")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """End-to-end tests that start worker or scheduler processes (marked `slow`) run on
+    PostgreSQL, the production database, in `make test`; `make faults` sets
+    WAVECAST_TEST_ALL_DATABASES and runs them on SQLite too. Deselected, not skipped."""
+    if os.environ.get("WAVECAST_TEST_ALL_DATABASES"):
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
+        (drop if on_sqlite and item.get_closest_marker("slow") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def need(available: bool, what: str) -> None:
     """Skip when a service or tool is missing; under CI=true, fail instead."""
     if available:

@@ -105,6 +105,7 @@ def test_due_wave_waits_outside_the_send_window(tmp_path: Path, database_url: st
 
 
 @pytest.mark.services
+@pytest.mark.slow  # scheduler processes: on SQLite too only in `make faults`
 def test_two_schedulers_launch_once_and_the_standby_takes_over(tmp_path: Path, database_url: str) -> None:
     camp = copy_campaign(tmp_path)
     always_open(camp)
@@ -141,6 +142,7 @@ def test_two_schedulers_launch_once_and_the_standby_takes_over(tmp_path: Path, d
 
 
 @pytest.mark.services
+@pytest.mark.slow  # scheduler processes: on SQLite too only in `make faults`
 def test_frozen_scheduler_resumed_does_not_launch_twice(tmp_path: Path, database_url: str) -> None:
     camp = copy_campaign(tmp_path)
     always_open(camp)

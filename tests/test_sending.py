@@ -18,7 +18,7 @@ from tests.smtp_sink import SmtpSink
 from tests.worker_process import WorkerProcess, service_env
 from waves.models import Delivery
 
-pytestmark = pytest.mark.services
+pytestmark = [pytest.mark.services, pytest.mark.slow]  # slow: on SQLite too only in `make faults`
 
 
 @dataclass
