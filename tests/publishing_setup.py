@@ -8,14 +8,14 @@ import struct
 import zlib
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campaign.bundle import Bundle, load_bundle
 from campaign.db import get_engine, session_scope
 from tests.campaign_copy import copy_campaign, edit
 from waves.approval import approve
-from waves.models import Delivery
+from waves.models import Delivery, WaveRun
 
 LANGS = ("nl", "fr", "de", "en")
 
@@ -85,3 +85,15 @@ def post_rows(run_id: int) -> list[Delivery]:
     query = select(Delivery).where(Delivery.run_id == run_id, Delivery.account.isnot(None)).order_by(Delivery.id)
     with get_engine().connect() as conn:
         return list(Session(bind=conn).scalars(query))
+
+
+def forget_posts_were_sent(run_id: int) -> None:
+    """A worker died after the platform took the run's posts and before the ledger heard of it:
+    the post rows are pending again, and the run is running, so they are published a second time."""
+    with get_engine().begin() as conn:
+        conn.execute(
+            update(Delivery)
+            .where(Delivery.run_id == run_id, Delivery.account.isnot(None))
+            .values(status="pending", claimed_by=None)
+        )
+        conn.execute(update(WaveRun).where(WaveRun.id == run_id).values(state="running"))

@@ -31,13 +31,13 @@ from campaign.timing import resolve_starts
 from tests.cli import wavecast
 from tests.conftest import reset_caches
 from tests.peers.bluesky_pds import PdsAccount, bluesky_pds_fixture, create_account
-from tests.publishing_setup import LANGS, banner_alt, png, post_rows, publishing_campaign
+from tests.publishing_setup import LANGS, banner_alt, forget_posts_were_sent, png, post_rows, publishing_campaign
 from waves.channels.bluesky import BlueskyMessenger, tid_for
 from waves.channels.contract import TransientError
 from waves.channels.post_quota import BLUESKY_WINDOWS, LocalQuota
 from waves.dispatch import enqueue_pending
 from waves.launch import launch_wave
-from waves.models import Delivery, WaveRun
+from waves.models import Delivery
 from waves.sweeper import sweep
 
 __all__ = ["bluesky_pds_fixture"]  # registers the fixture `bluesky_pds` (one PDS per test run)
@@ -136,16 +136,7 @@ def test_a_publish_retried_after_a_crash_lands_on_the_same_record(
     bundle = publishing_campaign(tmp_path, "bluesky", accounts={"nl": "nl"}, banner=BANNER)
     launched = launch_wave(bundle, "first", "tester")
     before = {name: records(account) for name, account in accounts.items()}
-    # A worker died after the PDS took these posts and before the ledger heard of it: the rows
-    # are pending again and are published a second time.
-    engine = get_engine()
-    with engine.begin() as conn:
-        conn.execute(
-            update(Delivery)
-            .where(Delivery.run_id == launched.run_id, Delivery.account.isnot(None))
-            .values(status="pending", claimed_by=None)
-        )
-        conn.execute(update(WaveRun).where(WaveRun.id == launched.run_id).values(state="running"))
+    forget_posts_were_sent(launched.run_id)
 
     assert enqueue_pending(launched.run_id) == 1
 

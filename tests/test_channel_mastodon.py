@@ -25,7 +25,7 @@ from campaign.db import get_engine, utcnow
 from tests.cli import wavecast
 from tests.conftest import reset_caches
 from tests.peers.mastodon_api import MastodonApi, running_mastodon
-from tests.publishing_setup import LANGS, banner_alt, png, post_rows, publishing_campaign
+from tests.publishing_setup import LANGS, banner_alt, forget_posts_were_sent, png, post_rows, publishing_campaign
 from tests.sending_setup import add_contacts
 from tests.worker_process import WorkerProcess, service_env
 from waves.dispatch import enqueue_pending
@@ -90,14 +90,7 @@ def test_a_publish_retried_after_a_crash_gets_the_first_status_back(tmp_path: Pa
     bundle = publishing_campaign(tmp_path, "mastodon", accounts={"nl": "nl"}, banner=BANNER)
     launched = launch_wave(bundle, "first", "tester")
     before = {n: sorted(api.statuses) for n, api in instances.by_account.items()}
-    # A worker died after Mastodon took the statuses and before the ledger heard of it.
-    with get_engine().begin() as conn:
-        conn.execute(
-            update(Delivery)
-            .where(Delivery.run_id == launched.run_id, Delivery.account.isnot(None))
-            .values(status="pending", claimed_by=None)
-        )
-        conn.execute(update(WaveRun).where(WaveRun.id == launched.run_id).values(state="running"))
+    forget_posts_were_sent(launched.run_id)
 
     assert enqueue_pending(launched.run_id) == 1
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from campaign.db import get_engine, utcnow
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 from tests.conftest import reset_caches
+from tests.publishing_setup import post_rows
 from tests.sending_setup import add_contacts, approved_campaign
 from waves.launch import launch_wave
 from waves.models import Delivery, WaveRun
@@ -69,13 +69,6 @@ def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hook]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def post_rows(run_id: int) -> list[Delivery]:
-    """The run's post rows (a platform account, no contact), in ledger order."""
-    query = select(Delivery).where(Delivery.run_id == run_id, Delivery.account.isnot(None)).order_by(Delivery.id)
-    with get_engine().connect() as conn:
-        return list(Session(bind=conn).scalars(query))
 
 
 def test_launch_makes_one_post_row_per_segment_due_at_its_staggered_time(tmp_path: Path, database_url: str) -> None:
