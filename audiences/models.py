@@ -88,13 +88,21 @@ class ContactAttribute(Base):
 
 
 class Suppression(Base):
-    """An address that must never become a messageable contact again, kept only as a keyed hash."""
+    """An address that must never become a messageable contact again, kept only as a keyed hash.
+
+    `reason`: erased, hard-bounce, soft-bounces or complaint. A bounce or complaint keeps its
+    evidence: the DSN status code (or the complaint's feedback type, or the relay's reply code),
+    where the report came from, and the report's own date. Erasure keeps the first reason, so
+    an erased address that bounced still shows why it is never written to."""
 
     __tablename__ = "suppressions"
 
     email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     reason: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_code: Mapped[str | None] = mapped_column(String(32), default=None)
+    source: Mapped[str | None] = mapped_column(String(16), default=None)
+    reported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 contacts = cast(Table, Contact.__table__)

@@ -60,6 +60,36 @@ class SocialAccount:
 
 
 @dataclass(frozen=True)
+class DkimKey:
+    """Where the DKIM private key is and the selector it is published under (WAVECAST_DKIM_*).
+
+    The signing domain is each message's From domain; the algorithm follows the key."""
+
+    key_file: Path
+    selector: str
+
+
+@dataclass(frozen=True)
+class BouncePolicy:
+    """What bounces and complaints do (WAVECAST_BOUNCE_*, WAVECAST_SOFT_BOUNCE_*, WAVECAST_BREAKER_*).
+
+    `address`: the return path's mailbox; each message gets ``local+TOKEN@domain`` (VERP). None:
+    ``bounces@`` the campaign's From domain."""
+
+    address: str | None = None
+    soft_limit: int = 3  # soft bounces within `soft_window_days` that suppress the address
+    soft_window_days: int = 30
+    breaker_window: int = 1000  # a wave's last N messages the breaker judges
+    breaker_min_messages: int = 100  # fewer sent than this: too few to judge
+    breaker_hard_rate: float = 0.05
+    breaker_complaint_rate: float = 0.003
+    imap_url: str | None = None  # imap(s)://user:password@host[:port]/MAILBOX, polled for bounces
+    mailgun_signing_key: str | None = field(default=None, repr=False)
+    sns_topic_arns: tuple[str, ...] = ()  # SES notifications are accepted from these topics only
+    sns_cert_dir: Path | None = None  # certificates SNS signs with, cached by URL
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     broker_url: str | None
@@ -89,11 +119,18 @@ class Settings:
     mastodon_accounts: tuple[SocialAccount, ...] = ()
     sms_gateway_url: str | None = None  # unset: each SMS is a file in OUTBOX_DIR/sms
     sms_gateway_token: str | None = None
+    dkim: DkimKey | None = None  # unset: messages go unsigned (doctor fails a real relay without it)
+    bounces: BouncePolicy = BouncePolicy()
 
     @property
     def embedded(self) -> bool:
         """True when no broker is configured: tasks run in-process."""
         return self.broker_url is None
+
+    @property
+    def public_secret(self) -> bool:
+        """True when WAVECAST_SECRET_KEY is the embedded default's published value."""
+        return self.secret_key == _DEFAULT_SECRET
 
     def social_accounts(self, platform: str) -> dict[str, SocialAccount]:
         """The accounts a platform publishes through directly, by name; empty: outbox or webhook."""
@@ -342,6 +379,57 @@ def _account(where: str, account: str, url: str, *, user_required: bool) -> Soci
     return SocialAccount(account, user, secret, f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[1]}")
 
 
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_SELECTOR = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+_MAILBOX = re.compile(r"^[A-Za-z0-9._-]{1,40}@[A-Za-z0-9.-]+\.[A-Za-z]{2,63}$")
+_TOPIC_ARN = re.compile(r"^arn:aws:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$")
+
+
+def _dkim(env: _Env) -> DkimKey | None:
+    key_name, selector_name = PREFIX + "DKIM_KEY_FILE", PREFIX + "DKIM_SELECTOR"
+    key_file = env.text(key_name, "", limit=4096)
+    selector = env.text(selector_name, "", limit=253)
+    if not key_file and not selector:
+        return None
+    if not key_file or not selector:
+        missing = key_name if not key_file else selector_name
+        raise SettingsError(f"{missing} is not set: DKIM signing needs both {key_name} and {selector_name}")
+    if not _SELECTOR.match(selector):
+        raise SettingsError(f"{selector_name}={_shown(selector)}: a selector is DNS labels (letters, digits, -, .)")
+    return DkimKey(key_file=Path(key_file), selector=selector)
+
+
+def _bounce_policy(env: _Env) -> BouncePolicy:
+    p = PREFIX
+    address = env.text(p + "BOUNCE_ADDRESS", "", limit=200) or None
+    if address is not None and (not _MAILBOX.match(address) or "+" in address):
+        raise SettingsError(
+            f"{p}BOUNCE_ADDRESS={_shown(address)}: expected a plain mailbox such as bounces@example.org "
+            "(letters, digits, . _ -, no +: wavecast adds +TOKEN to it)"
+        )
+    imap = env.url(p + "BOUNCE_IMAP_URL", ("imap", "imaps"))
+    arns = tuple(a.strip() for a in env.text(p + "SNS_TOPIC_ARNS", "", limit=4000).split(",") if a.strip())
+    for arn in arns:
+        if not _TOPIC_ARN.match(arn):
+            raise SettingsError(
+                f"{p}SNS_TOPIC_ARNS: {_shown(arn)} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+            )
+    cert_dir = env.text(p + "SNS_CERT_DIR", "", limit=4096)
+    return BouncePolicy(
+        address=address.lower() if address else None,
+        soft_limit=env.integer(p + "SOFT_BOUNCE_LIMIT", 3, 1, 100),
+        soft_window_days=env.integer(p + "SOFT_BOUNCE_WINDOW_DAYS", 30, 1, 365),
+        breaker_window=env.integer(p + "BREAKER_WINDOW", 1000, 10, 1_000_000),
+        breaker_min_messages=env.integer(p + "BREAKER_MIN_MESSAGES", 100, 1, 1_000_000),
+        breaker_hard_rate=env.number(p + "BREAKER_HARD_BOUNCE_RATE", 0.05, 0, 1, above_low=True),
+        breaker_complaint_rate=env.number(p + "BREAKER_COMPLAINT_RATE", 0.003, 0, 1, above_low=True),
+        imap_url=imap.geturl() if imap else None,
+        mailgun_signing_key=env.secret(p + "MAILGUN_SIGNING_KEY"),
+        sns_topic_arns=arns,
+        sns_cert_dir=Path(cert_dir) if cert_dir else None,
+    )
+
+
 def _unknown(env: _Env) -> None:
     """A WAVECAST_* variable nothing reads is almost always a typo of one that is read."""
     for name in sorted(env.env):
@@ -425,6 +513,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mastodon_accounts=_accounts(read, p + "MASTODON_ACCOUNTS", user_required=False),
         sms_gateway_url=_sms_gateway_url(read),
         sms_gateway_token=_bearer_token(read, p + "SMS_GATEWAY_TOKEN"),
+        dkim=_dkim(read),
+        bounces=_bounce_policy(read),
     )
     _unknown(read)
     _relay_is_safe(settings)

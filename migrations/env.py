@@ -7,6 +7,7 @@ from alembic import context
 import audiences.models  # noqa: F401 - registers the tables on Base.metadata
 import campaign.clicks  # click counts and initiative requests: the tables of revision 0004
 import campaign.initiative_models  # noqa: F401
+import waves.bounces.models
 import waves.models  # noqa: F401
 from campaign.db import Base, engine_for
 from campaign.settings import get_settings

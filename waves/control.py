@@ -32,7 +32,10 @@ def set_state(wave: str, allowed_from: tuple[str, ...], to: str, note: str | Non
             return run
         if run.state not in allowed_from:
             raise WavecastError(f"wave {run.wave_id!r} is {run.state}; cannot make it {to}")
-        conn.execute(update(WaveRun).where(WaveRun.id == run.id).values(state=to, note=note, updated_at=utcnow()))
+        values = {"state": to, "note": note, "updated_at": utcnow()}
+        if to == RUNNING:  # an operator resumed: the bounce breaker judges what is sent from now
+            values["breaker_from"] = utcnow()
+        conn.execute(update(WaveRun).where(WaveRun.id == run.id).values(**values))
         if to == CANCELLED:
             conn.execute(
                 update(Delivery)

@@ -31,6 +31,7 @@ from campaign.db import get_engine, utcnow
 from campaign.errors import WavecastError
 from campaign.settings import Settings, get_settings
 from waves import ledger
+from waves.bounces import intake
 from waves.bundles import bundle_for_run
 from waves.channels import channel
 from waves.channels.contract import Messenger, NoAddress, RunContext, account_scope
@@ -253,7 +254,7 @@ class _Chunk:
             return  # another process owns it now; it will send it once
         if why_not == CONSENT_WITHDRAWN:
             with self.engine.begin() as conn:
-                ledger.skip(conn, [row.id], "consent withdrawn before sending")
+                ledger.skip(conn, [row.id], ledger.WITHDRAWN_NOTE)
             return
         if why_not is not None:
             raise _Stop(why_not, [row.id, *rest])
@@ -272,7 +273,13 @@ class _Chunk:
             raise _Stop(str(exc), [row.id, *rest], delay=backoff(self.settings, 1)) from None
         try:
             self.messenger(row.channel).push(message)
-        except (PermanentError, Unaddressable) as exc:
+        except PermanentError as exc:
+            self.fail(row, str(exc))
+            if row.channel == NEWSLETTER:  # our relay refused the address: a bounce like any other
+                self.marks.flush()  # the breaker judges what is marked sent: tell it all first
+                intake.refused_at_send(row.id, str(exc))
+            return
+        except Unaddressable as exc:
             self.fail(row, str(exc))
             return
         except TransientError as exc:

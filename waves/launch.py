@@ -74,9 +74,10 @@ def _claim_run(conn: Connection, bundle: Bundle, wave_id: str, content_hash: str
             updated_at=now,
         )
         .on_conflict_do_nothing(index_elements=["run_key"])
-    ).rowcount
+        .returning(WaveRun.id)  # psycopg reports rowcount -1 for an INSERT: ask for the row instead
+    ).first()
     run = Session(bind=conn).scalars(select(WaveRun).where(WaveRun.run_key == key)).one()
-    return run, bool(inserted)
+    return run, inserted is not None
 
 
 def build_ledger(bundle: Bundle, run_id: int, wave_id: str, at: dt.datetime) -> int:

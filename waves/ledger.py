@@ -23,6 +23,10 @@ r = cast(Table, WaveRun.__table__).c
 deliveries = cast(Table, Delivery.__table__)
 runs = cast(Table, WaveRun.__table__)
 
+# Why a person's row was skipped when they unsubscribed, were erased or were suppressed after
+# the ledger was made: the report counts these as "suppressed before sending".
+WITHDRAWN_NOTE = "consent withdrawn before sending"
+
 
 @dataclass(frozen=True)
 class Claimed:
@@ -72,7 +76,7 @@ def claim(conn: Connection, run_id: int, first_id: int, last_id: int, worker: st
     conn.execute(
         update(deliveries)
         .where(in_range, withdrawn, running)
-        .values(status=SKIPPED, last_error="consent withdrawn before sending", claimed_at=now)
+        .values(status=SKIPPED, last_error=WITHDRAWN_NOTE, claimed_at=now)
     )
     pick = select(d.id).where(in_range, running).order_by(d.id).limit(limit)
     if conn.dialect.name == "postgresql":

@@ -61,6 +61,8 @@ class Approval(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     approved_by: Mapped[str] = mapped_column(String(200))
     approved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the approver went past a failing `doctor` check: which checks, and why.
+    doctor_override: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class WaveSchedule(Base):
@@ -92,6 +94,8 @@ class WaveRun(Base):
     state: Mapped[str] = mapped_column(String(16), default=LAUNCHING)
     launched_by: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text, default=None)
+    # The bounce breaker judges only messages claimed after this (an operator's resume).
+    breaker_from: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
