@@ -24,11 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import contacts_import, ledger, memory, preview, scheduling, wave_throughput
+from bench import contacts_import, dkim_signing, ledger, memory, preview, scheduling, wave_throughput
 from bench.common import EXAMPLE, machine
 from bench.services import ROOT, exit_on_sigterm
 
-ORDER = ("throughput", "memory", "ledger", "scheduling", "preview", "contacts_import")
+ORDER = ("throughput", "dkim", "memory", "ledger", "scheduling", "preview", "contacts_import")
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,11 @@ class Sizes:
     gap: float
     recipients: int
     scratch: int
+    signing: int  # contacts of each of the DKIM benchmark's three waves
 
 
-FULL = Sizes(100_000, 2_000, 10_000, 1_000_000, 1_000_000, 20, 3.0, 100_000, 300)
-QUICK = Sizes(600, 20, 200, 800, 5_000, 2, 1.5, 2_000, 10)
+FULL = Sizes(100_000, 2_000, 10_000, 1_000_000, 1_000_000, 20, 3.0, 100_000, 300, 10_000)
+QUICK = Sizes(600, 20, 200, 800, 5_000, 2, 1.5, 2_000, 10, 600)
 
 
 PREVIEW_CHILD = """
@@ -97,6 +98,18 @@ def run_throughput(sizes: Sizes) -> list[Ratio]:
     return [
         Ratio("throughput vs wire", result.vs_wire, ">= 0.75", result.vs_wire >= 0.75),
         Ratio("throughput vs naive", result.vs_naive, ">= 4.00", result.vs_naive >= 4),
+    ]
+
+
+def run_dkim(sizes: Sizes) -> list[Ratio]:
+    quick = sizes is QUICK
+    result = dkim_signing.main(
+        ["--contacts", str(sizes.signing), "--rounds", "1" if quick else "3", "--micro", "200" if quick else "2000"]
+    )
+    rsa, ed25519 = result.ratio("rsa-sha256"), result.ratio("ed25519-sha256")
+    return [
+        Ratio("dkim rsa-sha256 vs unsigned", rsa, ">= 0.70", rsa >= 0.7),
+        Ratio("dkim ed25519-sha256 vs unsigned", ed25519, "(no target)", True),
     ]
 
 
@@ -161,6 +174,7 @@ def run_contacts_import(sizes: Sizes) -> list[Ratio]:
 
 RUNNERS: dict[str, Callable[[Sizes], list[Ratio]]] = {
     "throughput": run_throughput,
+    "dkim": run_dkim,
     "memory": run_memory,
     "ledger": run_ledger,
     "scheduling": run_scheduling,

@@ -92,10 +92,8 @@ def check_field(field: str, value: str, limit: int = MAX_FIELD_VALUE) -> str:
     return value
 
 
-def encode_header(name: str, value: str) -> bytes:
-    """``Name: value`` + CRLF; RFC 2047 (UTF-8, base64) when not short plain ASCII."""
-    if value.isascii() and "=?" not in value and len(name) + 2 + len(value) <= 78:
-        return f"{name}: {value}\r\n".encode("ascii")
+def _encoded_words(value: str) -> list[bytes]:
+    """RFC 2047 encoded words (UTF-8, base64), each short enough for a folded line."""
     data = value.encode("utf-8")
     words = []
     start = 0
@@ -105,7 +103,14 @@ def encode_header(name: str, value: str) -> bytes:
             end -= 1
         words.append(b"=?utf-8?b?" + binascii.b2a_base64(data[start:end], newline=False) + b"?=")
         start = end
-    return name.encode("ascii") + b": " + b"\r\n ".join(words) + b"\r\n"
+    return words
+
+
+def encode_header(name: str, value: str) -> bytes:
+    """``Name: value`` + CRLF; RFC 2047 (UTF-8, base64) when not short plain ASCII."""
+    if value.isascii() and "=?" not in value and len(name) + 2 + len(value) <= 78:
+        return f"{name}: {value}\r\n".encode("ascii")
+    return name.encode("ascii") + b": " + b"\r\n ".join(_encoded_words(value)) + b"\r\n"
 
 
 def check_address(field: str, value: str) -> str:
@@ -162,6 +167,65 @@ def message_id(campaign_id: str, wave_id: str, contact_id: int | str, channel: s
     if not _MESSAGE_ID.fullmatch(value):
         raise UnsafeHeader("Message-ID", f"{value!r} is not a valid message id")
     return value
+
+
+# ---------------------------------------------------------------------------- list headers
+
+_LIST_PART = re.compile(r"[A-Za-z0-9-]{1,63}")
+_DOMAIN = re.compile(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
+MAX_LIST_ID = 255  # RFC 2919's limit for the part in angle brackets
+FEEDBACK_SENDER = "wavecast"  # the SenderId of Feedback-ID: the same on every message we send
+
+
+@dataclass(frozen=True)
+class ListIdentity:
+    """The mailing list a newsletter belongs to, named by the headers bulk senders are judged by.
+
+    ``List-Id`` (RFC 2919) names one list per wave of a campaign, under the From domain:
+    ``"<campaign name>" <wave.campaign.domain>``; mail clients filter on it and mailbox
+    providers group a sender's mail by it. ``Feedback-ID`` is Gmail's feedback loop key,
+    ``wave:audience:campaign:wavecast``: its complaint reports count per identifier, so a
+    wave or an audience that draws complaints shows up on its own. Identifiers are campaign
+    ids (letters, digits, hyphens), checked again here, so no value can break either header.
+    """
+
+    campaign_id: str
+    campaign_name: str
+    wave_id: str
+    audience_id: str
+
+    def headers(self, domain: str) -> bytes:
+        """The List-Id and Feedback-ID fields (CRLF), for a message from `domain`."""
+        for field, value in (
+            ("campaign id", self.campaign_id),
+            ("wave id", self.wave_id),
+            ("audience id", self.audience_id),
+        ):
+            if not _LIST_PART.fullmatch(value):
+                raise UnsafeHeader(field, f"{value!r} is not letters, digits and hyphens")
+        try:
+            domain = domain.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            raise UnsafeHeader("List-Id", "the sender's domain is not a valid internationalised name") from None
+        if not _DOMAIN.fullmatch(domain):
+            raise UnsafeHeader("List-Id", f"{domain!r} is not a domain name")
+        list_id = f"{self.wave_id}.{self.campaign_id}.{domain}".lower()
+        if len(list_id) > MAX_LIST_ID:
+            raise UnsafeHeader("List-Id", f"is {len(list_id)} characters long; the limit is {MAX_LIST_ID}")
+        name = check_header("campaign name", self.campaign_name)
+        if name.isascii() and "=?" not in name:
+            phrase = [('"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"').encode("ascii")]
+        else:
+            phrase = _encoded_words(name)
+        line, lines = b"List-Id:", []
+        for word in (*phrase, b"<" + list_id.encode("ascii") + b">"):
+            if len(line) + 1 + len(word) > 78 and line != b"List-Id:":
+                lines.append(line)  # folded between words: lines of at most 78 where words allow
+                line = b""
+            line += b" " + word
+        lines.append(line)
+        feedback = f"{self.wave_id}:{self.audience_id}:{self.campaign_id}:{FEEDBACK_SENDER}"
+        return b"\r\n".join(lines) + b"\r\n" + f"Feedback-ID: {feedback}\r\n".encode("ascii")
 
 
 # ---------------------------------------------------------------------------- slots
@@ -284,7 +348,8 @@ def _skeleton(name: str, address: str, reply_to: str | None, lang: str) -> tuple
 
 class MimeTemplate:
     """One segment's message with holes for To, Subject, Date, Message-ID, List-Unsubscribe
-    and the personal fields. ``build`` fills them; nothing else is computed per recipient."""
+    and the personal fields. ``build`` fills them; nothing else is computed per recipient
+    (List-Id and Feedback-ID are the segment's, written once here)."""
 
     def __init__(
         self,
@@ -294,6 +359,7 @@ class MimeTemplate:
         reply_to: str | None,
         lang: str,
         content_hash: str,
+        identity: ListIdentity,
         subject: Parts,
         text: Parts,
         html_body: Parts,
@@ -325,7 +391,13 @@ class MimeTemplate:
         head, between, tail = _skeleton(sender_name, sender_address, reply_to, lang)
         digest = content_hash.encode("ascii")
         # Unfolded (84 characters, within RFC 5322's 998) so that parsers read it back exactly.
-        self._head = b"X-Wavecast-Content: " + digest + b"\r\n" + head.replace(_HASH_MARK[:32], digest[:32])
+        self._head = (
+            b"X-Wavecast-Content: "
+            + digest
+            + b"\r\n"
+            + identity.headers(sender_address.rpartition("@")[2])
+            + head.replace(_HASH_MARK[:32], digest[:32])
+        )
         self._between = between.replace(_HASH_MARK[:32], digest[:32])
         self._tail = tail.replace(_HASH_MARK[:32], digest[:32])
 

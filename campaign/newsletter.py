@@ -33,7 +33,7 @@ from campaign.clicks import tracked_url  # counts clicks per segment, never per 
 from campaign.errors import Problem, WavecastError, rel
 from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, texts_for
 from campaign.markdown_body import Body, markdown_body, source_line
-from campaign.mime import MimeTemplate, Parts, UnsafeHeader, check_header
+from campaign.mime import ListIdentity, MimeTemplate, Parts, UnsafeHeader, check_header
 from campaign.model import CampaignInfo, Message
 from campaign.render import (
     PERSONAL_FIELDS,
@@ -49,6 +49,7 @@ from campaign.render import (
     template_context,
 )
 from campaign.submitted_text import literal_initiatives
+from campaign.template_context import translated
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LAYOUT_DIR = TEMPLATES_DIR / "newsletter"
@@ -344,6 +345,7 @@ def build_newsletter(
             reply_to=info.sender.reply_to,
             lang=key.lang,
             content_hash=content_hash,
+            identity=ListIdentity(info.id, translated(bundle.spec, info.name, key.lang), key.wave, key.audience),
             subject=subject,
             text=text,
             html_body=page,

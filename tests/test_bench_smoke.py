@@ -24,6 +24,8 @@ pytestmark = [
 RATIOS = [
     "RATIO throughput vs wire:",
     "RATIO throughput vs naive:",
+    "RATIO dkim rsa-sha256 vs unsigned:",
+    "RATIO dkim ed25519-sha256 vs unsigned:",
     "RATIO memory ",
     "RATIO memory highest peak vs 150 MB:",
     "RATIO ledger vs raw insert:",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from audiences.normalise import normalise_typed
 from campaign.bundle import Bundle
+from campaign.dkim_signing import signed
 from campaign.errors import WavecastError
 from campaign.mime import message_id
 from campaign.newsletter import sample_fields
@@ -37,12 +38,14 @@ def send_proofs(bundle: Bundle, wave_id: str, to: str) -> list[str]:
     try:
         for index, (audience, lang) in enumerate(pairs):
             segment = newsletter_for(bundle, wave_id, audience, lang)
-            body = segment.personalise(
-                to=address,
-                fields=sample_fields(bundle, audience, lang),
-                unsubscribe_url=f"{settings.base_url}/u/proof",
-                message_id=message_id(spec.campaign.id, wave_id, -(index + 1), "proof", domain),
-                test=True,
+            body = signed(
+                segment.personalise(
+                    to=address,
+                    fields=sample_fields(bundle, audience, lang),
+                    unsubscribe_url=f"{settings.base_url}/u/proof",
+                    message_id=message_id(spec.campaign.id, wave_id, -(index + 1), "proof", domain),
+                    test=True,
+                )
             )
             try:
                 transport.send(spec.campaign.sender.address, address, body, key=f"proofs/{wave_id}/{audience}.{lang}")

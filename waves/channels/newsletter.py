@@ -1,7 +1,8 @@
 """The newsletter: one e-mail per person, over SMTP or as .eml files in the outbox.
 
 The segment's MIME skeleton is built once (campaign/mime.py); each row costs the join of its
-few personal fields, its unsubscribe link and its deterministic Message-ID.
+few personal fields, its unsubscribe link and its deterministic Message-ID, and its DKIM
+signature when a key is configured (campaign/dkim_signing.py), made here on the worker.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from dataclasses import dataclass
 
 from audiences.tokens import unsubscribe_url
 from campaign.channel_ids import LIMITS, NEWSLETTER, ChannelId, ChannelLimits
+from campaign.dkim_signing import signed
 from campaign.errors import WavecastError
 from campaign.settings import Settings
+from waves.bounces import verp
 from waves.channels.contract import Outgoing, RunContext
 from waves.ledger import Claimed
 from waves.outputs import newsletter_for, newsletter_message_id
@@ -52,7 +55,9 @@ class NewsletterChannel:
             unsubscribe_url=unsubscribe_url(row.contact_id),
             message_id=newsletter_message_id(run.campaign_id, run.wave_id, row.contact_id, run.domain),
         )
-        return Outgoing(key=f"run-{run.run_id}/{row.id}", recipient=row.email, body=bytes(body), sender=run.sender)
+        # The envelope sender names this row (VERP), so its bounce comes back to it alone.
+        sender = verp.return_path(row.id, run.sender)
+        return Outgoing(key=f"run-{run.run_id}/{row.id}", recipient=row.email, body=signed(body), sender=sender)
 
     def messenger(self, settings: Settings) -> TransportMessenger:
         return TransportMessenger(make_transport(settings))
