@@ -15,6 +15,7 @@ ROUTERS: list[str] = [
     "frontends.web.dashboard",
     "frontends.web.preview",
     "frontends.web.clicks",
+    "frontends.web.bounce_hooks",
 ]
 
 
