@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from audiences.models import contact_attributes, contact_tags, contacts, suppressions
 from audiences.normalise import email_hash, normalise_typed
@@ -47,15 +47,78 @@ def unsubscribe_email(email: str) -> bool:
     with get_engine().begin() as conn:
         contact_id = find_contact_id(conn, email)
         if contact_id is None:
-            raise UnknownContact(f"no contact holds {normalise_typed(email)}")
+            raise UnknownContact(
+                f"no contact holds {normalise_typed(email)}" + erased_note(suppression_of(conn, email))
+            )
         return unsubscribe_contact(conn, contact_id)
 
 
 def is_suppressed(conn: Connection, email: str) -> bool:
     """Is this address on the suppression list?"""
+    return suppression_of(conn, email) is not None
+
+
+def suppression_of(conn: Connection, email: str) -> dict[str, Any] | None:
+    """The address's entry on the suppression list, JSON-ready: its reason and the evidence a
+    bounce or complaint left (status code, source, the report's date); None when not on it."""
     digest = email_hash(normalise_typed(email))
-    query = select(suppressions.c.email_hash).where(suppressions.c.email_hash == digest)
-    return conn.execute(query).first() is not None
+    row = (
+        conn.execute(
+            select(
+                suppressions.c.reason,
+                suppressions.c.status_code,
+                suppressions.c.source,
+                suppressions.c.reported_at,
+                suppressions.c.created_at,
+            ).where(suppressions.c.email_hash == digest)
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else {key: iso(value) for key, value in row.items()}
+
+
+def describe_suppression(entry: dict[str, Any]) -> str:
+    """One line for a person: why the address is suppressed, on what evidence, since when."""
+    parts = [
+        f"reason {entry['reason']}",
+        f"status {entry['status_code']}" if entry.get("status_code") else "",
+        f"reported by {entry['source']}" if entry.get("source") else "",
+        f"report dated {_day(entry['reported_at'])}" if entry.get("reported_at") else "",
+        f"suppressed since {_day(entry['created_at'])}" if entry.get("created_at") else "",
+    ]
+    return ", ".join(p for p in parts if p)
+
+
+def _day(value: str) -> str:
+    """An ISO timestamp as a person reads it: date and minute, UTC."""
+    return value[:16].replace("T", " ") + " UTC" if "T" in value else value
+
+
+def suppression_counts(conn: Connection) -> dict[str, int]:
+    """How many addresses are on the suppression list, per reason (most first)."""
+    rows = conn.execute(
+        select(suppressions.c.reason, func.count())
+        .group_by(suppressions.c.reason)
+        .order_by(func.count().desc(), suppressions.c.reason)
+    ).all()
+    return {reason: int(count) for reason, count in rows}
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """The suppression list by reason, in one line (counts only: it holds keyed hashes)."""
+    if not counts:
+        return "suppression list: empty"
+    by_reason = ", ".join(f"{n} {reason}" for reason, n in counts.items())
+    return f"suppression list: {sum(counts.values())} address(es): {by_reason}"
+
+
+def erased_note(entry: dict[str, Any] | None) -> str:
+    """What to add to "no contact holds ..." when the address is still on the suppression list
+    (only erasure deletes a contact, so an address held by no one but suppressed was erased)."""
+    if entry is None:
+        return ""
+    return f" (the address was erased: only its keyed hash is on the suppression list; {describe_suppression(entry)})"
 
 
 def erase(email: str) -> bool:
@@ -113,6 +176,5 @@ def show(email: str) -> dict[str, Any]:
     with get_engine().connect() as conn:
         contact_id = find_contact_id(conn, normalised)
         if contact_id is None:
-            erased = " (the address was erased: only its keyed hash is on the suppression list)"
-            raise UnknownContact(f"no contact holds {normalised}" + (erased if is_suppressed(conn, normalised) else ""))
+            raise UnknownContact(f"no contact holds {normalised}" + erased_note(suppression_of(conn, normalised)))
         return contact_record(conn, contact_id)

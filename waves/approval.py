@@ -1,4 +1,8 @@
-"""Approvals: a wave is sent only when enough different people approved its current content."""
+"""Approvals: a wave is sent only when enough different people approved its current content.
+
+The front ends approve through `approve_after_doctor`: the bulk-sender preflight runs first,
+and a failing check refuses the approval unless the approver states why to go past it.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,28 @@ from sqlalchemy.orm import Session
 from campaign.bundle import Bundle
 from campaign.db import utcnow
 from campaign.errors import WavecastError
+from campaign.settings import get_settings
+from waves import doctor
 from waves.content import wave_content_hash
 from waves.models import Approval
+
+OVERRIDE_MAX = 500
 
 
 class NotApproved(WavecastError):
     """The wave's current content lacks the approvals the campaign requires."""
+
+
+class DoctorFailed(WavecastError):
+    """The preflight failed and the approver gave no reason to go past it."""
+
+    def __init__(self, wave_id: str, failed: list[doctor.Check], how_to_override: str) -> None:
+        self.failed = failed
+        checks = "; ".join(f"{c.name}: {c.found}" for c in failed)
+        super().__init__(
+            f"wave {wave_id!r} is not approved: the doctor found {len(failed)} failing check(s): {checks}. "
+            f"Fix them (`wavecast doctor` says how), or give the reason to go past them ({how_to_override})"
+        )
 
 
 @dataclass(frozen=True)
@@ -58,8 +78,13 @@ def approval_state(session: Session, bundle: Bundle, wave_id: str) -> ApprovalSt
     return ApprovalState(wave_id, content_hash, bundle.spec.campaign.approvals, current, stale)
 
 
-def approve(session: Session, bundle: Bundle, wave_id: str, by: str) -> ApprovalState:
-    """Record `by`'s approval of the wave's current content; the same person cannot count twice."""
+def approve(
+    session: Session, bundle: Bundle, wave_id: str, by: str, *, doctor_override: str | None = None
+) -> ApprovalState:
+    """Record `by`'s approval of the wave's current content; the same person cannot count twice.
+
+    This records; it does not run the preflight (`approve_after_doctor` does, for the front ends).
+    `doctor_override`: the approver's reason for going past failing checks, and which ones."""
     by = by.strip()
     if not by or any(c in by for c in "\r\n"):
         raise WavecastError("--by needs the approver's name on one line")
@@ -78,10 +103,34 @@ def approve(session: Session, bundle: Bundle, wave_id: str, by: str) -> Approval
             content_hash=state.content_hash,
             approved_by=by,
             approved_at=utcnow(),
+            doctor_override=doctor_override,
         )
     )
     session.flush()
     return approval_state(session, bundle, wave_id)
+
+
+def approve_after_doctor(
+    session: Session,
+    bundle: Bundle,
+    wave_id: str,
+    by: str,
+    override: str | None = None,
+    *,
+    how_to_override: str = '--override-doctor "REASON"',
+) -> ApprovalState:
+    """Run the preflight, then approve. A failing check refuses (DoctorFailed names each one)
+    unless `override` gives the reason to go past them; the reason and the failing checks'
+    names go into the audit trail. A reason given when nothing fails is not recorded."""
+    reason = (override or "").strip()
+    if len(reason) > OVERRIDE_MAX or any(c in reason for c in "\r\n"):
+        raise WavecastError(f"the reason to override the doctor is one line of at most {OVERRIDE_MAX} characters")
+    _wave_or_error(bundle, wave_id)
+    failed = doctor.failing(doctor.run(bundle, get_settings()))
+    if failed and not reason:
+        raise DoctorFailed(wave_id, failed, how_to_override)
+    note = f"{reason} (failing: {', '.join(c.name for c in failed)})" if failed else None
+    return approve(session, bundle, wave_id, by, doctor_override=note)
 
 
 def require_approval(session: Session, bundle: Bundle, wave_id: str) -> str:

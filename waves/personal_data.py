@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text, update
 
-from audiences.consent import contact_record, erase, find_contact_id, is_suppressed, iso
+from audiences.consent import ERASED, contact_record, erase, find_contact_id, iso, suppression_of
 from audiences.normalise import email_hash, normalise_typed
 from campaign.db import get_engine
 from campaign.errors import internal_error_log
@@ -54,7 +54,11 @@ class Holdings:
     initiative_requests: list[dict[str, Any]] = field(default_factory=list)
     text_cells: list[str] = field(default_factory=list)  # "table.column #id" that quote the address
     logs: list[Path] = field(default_factory=list)
-    suppressed: bool = False
+    suppression: dict[str, Any] | None = None  # its reason and evidence, when the address is suppressed
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
 
     @property
     def anything(self) -> bool:
@@ -67,6 +71,7 @@ class Holdings:
         data["initiative_requests"] = self.initiative_requests
         data["other_database_text"] = self.text_cells
         data["logs"] = [str(p) for p in self.logs]
+        data["suppression"] = self.suppression
         data["not_held_per_person"] = NOT_HELD
         return data
 
@@ -163,7 +168,7 @@ def find(email: str) -> Holdings:
     holdings = Holdings(address=address, digest=email_hash(address))
     with get_engine().connect() as conn:
         holdings.contact_id = find_contact_id(conn, address)
-        holdings.suppressed = is_suppressed(conn, address)
+        holdings.suppression = suppression_of(conn, address)
         if holdings.contact_id is not None:
             holdings.record = {
                 **contact_record(conn, holdings.contact_id),
@@ -200,6 +205,7 @@ class Erasure:
     text_cells: int
     logs: int
     wal_truncated: bool | None  # None: not SQLite
+    suppression_reason: str = ERASED  # the first reason stays: a bounced address erased later says so
 
     def describe(self) -> str:
         parts = [
@@ -212,7 +218,8 @@ class Erasure:
         ]
         if self.wal_truncated is False:
             parts.append("the SQLite WAL could not be truncated now (another process reads it); run erase again later")
-        return "; ".join(parts) + "; the address's keyed hash is on the suppression list"
+        why = "" if self.suppression_reason == ERASED else f" ({self.suppression_reason})"
+        return "; ".join(parts) + f"; the address's keyed hash is on the suppression list{why}"
 
 
 def erase_everywhere(email: str) -> Erasure:
@@ -242,6 +249,8 @@ def erase_everywhere(email: str) -> Erasure:
             .values(contact_email=None)
         ).rowcount
     held = erase(holdings.address)
+    with engine.connect() as conn:
+        entry = suppression_of(conn, holdings.address)
     return Erasure(
         held=held,
         ledger_rows=len(holdings.ledger),
@@ -250,6 +259,7 @@ def erase_everywhere(email: str) -> Erasure:
         text_cells=redacted,
         logs=len(holdings.logs),
         wal_truncated=_checkpoint(engine),
+        suppression_reason=entry["reason"] if entry else ERASED,
     )
 
 

@@ -16,6 +16,9 @@ Definitions:
   featured one of the ambition's initiatives. Erased contacts no longer count.
 - coverage (per audience): of the audience's current members (eligible today), the share
   who received at least one message of the campaign.
+- deliverability (per wave × audience × language, e-mail): delivered, hard and soft bounces,
+  complaints, unsubscribes (the 7-day count above) and suppressed before sending, with their
+  rates; defined in waves/deliverability.
 """
 
 from __future__ import annotations
@@ -29,13 +32,14 @@ from sqlalchemy import Connection, and_, case, exists, func, select
 from audiences.models import contacts
 from audiences.segments import audience_condition, local_date
 from campaign.bundle import Bundle
-from campaign.channel_ids import is_post
+from campaign.channel_ids import NEWSLETTER, is_post
 from campaign.clicks import click_counts
 from campaign.db import utcnow
 from campaign.errors import WavecastError
 from campaign.model import Campaign
 from campaign.render import translated
 from campaign.timing import resolve_starts
+from waves.deliverability import DeliverabilityLine, deliverability, total
 from waves.models import FAILED, PENDING, SENDING, SENT, SKIPPED, Delivery, WaveRun
 
 UNSUBSCRIBE_WINDOW = dt.timedelta(days=7)
@@ -111,6 +115,10 @@ class Report:
     ambitions: list[AmbitionLine] = field(default_factory=list)
     coverage: list[CoverageLine] = field(default_factory=list)
     clicks: list[dict[str, Any]] = field(default_factory=list)
+    deliverability: list[DeliverabilityLine] = field(default_factory=list)
+
+    def deliverability_total(self) -> DeliverabilityLine:
+        return total(self.deliverability)
 
     def totals(self) -> dict[str, int]:
         keys = ("planned", "sent", "failed", "skipped", "pending", "unsubscribed_7d", "posts", "published")
@@ -120,7 +128,15 @@ class Report:
         data = asdict(self)
         for line, item in zip(self.coverage, data["coverage"], strict=True):
             item["share"] = round(line.share, 4)
+        for mail, item in zip(self.deliverability, data["deliverability"], strict=True):
+            item.update(mail.rates())
+        everything = self.deliverability_total()
         data["totals"] = self.totals()
+        data["deliverability_totals"] = {
+            k: v
+            for k, v in {**asdict(everything), **everything.rates()}.items()
+            if k not in ("wave", "audience", "language")
+        }
         return data
 
 
@@ -284,7 +300,8 @@ def build_report(
     audiences: dict[str, int] = {a.id: i for i, a in enumerate(spec.audiences)}
     languages: dict[str, int] = {x: i for i, x in enumerate(spec.campaign.languages)}
     channels: dict[str, int] = {x: i for i, x in enumerate(spec.channels)}
-    segments = _segments(conn, [r for r in runs if wave is None or r.wave_id == wave])
+    chosen = [r for r in runs if wave is None or r.wave_id == wave]
+    segments = _segments(conn, chosen)
     report.segments = sorted(
         segments,
         key=lambda s: (
@@ -294,6 +311,11 @@ def build_report(
             channels.get(s.channel, 99),
             s.channel,
         ),
+    )
+    unsubscribes = {(s.wave, s.audience, s.language): s.unsubscribed_7d for s in segments if s.channel == NEWSLETTER}
+    report.deliverability = sorted(
+        deliverability(conn, [r.id for r in chosen], unsubscribes),
+        key=lambda x: (order.get(x.wave, 99), audiences.get(x.audience, 99), languages.get(x.language, 99)),
     )
     report.ambitions = _ambitions(conn, spec, lang)
     report.coverage = _coverage(conn, spec, lang, local_date(spec, now))

@@ -2,6 +2,8 @@
 
 E-mails and social posts are ledger rows alike, so they are counted the same way, with the same
 statuses, and a failed post shows its platform's reply as a failed e-mail shows its relay's.
+Beside them: the run's bounces and complaints so far (waves/deliverability), and the bounce
+breaker's reason when it paused the run.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from campaign.db import utcnow
-from waves.models import FAILED, PENDING, STATUSES, Delivery, WaveRun
+from waves.bounces.breaker import NOTE_PREFIX
+from waves.deliverability import COUNTS, deliverability, total
+from waves.models import FAILED, PAUSED, PENDING, STATUSES, Delivery, WaveRun
 
 FAILURES_SHOWN = 20
 
@@ -44,6 +48,24 @@ def waiting(conn: Connection, run_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def bounces(conn: Connection, run_id: int) -> dict[str, Any]:
+    """The run's e-mails so far: planned (ledger rows), sent, delivered, bounced, complained and
+    suppressed before sending, with the rates of bounces and complaints."""
+    mail = total(deliverability(conn, [run_id]))
+    # Unsubscribes are counted over the 7 days after the launch: the report shows them.
+    counts = ("planned", "emails", *(m for m in COUNTS if m != "unsubscribes"))
+    rates = mail.rates()
+    return {
+        **{k: getattr(mail, k) for k in counts},
+        **{f"{k}_rate": rates[f"{k}_rate"] for k in ("hard_bounces", "soft_bounces", "complaints")},
+    }
+
+
+def breaker_note(note: str | None) -> str | None:
+    """The run's note when the bounce breaker wrote it (it paused the run), else None."""
+    return note if note is not None and note.startswith(NOTE_PREFIX) else None
+
+
 def run_status(conn: Connection, run: WaveRun) -> dict[str, Any]:
     rows = conn.execute(
         select(Delivery.audience_id, Delivery.language, Delivery.channel, Delivery.status, func.count())
@@ -70,6 +92,8 @@ def run_status(conn: Connection, run: WaveRun) -> dict[str, Any]:
         "totals": totals,
         "breakdown": breakdown,
         "failures": _failures(conn, run.id),
+        "bounces": bounces(conn, run.id),
+        "breaker": breaker_note(run.note) if run.state == PAUSED else None,
     }
 
 

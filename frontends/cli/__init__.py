@@ -7,6 +7,7 @@ import logging
 import sys
 import traceback
 
+from campaign.dkim_signing import signer_for
 from campaign.errors import InvalidInput, WavecastError, internal_error_log
 from campaign.settings import get_settings, mask_url
 from frontends.cli.app import app, report
@@ -22,6 +23,9 @@ COMMAND_MODULES = [
     "frontends.cli.reports",
     "frontends.cli.initiatives",
     "frontends.cli.serve",
+    "frontends.cli.bounces",
+    "frontends.cli.dkim",
+    "frontends.cli.doctor",
 ]
 
 for _name in COMMAND_MODULES:
@@ -35,8 +39,12 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         # Settings first: a bad WAVECAST_* value stops every command (serve and the scheduler
-        # included) before it touches a file, the database or a relay.
-        get_settings()
+        # included) before it touches a file, the database or a relay. So does a DKIM key that
+        # cannot be used, except for `wavecast dkim`, which makes the key, and `wavecast doctor`,
+        # which reports it among its checks.
+        settings = get_settings()
+        if sys.argv[1:2] not in (["dkim"], ["doctor"]):
+            signer_for(settings)
         app()
     except InvalidInput as exc:
         report(exc.problems)

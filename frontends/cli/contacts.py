@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.markup import escape
 
-from audiences.consent import UnknownContact, unsubscribe_email
+from audiences.consent import UnknownContact, describe_suppression, erased_note, unsubscribe_email
 from audiences.csv_rows import RowProblem
 from audiences.export import export_contacts
 from audiences.importer import import_contacts
@@ -101,8 +101,7 @@ def show_command(
     """Everything held about one person, in every place wavecast writes (GDPR right of access)."""
     holdings = personal_data.find(email)
     if not holdings.anything:
-        erased = " (the address was erased: only its keyed hash is on the suppression list)"
-        raise UnknownContact(f"no contact holds {holdings.address}" + (erased if holdings.suppressed else ""))
+        raise UnknownContact(f"no contact holds {holdings.address}" + erased_note(holdings.suppression))
     record = holdings.as_json()
     if holdings.contact_id is not None:
         record["unsubscribe_url"] = unsubscribe_url(holdings.contact_id)
@@ -131,6 +130,13 @@ def _readable(holdings: personal_data.Holdings, record: dict[str, Any]) -> Itera
             elif key == "consent":
                 value = f"{value['source'] or '-'} at {value['at'] or '-'}"
             yield f"  {key}: {'-' if value is None else value}"
+    yield ""
+    yield "Suppression list (database: suppressions, by the address's keyed hash)"
+    if holdings.suppression is None:
+        yield "  not suppressed"
+    else:
+        yield f"  suppressed: {describe_suppression(holdings.suppression)}"
+        yield "  nothing is sent to this address, and an import does not bring it back"
     messages = record.get("messages", [])
     yield ""
     yield f"Messages (database: deliveries): {len(messages)}"
@@ -161,7 +167,7 @@ def _readable(holdings: personal_data.Holdings, record: dict[str, Any]) -> Itera
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_PLACES = {"outbox_files", "initiative_requests", "other_database_text", "logs", "not_held_per_person"}
+_PLACES = {"outbox_files", "initiative_requests", "other_database_text", "logs", "not_held_per_person", "suppression"}
 
 
 @contacts_app.command("erase")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from campaign.db import get_engine
@@ -31,6 +32,15 @@ class Format(StrEnum):
 
 CSV_COLUMNS = ("section", "wave", "audience", "language", "channel", "ambition", "item", "metric", "value")
 SEGMENT_METRICS = ("planned", "sent", "failed", "skipped", "pending", "unsubscribed_7d", "posts", "published")
+MAIL_LABELS = {
+    "delivered": "delivered",
+    "hard_bounces": "hard bounces",
+    "soft_bounces": "soft bounces",
+    "complaints": "complaints",
+    "unsubscribes": "unsubscribed ≤ 7 d",
+    "suppressed_before_sending": "suppressed before sending",
+}
+MAIL_SHORT = ("delivered", "hard", "soft", "complaints", "unsub", "suppr.")
 
 
 def csv_rows(report: Any) -> list[dict[str, Any]]:
@@ -49,6 +59,15 @@ def csv_rows(report: Any) -> list[dict[str, Any]]:
                     "value": getattr(s, metric),
                 }
             )
+    for m in report.deliverability:
+        where = {"section": "deliverability", "wave": m.wave, "audience": m.audience, "language": m.language}
+        rows.append({**where, "channel": "newsletter", "metric": "planned", "value": m.planned})
+        rows.append({**where, "channel": "newsletter", "metric": "emails_sent", "value": m.emails})
+        for metric in MAIL_LABELS:
+            rows.append({**where, "channel": "newsletter", "metric": metric, "value": getattr(m, metric)})
+            rate = m.rate(metric)
+            value = "" if rate is None else round(rate, 4)
+            rows.append({**where, "channel": "newsletter", "metric": f"{metric}_rate", "value": value})
     for a in report.ambitions:
         rows.append({"section": "ambition", "ambition": a.id, "metric": "reached", "value": a.reached})
         rows.append({"section": "ambition", "ambition": a.id, "metric": "waves", "value": " ".join(a.waves)})
@@ -91,6 +110,12 @@ def to_html(report: Any) -> str:
     return render("report_document.html", report=report, charts=report_charts(report))
 
 
+def _with_rate(line: Any, metric: str) -> str:
+    """The count over its rate: two short lines keep the table inside 80 columns."""
+    shown = line.percent(metric)
+    return f"{getattr(line, metric)}" + (f"\n{shown}%" if shown else "")
+
+
 def _tables(report: Any) -> list[Table]:
     segments = Table(title=f"{report.name}: per wave, audience, language and channel")
     for column in ("Wave", "Audience", "Lang", "Channel", *[m.replace("_", " ") for m in SEGMENT_METRICS]):
@@ -108,10 +133,32 @@ def _tables(report: Any) -> list[Table]:
             str(a.reached),
             "\n".join(f"{k.title}: {k.target}" for k in a.kpis),
         )
+    # One column for the segment and two-line cells (count over rate) keep it within 80 columns.
+    mail = Table(
+        title="E-mail deliverability: counts, and their share of the e-mails sent (suppressed: of planned)",
+        box=box.SIMPLE_HEAVY,
+        pad_edge=False,
+    )
+    mail.add_column("Segment", min_width=11)
+    for column in ("sent", *MAIL_SHORT):
+        mail.add_column(column, justify="right")
+    lines = list(report.deliverability)
+    if len(lines) > 1:
+        lines.append(report.deliverability_total())
+    for m in lines:
+        figures = [_with_rate(m, metric) for metric in MAIL_LABELS]
+        segment = f"{m.wave}\n{m.audience} {m.language}" if m.wave else "all"
+        mail.add_row(segment, str(m.emails), *figures)
+    mail.caption = (
+        "hard, soft: bounces; unsub: recipients who unsubscribed within 7 days of the wave's launch; "
+        "suppr.: suppressed before sending"
+        if report.deliverability
+        else "no e-mail has been planned yet"
+    )
     coverage = Table("Audience", "Contacts now", "Reached", "Coverage", title="Coverage per audience")
     for c in report.coverage:
         coverage.add_row(c.audience, str(c.members), str(c.reached), f"{c.share:.1%}")
-    tables = [segments, ambitions, coverage]
+    tables = [segments, mail, ambitions, coverage]
     if report.clicks:
         clicks = Table("Wave", "Audience", "Lang", "Link", "Clicks", title="Clicks")
         for c in report.clicks:

@@ -13,12 +13,15 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 
+from audiences.consent import describe_counts, suppression_counts
 from campaign.db import get_engine, session_scope
 from campaign.errors import WavecastError
 from frontends.cli.app import DirArg, app, open_bundle, out
 from waves import approval, control
+from waves.deliverability import percent_of
 from waves.models import Approval
 from waves.proofs import send_proofs
 from waves.scheduler import Scheduler, store_schedule
@@ -32,11 +35,20 @@ def approve(
     directory: Path = DirArg,
     wave: str = WaveOpt,
     by: str = typer.Option(..., "--by", help="Your name, as it goes into the audit trail.", show_default=False),
+    override_doctor: str | None = typer.Option(
+        None,
+        "--override-doctor",
+        help="Approve although `wavecast doctor` fails; the reason goes into the audit trail.",
+        show_default=False,
+    ),
 ) -> None:
-    """Approve the current content of a wave (all audiences, languages and channels)."""
+    """Approve the current content of a wave (all audiences, languages and channels).
+
+    `wavecast doctor` runs first: a failing check refuses the approval unless --override-doctor
+    gives the reason to go past it."""
     bundle = open_bundle(directory)
     with session_scope() as session:
-        state = approval.approve(session, bundle, wave, by)
+        state = approval.approve_after_doctor(session, bundle, wave, by, override_doctor)
     out.print(f"wave {wave}: content {state.content_hash[:12]}: {state.describe()}")
     if not state.valid:
         out.print(f"it needs {state.required - len(state.approvers)} more approval(s) from someone else")
@@ -47,6 +59,7 @@ def approvals(directory: Path = DirArg) -> None:
     """The audit trail: who approved which content of which wave, and when."""
     bundle = open_bundle(directory)
     table = Table("Wave", "State", "Approved by", "When (UTC)", "Content")
+    table.add_column("Doctor override", overflow="fold")  # the reason, whole: it is the audit trail
     with session_scope() as session:
         for w in bundle.spec.waves:
             state = approval.approval_state(session, bundle, w.id)
@@ -56,7 +69,7 @@ def approvals(directory: Path = DirArg) -> None:
                 .order_by(Approval.approved_at)
             ).all()
             if not rows:
-                table.add_row(w.id, state.describe(), "-", "-", state.content_hash[:12])
+                table.add_row(w.id, state.describe(), "-", "-", state.content_hash[:12], "-")
             for row in rows:
                 current = "current" if row.content_hash == state.content_hash else "outdated"
                 table.add_row(
@@ -65,6 +78,7 @@ def approvals(directory: Path = DirArg) -> None:
                     row.approved_by,
                     f"{row.approved_at:%Y-%m-%d %H:%M}",
                     f"{row.content_hash[:12]} ({current})",
+                    Text(row.doctor_override or "-"),
                 )
     out.print(table)
 
@@ -152,7 +166,9 @@ def _say_waiting(run_id: int, tz: ZoneInfo) -> None:
 
 
 def _status_table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"{report['wave']} ({report['state']})" + (f": {report['note']}" if report["note"] else ""))
+    # The breaker's reason is long and is printed as its own line below the table.
+    note = report["note"] if report["note"] and not report["breaker"] else None
+    table = Table(title=f"{report['wave']} ({report['state']})" + (f": {note}" if note else ""))
     for column in ("Audience", "Language", "Channel", "Status", "Count"):
         table.add_column(column, justify="right" if column == "Count" else "left")
     for row in report["breakdown"]:
@@ -172,6 +188,7 @@ def status(
     engine = get_engine()
     with engine.connect() as conn:
         reports = all_status(conn, wave)
+        suppressed = describe_counts(suppression_counts(conn))
     if wave is not None and not reports:
         raise WavecastError(f"wave {wave!r} has not been launched")
     if follow:
@@ -189,6 +206,31 @@ def status(
             out.print(
                 f"failed {failure['count']} × {failure['channel']}: {failure['reason']}", markup=False, soft_wrap=True
             )
+        line = bounce_line(report)
+        if line is not None:
+            out.print(line, markup=False, soft_wrap=True)
+        if report["breaker"]:
+            out.print(report["breaker"], markup=False, soft_wrap=True)
+    out.print(suppressed, markup=False, soft_wrap=True)
+
+
+def _rate(count: int, rate: float | None, metric: str = "") -> str:
+    shown = percent_of(metric, rate)
+    return f"{count}" if shown is None else f"{count} ({shown}%)"
+
+
+def bounce_line(report: dict[str, Any]) -> str | None:
+    """The run's e-mails so far in one line: sent, bounces, complaints; None when it has none."""
+    b = report["bounces"]
+    if not b["planned"]:
+        return None
+    return (
+        f"e-mails sent {b['emails']} (delivered {b['delivered']}); bounces so far: "
+        f"{_rate(b['hard_bounces'], b['hard_bounces_rate'])} hard, "
+        f"{_rate(b['soft_bounces'], b['soft_bounces_rate'])} soft; "
+        f"complaints {_rate(b['complaints'], b['complaints_rate'], 'complaints')}; "
+        f"suppressed before sending {b['suppressed_before_sending']}"
+    )
 
 
 def _follow(wave: str | None) -> None:

@@ -3,7 +3,7 @@
 Pages read (open on loopback, see ``security``). Actions change state and each one is a POST
 guarded by the operator token and a CSRF token; the guard runs before anything else, so a
 refused request changes nothing. Actions call the same functions as the command line
-(``waves.approval.approve``, ``waves.launch.launch_wave``, ``waves.control``,
+(``waves.approval.approve_after_doctor``, ``waves.launch.launch_wave``, ``waves.control``,
 ``campaign.initiative_requests.review``): the web adds no rules of its own.
 
 Routes that need the loaded campaign (it renders every message) are async: they await it from
@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from audiences.consent import describe_counts, suppression_counts
 from campaign.bundle import Bundle
 from campaign.db import get_engine, session_scope
 from campaign.errors import WavecastError
@@ -45,7 +46,7 @@ from frontends.web.security import (
     set_operator_cookie,
     token_matches,
 )
-from waves.approval import approval_state, approve, require_approval
+from waves.approval import approval_state, approve_after_doctor, require_approval
 from waves.control import cancel, find_run, pause
 from waves.launch import launch_wave
 from waves.models import PAUSED, WaveRun, WaveSchedule
@@ -186,7 +187,17 @@ def status_page(request: Request) -> Response:
         for r in campaign_status(spec.campaign.id)
     ]
     shape = [[r["run_id"], r["state"], len(r["breakdown"])] for r in runs]  # the script reloads when it changes
-    return page(request, "status.html", title="Live status", runs=runs, shape=shape, done=_done(request))
+    with get_engine().connect() as conn:
+        suppressed = describe_counts(suppression_counts(conn))
+    return page(
+        request,
+        "status.html",
+        title="Live status",
+        runs=runs,
+        shape=shape,
+        suppression_line=suppressed[:1].upper() + suppressed[1:],
+        done=_done(request),
+    )
 
 
 @router.get("/api/status", dependencies=reader, summary="Live status as JSON (the page polls it)")
@@ -282,18 +293,22 @@ def csrf_token(request: Request) -> JSONResponse:
 
 
 @router.post("/waves/{wave_id}/approve", dependencies=operator, summary="Approve the wave's current content")
-async def approve_wave(request: Request, wave_id: str, by: str = Form("")) -> Response:
+async def approve_wave(request: Request, wave_id: str, by: str = Form(""), override_doctor: str = Form("")) -> Response:
     bundle = await current_bundle(request)
     _wave_or_404(bundle.spec, wave_id)
     if not by.strip():
         raise WavecastError("give your name in 'Approved by': it goes into the audit trail")
-    await run_in_threadpool(_approve, bundle, wave_id, by)
+    await run_in_threadpool(_approve, bundle, wave_id, by, override_doctor)
     return _after("/plan", "approved")
 
 
-def _approve(bundle: Bundle, wave_id: str, by: str) -> None:
+def _approve(bundle: Bundle, wave_id: str, by: str, override: str) -> None:
+    """The command line's rule: a failing preflight refuses, naming its checks, unless the form
+    gives the reason to go past it."""
     with session_scope() as session:
-        approve(session, bundle, wave_id, by)
+        approve_after_doctor(
+            session, bundle, wave_id, by, override or None, how_to_override="in the form's 'Override the doctor' field"
+        )
 
 
 def _launch(bundle: Bundle, wave_id: str, by: str) -> None:
