@@ -24,7 +24,7 @@ demo: $(STAMP) ## The whole story on the embedded default (SQLite, in-process, .
 test: $(STAMP) ## Install what the tests need into .venv and run the whole suite
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=15
 
 lint: $(STAMP) ## ruff lint and format check, import-linter's layer contracts, mypy
 	$(BIN)/ruff check .

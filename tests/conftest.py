@@ -22,6 +22,10 @@ SMARTNATION = EXAMPLES / "smartnation"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_URL = os.environ.get("WAVECAST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("WAVECAST_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+# The CLI's consoles read COLUMNS once, when they are made, if it is set then (pytest-xdist's
+# workers set it): tests that widen the terminal with monkeypatch.setenv need it unset here.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 # `make test` runs every property test on the same examples each time, so CI passes or fails on
 # the code, not on the draw: derandomized, with no example database (its contents differ from

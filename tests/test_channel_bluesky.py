@@ -47,6 +47,7 @@ __all__ = ["bluesky_pds_fixture"]  # registers the fixture `bluesky_pds` (one PD
 pytestmark = [
     pytest.mark.services,
     pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning"),
+    pytest.mark.xdist_group("bluesky_pds"),  # one PDS per run: its tests share one test process
 ]
 
 POST = "app.bsky.feed.post"

@@ -27,7 +27,10 @@ __all__ = ["bluesky_pds_fixture"]  # registers the fixture `bluesky_pds` (one PD
 
 # atproto's uploadBlob hands httpx the raw bytes as `data=`, which httpx 0.28 deprecates in favour
 # of `content=`; the bytes are sent all the same. Only that one warning is let through.
-pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning"),
+    pytest.mark.xdist_group("bluesky_pds"),  # one PDS per run: its tests share one test process
+]
 
 POST = "app.bsky.feed.post"
 WAVE_DUE = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
