@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, formatdate, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache
 
 from campaign.errors import WavecastError
@@ -306,12 +306,21 @@ _DATE_CACHE: list[object] = [-1, b""]
 
 
 def date_header(when: dt.datetime | None) -> bytes:
+    """The Date header with a numeric zone (RFC 5322 3.3): ``+0100`` keeps the sender's local
+    time readable, where the obsolete ``GMT``/``UTC`` names are what spam filters score.
+
+    A given time keeps its own offset (a preview dated at a Brussels start says ``+0100`` or
+    ``+0200``); a naive one is read as the machine's local time; now is stated in UTC, ``+0000``
+    (never ``-0000``, which means "zone unknown").
+    """
     if when is not None:
-        return f"Date: {format_datetime(when.astimezone(dt.UTC), usegmt=True)}\r\n".encode("ascii")
+        aware = when if when.tzinfo is not None else when.astimezone()
+        return f"Date: {format_datetime(aware)}\r\n".encode("ascii")
     now = int(time.time())
     if _DATE_CACHE[0] != now:
         _DATE_CACHE[0] = now
-        _DATE_CACHE[1] = f"Date: {formatdate(now, usegmt=True)}\r\n".encode("ascii")
+        stamp = format_datetime(dt.datetime.fromtimestamp(now, dt.UTC))
+        _DATE_CACHE[1] = f"Date: {stamp}\r\n".encode("ascii")
     return _DATE_CACHE[1]  # type: ignore[return-value]
 
 

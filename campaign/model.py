@@ -33,16 +33,51 @@ Translated = dict[Lang, Annotated[str, Field(min_length=1)]]
 # An account's name as the settings define it (and as the ledger's `account` column holds it).
 AccountName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 _HASHTAG = re.compile(r"^#\w+$")
+# The pronoun a text addresses its reader with (campaign/layout_strings.py checks it fits the language).
+Pronoun = Annotated[str, Field(pattern=r"^[A-Za-z]{1,12}$")]
 
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+_ADDRESS = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
+Address = Annotated[str, Field(pattern=_ADDRESS)]
+
+
+def _in_language(value: str | dict[str, str] | None, lang: str, fallbacks: dict[str, str]) -> str | None:
+    """A per-language value in lang, else in its fallback language, else the first given."""
+    if value is None or isinstance(value, str):
+        return value
+    if lang in value:
+        return value[lang]
+    fallback = fallbacks.get(lang)
+    return value[fallback] if fallback in value else next(iter(value.values()), None)
+
+
 class Sender(Frozen):
-    name: str = Field(min_length=1)
-    address: str = Field(pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-    reply_to: str | None = Field(default=None, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+    """Who sends the newsletter. The name (and reply-to) may differ per language, since the
+    sending body is called FOD in Dutch, SPF in French and FÖD in German: a plain value serves
+    every language."""
+
+    name: Annotated[str, Field(min_length=1)] | Translated = Field(
+        description="The From display name and the footer's sender; one text, or one per language."
+    )
+    address: Address
+    reply_to: Address | dict[Lang, Address] | None = None
+
+    @field_validator("name", "reply_to")
+    @classmethod
+    def _some_language(cls, value: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        if isinstance(value, dict) and not value:
+            raise ValueError("give one value, or one per language")
+        return value
+
+    def name_in(self, lang: str, fallbacks: dict[str, str] | None = None) -> str:
+        return _in_language(self.name, lang, fallbacks or {}) or ""
+
+    def reply_to_in(self, lang: str, fallbacks: dict[str, str] | None = None) -> str | None:
+        return _in_language(self.reply_to, lang, fallbacks or {})
 
 
 class SendWindow(Frozen):
@@ -86,6 +121,21 @@ class CampaignInfo(Frozen):
         exclude_if=lambda value: not value,
         description="Texts of the newsletter layout (footer, unsubscribe, name fallbacks) per language, "
         "for a language templates/newsletter/strings.yaml lacks or to reword it: {it: {unsubscribe: ...}}",
+    )
+    link_in_bio: dict[Lang, Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=dict,
+        # Left out of the dump when empty, so campaigns written before it keep their content hash.
+        exclude_if=lambda value: not value,
+        description="What ends an Instagram caption instead of a link (Instagram makes no link in a "
+        "caption clickable), per language; wavecast has a default for nl, fr, de and en.",
+    )
+    # `register_`: pydantic models already have a `register` (ABCMeta's); campaign.yaml says `register`.
+    register_: dict[Lang, Pronoun] = Field(
+        default_factory=dict,
+        alias="register",
+        exclude_if=lambda value: not value,
+        description="How the messages address readers, per language, when not formally (u, vous, Sie): "
+        "{nl: je}. The newsletter's footer follows it; an audience's own `register` comes first.",
     )
     approvals: int = Field(default=1, ge=1, le=5, description="Distinct approvers a wave needs.")
     click_tracking: bool = False
@@ -141,8 +191,36 @@ class Initiative(Frozen):
     ambition: Ident
     title: Translated
     summary: Translated
-    url: AnyHttpUrl
+    url: AnyHttpUrl | dict[Lang, AnyHttpUrl] = Field(
+        description="The initiative's page, or one page per language: {nl: ..., fr: ...}."
+    )
+    url_language: Lang | None = Field(
+        default=None,
+        # Left out of the dump when unset, so campaigns written before it keep their content hash.
+        exclude_if=lambda value: value is None,
+        description="The language of the page readers get where the initiative has no page in "
+        "theirs; they see it marked, e.g. '(in Dutch)'.",
+    )
     organisation: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _some_page(cls, value: Any) -> Any:
+        if isinstance(value, dict) and not value:
+            raise ValueError("give one address, or one per language")
+        return value
+
+    def page_for(self, lang: str) -> tuple[str, str | None]:
+        """The page to link for a reader of lang and its language when that is not lang (the
+        reader is told the page is in another language), else None."""
+        if isinstance(self.url, dict):
+            if lang in self.url:
+                return str(self.url[lang]), None
+            page_lang = self.url_language if self.url_language in self.url else next(iter(self.url))
+            return str(self.url[page_lang]), page_lang
+        if self.url_language is not None and self.url_language != lang:
+            return str(self.url), self.url_language
+        return str(self.url), None
 
 
 class Range(Frozen):
@@ -222,6 +300,14 @@ class Audience(Frozen):
     rule: Rule
     sample: dict[str, str] = Field(
         default_factory=dict, description="Personal fields of the sample contact used in previews."
+    )
+    # `register_`: pydantic models already have a `register` (ABCMeta's); campaign.yaml says `register`.
+    register_: dict[Lang, Pronoun] = Field(
+        default_factory=dict,
+        alias="register",
+        exclude_if=lambda value: not value,
+        description="How this audience's messages address readers, per language: {fr: tu, de: du, nl: je}; "
+        "a language not named here takes campaign.register, else the formal pronoun.",
     )
 
 

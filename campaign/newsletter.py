@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 from campaign.bundle import Bundle
 from campaign.clicks import tracked_url  # counts clicks per segment, never per person
 from campaign.errors import Problem, WavecastError, rel
-from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, texts_for
+from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, REGISTERS, colon, register_for, texts_for
 from campaign.markdown_body import Body, markdown_body, source_line
 from campaign.mime import ListIdentity, MimeTemplate, Parts, UnsafeHeader, check_header
 from campaign.model import CampaignInfo, Message
@@ -279,7 +279,14 @@ def render_newsletter(
         "cta": None if cta is None else {"label": cta.label, "url": link(str(cta.url))},
         "unsubscribe_url": unsubscribe_url,
         "sender_address": info.sender.address,
+        "register": register_for(bundle.spec, key.audience, key.lang),
+        "colon": colon(key.lang),
+        "view_url": view_url(base_url, info.id, key),
     }
+    # The unsubscribe page speaks to the reader as the newsletter did; the List-Unsubscribe
+    # header keeps the bare address.
+    informal = extra["register"] not in REGISTERS.get(key.lang, ("",))[:1]
+    extra["unsubscribe_query"] = f"?register={extra['register']}" if informal else ""
     if image is not None and not image.src.startswith(("https://", "http://")):
         body.images.append(image.src)
     page, text = _layout_outputs(info, context | extra, body)
@@ -340,9 +347,9 @@ def build_newsletter(
         html_parts=page,
         text_parts=text,
         mime=MimeTemplate(
-            sender_name=info.sender.name,
+            sender_name=info.sender.name_in(key.lang, info.fallbacks),
             sender_address=info.sender.address,
-            reply_to=info.sender.reply_to,
+            reply_to=info.sender.reply_to_in(key.lang, info.fallbacks),
             lang=key.lang,
             content_hash=content_hash,
             identity=ListIdentity(info.id, translated(bundle.spec, info.name, key.lang), key.wave, key.audience),
@@ -350,7 +357,7 @@ def build_newsletter(
             text=text,
             html_body=page,
             fields=PERSONAL_FIELDS,
-            fallbacks=_name_fallbacks(info, key.lang),
+            fallbacks=_name_fallbacks(info, key.lang, register_for(bundle.spec, key.audience, key.lang)),
         ),
         sample=sample_fields(bundle, key.audience, key.lang),
         sample_unsubscribe_url=f"{base_url}/u/preview",
@@ -377,10 +384,15 @@ def _with_problems(segment: NewsletterSegment, problems: list[Problem]) -> Newsl
     return segment
 
 
-def _name_fallbacks(info: CampaignInfo, lang: str) -> tuple[str, str]:
+def view_url(base_url: str, campaign_id: str, key: SegmentKey) -> str:
+    """The segment's hosted copy ("view in browser"): the same for every reader of it."""
+    return f"{base_url}/v/{campaign_id}/{key.wave}/{key.audience}/{key.lang}"
+
+
+def _name_fallbacks(info: CampaignInfo, lang: str, register: str = "") -> tuple[str, str]:
     """What stands in for a missing first name and organisation, in the message's language.
     Validation refuses a language without them; English only keeps a bare render working."""
-    texts = texts_for(info, lang, layout().strings)
+    texts = texts_for(info, lang, layout().strings, register)
     english = NAME_FALLBACKS["en"]
     return texts.get(NAME_KEYS[0], english[0]), texts.get(NAME_KEYS[1], english[1])
 
@@ -390,7 +402,7 @@ def _layout_outputs(info: CampaignInfo, context: dict[str, Any], body: Body) -> 
     look = layout()
     # The campaign's own texts first (campaign.layout_strings), then strings.yaml's; validation
     # has made sure every key is there in every language the campaign declares.
-    strings = texts_for(info, str(context["lang"]), look.strings)
+    strings = texts_for(info, str(context["lang"]), look.strings, str(context.get("register", "")))
     data = context | {
         "strings": strings,
         # Both are ours, not campaign input: the layout's CSS file, and markdown-it's HTML,
@@ -408,6 +420,9 @@ def _layout_outputs(info: CampaignInfo, context: dict[str, Any], body: Body) -> 
         "preheader": slots.add(escape(data["preheader"])),
         "body_html": slots.add(data["body_html"]),
     }
+    if data.get("image"):
+        # mrml writes a no-break space in an attribute as "\u{a0}": French alt text has them.
+        mjml_data["image"] = data["image"] | {"alt": slots.add(escape(data["image"]["alt"]))}
     name = "layout.mjml.j2"
     try:
         mjml = look.html_env.get_template(name).render(mjml_data)
@@ -419,10 +434,22 @@ def _layout_outputs(info: CampaignInfo, context: dict[str, Any], body: Body) -> 
         ) from None
     try:
         output = mrml.to_html(mjml, render_options=mrml.RenderOptions(disable_comments=True, fonts={}))
-        page = _INLINER.inline(slots.fill(output.content))
+        page = _landmark(_INLINER.inline(slots.fill(output.content)))
     except (OSError, ValueError, css_inline.InlineError) as exc:  # mrml reports MJML errors as OSError
         raise RenderFailed([Problem(rel(LAYOUT_DIR / "layout.mjml.j2"), 1, 1, f"layout: {exc}")]) from None
     return page, text.strip("\n") + "\n"
+
+
+_BODY = re.compile(r"(<body\b[^>]*>)(.*)(</body>)", re.S)
+
+
+def _landmark(page: str) -> str:
+    """The whole newsletter inside one <main>: MJML has no landmark of its own, and a screen
+    reader (or a hosted copy in a browser) should find where the content is."""
+    wrapped, count = _BODY.subn(lambda m: f"{m.group(1)}<main>{m.group(2)}</main>{m.group(3)}", page, count=1)
+    if count != 1:
+        raise ValueError("mrml gave no <body>")
+    return wrapped
 
 
 class _Slots:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from campaign.bundle import Bundle
@@ -19,16 +20,25 @@ from campaign.render import PERSONAL_FIELDS
 from campaign.segment import render_matrix
 
 
+def _per_language(path: tuple[Any, ...], value: str | dict[str, str] | None) -> list[tuple[tuple[Any, ...], str]]:
+    """A header value given once or per language, as (path, value) pairs to check."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [(path, value)]
+    return [((*path, lang), text) for lang, text in value.items()]
+
+
 def _header_problems(bundle: Bundle) -> list[Problem]:
     info = bundle.spec.campaign
     found = []
     checks: list[tuple[tuple[Any, ...], Callable[[], object]]] = [
-        (("campaign", "sender", "name"), lambda: check_header("sender name", info.sender.name)),
         (("campaign", "sender", "address"), lambda: check_address("sender address", info.sender.address)),
     ]
-    if info.sender.reply_to is not None:
-        reply_to = info.sender.reply_to
-        checks.append((("campaign", "sender", "reply_to"), lambda: check_address("reply-to address", reply_to)))
+    for path, value in _per_language(("campaign", "sender", "name"), info.sender.name):
+        checks.append((path, partial(check_header, "sender name", value)))
+    for path, value in _per_language(("campaign", "sender", "reply_to"), info.sender.reply_to):
+        checks.append((path, partial(check_address, "reply-to address", value)))
     for path, check in checks:
         try:
             check()

@@ -27,7 +27,7 @@ from typing import Any
 from campaign.bundle import Bundle
 from campaign.channel_ids import LIMITS
 from campaign.errors import Problem, WavecastError
-from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, texts_for
+from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, register_for, texts_for
 from campaign.mime import Parts, check_field
 from campaign.model import Message
 from campaign.newsletter import layout, sample_fields
@@ -174,8 +174,9 @@ class SmsSegment:
         }
 
 
-def _fallbacks(bundle: Bundle, lang: str) -> tuple[str, ...]:
-    texts = texts_for(bundle.spec.campaign, lang, layout().strings)
+def _fallbacks(bundle: Bundle, audience: str, lang: str) -> tuple[str, ...]:
+    """The name fallbacks in the register the campaign declares for the audience ("ton organisation")."""
+    texts = texts_for(bundle.spec.campaign, lang, layout().strings, register_for(bundle.spec, audience, lang))
     english = NAME_FALLBACKS["en"]
     return tuple(texts.get(key, default) for key, default in zip(NAME_KEYS, english, strict=True))
 
@@ -211,7 +212,7 @@ def build_sms(
         content_hash=content_hash,
         parts=Parts.split(text, tokens),
         greets=not any(t in subject for t in tokens[:-1]),
-        fallbacks=_fallbacks(bundle, key.lang),
+        fallbacks=_fallbacks(bundle, key.audience, key.lang),
         sample=sample_fields(bundle, key.audience, key.lang),
         sample_unsubscribe_url=f"{base_url}/u/{SAMPLE_TOKEN}",
         max_segments=segments_allowed(limit),

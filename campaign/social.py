@@ -18,6 +18,7 @@ import twitter_text
 from campaign.bundle import Bundle
 from campaign.channel_ids import LIMITS as CHANNEL_LIMITS
 from campaign.errors import Problem
+from campaign.link_words import link_in_bio
 from campaign.model import Message
 from campaign.render import (
     RenderFailed,
@@ -29,6 +30,7 @@ from campaign.render import (
     template_context,
     translated,
 )
+from campaign.scheduler_dates import date_writer
 
 # Read from the one channel list (campaign/channel_ids.py); kept under these names for callers.
 LIMITS: dict[str, int] = {c: spec.limit for c, spec in CHANNEL_LIMITS.items() if spec.limit is not None}
@@ -61,6 +63,7 @@ class SocialPost:
     content_hash: str
     images: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
+    link_words: str = ""  # what ends the post instead of the link where it cannot be clicked (Instagram)
 
     @property
     def platform(self) -> str:
@@ -77,8 +80,8 @@ class SocialPost:
 
     @property
     def text(self) -> str:
-        """The complete post: text, hashtags, link."""
-        return "\n\n".join(part for part in (self.message_text, self.link) if part)
+        """The complete post: text, hashtags, link (or, on Instagram, where the link is)."""
+        return "\n\n".join(part for part in (self.message_text, self.link_words or self.link) if part)
 
     @property
     def rule(self) -> str:
@@ -193,6 +196,8 @@ def build_social(
         scheduled_at=start + stagger,
         content_hash=content_hash,
         images=images,
+        # Instagram makes no caption link clickable: the caption points to the profile's link.
+        link_words=link_in_bio(info, key.lang) if platform == "instagram" else "",
     )
     # Every link counts the same on X and Mastodon, so measure with one stand-in link: the
     # (slow) weighted count is then computed once per text, not once per audience.
@@ -229,11 +234,15 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def to_csv(posts: Iterable[SocialPost]) -> str:
-    """A bulk-scheduling CSV (Date, Message, Link), local time of the campaign, formulas neutralised."""
+def to_csv(posts: Iterable[SocialPost], date_format: str | None = None) -> str:
+    """A bulk-scheduling CSV (Date, Message, Link), local time of the campaign, formulas neutralised.
+
+    date_format is a preset or a strftime pattern (campaign/scheduler_dates.py), for the
+    scheduler the file is for."""
+    write_date = date_writer(date_format)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["Date", "Message", "Link"])
     for post in posts:
-        writer.writerow([post.scheduled_at.strftime("%Y-%m-%d %H:%M"), _cell(post.message_text), _cell(post.link)])
+        writer.writerow([write_date(post.scheduled_at), _cell(post.message_text), _cell(post.link)])
     return out.getvalue()

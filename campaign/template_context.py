@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from campaign.bundle import Bundle
+from campaign.link_words import page_language_note
 from campaign.model import Campaign
 from campaign.segment_key import SegmentKey
 from campaign.submitted_text import plain_text
@@ -83,13 +84,16 @@ def template_context(bundle: Bundle, key: SegmentKey, start: dt.datetime, contac
                     for k in ambition.kpis
                 ],
             }
+        page, page_lang = initiative.page_for(lang)
         initiatives.append(
             {
                 "id": initiative.id,
                 # Initiatives may come from outside organisations: plain text, as the reviewer saw it.
                 "title": plain_text(translated(spec, initiative.title, lang)),
                 "summary": plain_text(translated(spec, initiative.summary, lang)),
-                "url": str(initiative.url),
+                "url": page,
+                # "(in Dutch)" for a page that is not in the reader's language, else empty.
+                "language_note": page_language_note(lang, page_lang),
                 "organisation": plain_text(initiative.organisation or ""),
                 "ambition": ambitions[ambition.id],
             }
@@ -101,7 +105,7 @@ def template_context(bundle: Bundle, key: SegmentKey, start: dt.datetime, contac
             "name": translated(spec, info.name, lang),
             "website": translated(spec, info.website, lang),
             "hashtags": list(info.hashtags.get(lang, ())),
-            "sender": info.sender.name,
+            "sender": info.sender.name_in(lang, info.fallbacks),
             "timezone": info.timezone,
         },
         "wave": {"id": wave.id, "title": translated(spec, wave.title, lang), "start": start},

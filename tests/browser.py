@@ -56,11 +56,16 @@ def browse(executable: str, *, bypass_csp: bool = False, width: int = 1280) -> I
 
 def serious_violations(page: Any) -> list[str]:
     """axe-core (the copy bundled with axe-playwright-python) on the page: serious and critical findings."""
+    return violations(page, ("serious", "critical"))
+
+
+def violations(page: Any, impacts: tuple[str, ...] = ("moderate", "serious", "critical")) -> list[str]:
+    """axe-core's findings on the page of the given impacts, moderate and worse by default."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
+        if v["impact"] in impacts
     ]

@@ -24,6 +24,7 @@ LAYOUT_STRINGS = {
         "unsubscribe": "Annulla l'iscrizione",
         "sent_by": "Inviato da",
         "website": "Sito web",
+        "view_in_browser": "Apri questa newsletter nel browser",
         "reader": "lettrice, lettore",
         "your_organisation": "la tua organizzazione",
     },
@@ -33,6 +34,7 @@ LAYOUT_STRINGS = {
         "unsubscribe": "Ofmellen",
         "sent_by": "Geschéckt vum",
         "website": "Websäit",
+        "view_in_browser": "Dëse Newsletter am Browser kucken",
         "reader": "Lieserin, Lieser",
         "your_organisation": "Är Organisatioun",
     },
@@ -153,7 +155,9 @@ def test_a_language_without_the_layout_texts_is_refused_naming_them(
     for lang in SOURCE:
         [error] = [e for e in errors if f"language {lang!r}" in e]
         assert error.startswith(f"minimal/campaign.yaml:{line_of(camp / 'campaign.yaml', f'- {lang}')}:"), error
-        assert "why, unsubscribe_intro, unsubscribe, sent_by, website, reader, your_organisation" in error
+        assert (
+            "why, unsubscribe_intro, unsubscribe, sent_by, website, view_in_browser, reader, your_organisation" in error
+        )
         assert f"campaign.layout_strings.{lang}" in error
 
 

@@ -66,7 +66,8 @@ def test_css_is_inlined_into_the_body() -> None:
     html = newsletter(MINIMAL).html
     strong = re.search(r"<strong([^>]*)>youth</strong>", html)
     assert strong is not None and "color: #12355b" in strong.group(1)
-    assert ".body h1" not in html  # rules that could be inlined are gone from <style>
+    # Rules that could be inlined are gone from <style>; the dark-mode @media block stays.
+    assert ".body h1 { font-size" not in html and "prefers-color-scheme: dark" in html
 
 
 def test_every_image_has_alt_text() -> None:

@@ -57,7 +57,7 @@ def test_the_page_asks_in_the_contacts_language_and_get_changes_nothing(client: 
     page = response.text
     assert '<html lang="fr">' in page
     assert "Vous ne souhaitez plus recevoir" in page
-    assert '<form method="post"><button type="submit">Me désabonner</button></form>' in page
+    assert '<form method="post"><button type="submit">Me désinscrire</button></form>' in page
     assert "http" not in page.split("</title>")[1]  # no external assets, no links out
     assert response.headers["cache-control"] == "no-store"
     assert "set-cookie" not in response.headers

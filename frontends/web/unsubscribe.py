@@ -6,6 +6,11 @@ unsubscribes: no cookie, no login, no redirect, 200 every time (idempotent). It 
 one-click body ``List-Unsubscribe=One-Click`` and the page's empty form post alike; the body
 is not needed, so it is not read. A forged or expired token gets 400 and changes nothing; a
 valid token of a contact who was erased gets 404.
+
+The page says "unsubscribe" with the very words of the newsletter's footer (the title is the
+footer's link text, templates/newsletter/strings.yaml), and in the register the newsletter used:
+the footer's link carries ``?register=tu`` (du, je) when the campaign addresses that audience
+informally. Without it, or with anything else there, the page is formal.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from audiences.consent import unsubscribe_contact
 from audiences.models import contacts
 from audiences.tokens import InvalidToken, contact_for_token
 from campaign.db import get_engine
+from campaign.layout_strings import typeset
 from frontends.web.error_pages import reader_language
 
 router = APIRouter()
@@ -35,11 +41,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "gone": "Wij bewaren geen gegevens meer bij deze link. U ontvangt geen berichten.",
     },
     "fr": {
-        "title": "Se désabonner",
+        "title": "Se désinscrire",
         "ask": "Vous ne souhaitez plus recevoir les messages de cette campagne ?",
-        "button": "Me désabonner",
-        "done": "Vous êtes désabonné·e. Vous ne recevrez plus de messages de cette campagne.",
-        "already": "Vous êtes déjà désabonné·e. Vous ne recevrez plus de messages de cette campagne.",
+        "button": "Me désinscrire",
+        "done": "Vous êtes désinscrit·e. Vous ne recevrez plus de messages de cette campagne.",
+        "already": "Vous êtes déjà désinscrit·e. Vous ne recevrez plus de messages de cette campagne.",
         "invalid": "Ce lien n’est pas valide ou a expiré. Rien n’a été modifié.",
         "gone": "Nous ne conservons plus de données liées à ce lien. Vous ne recevrez aucun message.",
     },
@@ -62,6 +68,33 @@ TEXTS: dict[str, dict[str, str]] = {
         "gone": "We no longer hold any data for this link. You will receive no messages.",
     },
 }
+# The informal register's texts, where they differ; the key is the pronoun the footer's link names.
+INFORMAL: dict[str, dict[str, dict[str, str]]] = {
+    "nl": {
+        "je": {
+            "ask": "Wil je geen berichten van deze campagne meer ontvangen?",
+            "done": "Je bent uitgeschreven. Je ontvangt geen berichten meer van deze campagne.",
+            "already": "Je bent al uitgeschreven. Je ontvangt geen berichten meer van deze campagne.",
+            "gone": "Wij bewaren geen gegevens meer bij deze link. Je ontvangt geen berichten.",
+        },
+    },
+    "fr": {
+        "tu": {
+            "ask": "Tu ne veux plus recevoir les messages de cette campagne ?",
+            "done": "Tu es désinscrit·e. Tu ne recevras plus de messages de cette campagne.",
+            "already": "Tu es déjà désinscrit·e. Tu ne recevras plus de messages de cette campagne.",
+            "gone": "Nous ne conservons plus de données liées à ce lien. Tu ne recevras aucun message.",
+        },
+    },
+    "de": {
+        "du": {
+            "ask": "Möchtest du keine Nachrichten dieser Kampagne mehr erhalten?",
+            "done": "Du bist abgemeldet. Du erhältst keine Nachrichten dieser Kampagne mehr.",
+            "already": "Du bist bereits abgemeldet. Du erhältst keine Nachrichten dieser Kampagne mehr.",
+            "gone": "Zu diesem Link speichern wir keine Daten mehr. Du erhältst keine Nachrichten.",
+        },
+    },
+}
 HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -78,8 +111,14 @@ STYLE = (
 )
 
 
-def _section(lang: str, key: str, form: bool) -> str:
-    text = TEXTS[lang]
+def texts(lang: str, register: str = "") -> dict[str, str]:
+    """The page's texts in `lang` and `register` (formal unless the language has that one), typeset."""
+    found = TEXTS[lang] | INFORMAL.get(lang, {}).get(register, {})
+    return {key: typeset(lang, text) for key, text in found.items()}
+
+
+def _section(lang: str, key: str, form: bool, register: str = "") -> str:
+    text = texts(lang, register)
     button = f'<form method="post"><button type="submit">{html.escape(text["button"])}</button></form>'
     return (
         f'<section lang="{lang}"><h1>{html.escape(text["title"])}</h1>'
@@ -87,14 +126,14 @@ def _section(lang: str, key: str, form: bool) -> str:
     )
 
 
-def page(langs: list[str], key: str, *, form: bool = False, status: int = 200) -> HTMLResponse:
+def page(langs: list[str], key: str, *, form: bool = False, status: int = 200, register: str = "") -> HTMLResponse:
     """A small, self-contained page; several languages when we cannot know the reader's."""
-    body = "".join(_section(lang, key, form) for lang in langs)
+    body = "".join(_section(lang, key, form, register) for lang in langs)
     document = (
         f'<!doctype html><html lang="{langs[0]}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="robots" content="noindex">'
-        f"<title>{html.escape(TEXTS[langs[0]]['title'])}</title><style>{STYLE}</style></head>"
+        f"<title>{html.escape(texts(langs[0])['title'])}</title><style>{STYLE}</style></head>"
         f"<body><main>{body}</main></body></html>"
     )
     return HTMLResponse(document, status_code=status, headers=HEADERS)
@@ -134,19 +173,19 @@ def _found(token: str, request: Request) -> tuple[int, str | None, bool] | HTMLR
 
 
 @router.get("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
-def confirm_page(token: str, request: Request) -> HTMLResponse:
+def confirm_page(token: str, request: Request, register: str = "") -> HTMLResponse:
     found = _found(token, request)
     if isinstance(found, HTMLResponse):
         return found
     _, language, unsubscribed = found
     lang = language if language in TEXTS else _reader_language(request)
     if unsubscribed:
-        return page([lang], "already")
-    return page([lang], "ask", form=True)
+        return page([lang], "already", register=register)
+    return page([lang], "ask", form=True, register=register)
 
 
 @router.post("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
-def unsubscribe(token: str, request: Request) -> HTMLResponse:
+def unsubscribe(token: str, request: Request, register: str = "") -> HTMLResponse:
     found = _found(token, request)
     if isinstance(found, HTMLResponse):
         return found
@@ -154,4 +193,4 @@ def unsubscribe(token: str, request: Request) -> HTMLResponse:
     with get_engine().begin() as conn:
         unsubscribe_contact(conn, contact_id)
     lang = language if language in TEXTS else _reader_language(request)
-    return page([lang], "done")
+    return page([lang], "done", register=register)

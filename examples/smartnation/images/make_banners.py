@@ -1,8 +1,9 @@
-"""Draw the newsletter banner of each wave: images/<wave id>.png, 600 x 200.
+"""Draw the banner of each wave in each language: images/<wave id>.<lang>.png, 600 x 200.
 
-The campaign name and the wave's title in the campaign colours (navy and yellow), with the
-title in each language, since one banner serves all four. Run it again after renaming a
-wave or changing a title:
+The campaign name and the wave's title in the campaign colours (navy and yellow), both in
+the banner's language: a reader sees the words of their own language, large enough to read.
+The newsletters and posts in that language point at it. Run it again after renaming a wave or
+changing a title:
 
     .venv/bin/python examples/smartnation/images/make_banners.py
 """
@@ -18,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 HERE = Path(__file__).resolve().parent
 CAMPAIGN = HERE.parent / "campaign.yaml"
 WIDTH, HEIGHT = 600, 200
-NAVY, YELLOW, WHITE, PALE = (18, 53, 91), (242, 183, 5), (255, 255, 255), (190, 208, 230)
+NAVY, YELLOW, WHITE = (18, 53, 91), (242, 183, 5), (255, 255, 255)
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
@@ -33,7 +34,18 @@ def fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int, bold: bool 
     return font(size, bold)
 
 
-def banner(name: str, titles: dict[str, str]) -> Image.Image:
+def wrap(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    """The text in lines that each fit `width` pixels, broken between words."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=face) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def banner(name: str, title: str) -> Image.Image:
     image = Image.new("RGB", (WIDTH, HEIGHT), NAVY)
     draw = ImageDraw.Draw(image, "RGBA")
     # Three overlapping circles on the right: you, us, all of us.
@@ -47,24 +59,26 @@ def banner(name: str, titles: dict[str, str]) -> Image.Image:
     left, text_width = 28, 370
     draw.text((left, 22), "#SmartNation", font=font(15, bold=True), fill=YELLOW)
     draw.text((left, 44), name, font=fit(draw, name, 22, text_width, bold=True), fill=WHITE)
-    title = titles["nl"]
-    draw.text((left, 82), title, font=fit(draw, title, 19, text_width, bold=True), fill=WHITE)
-    y = 114
-    for lang in ("fr", "de", "en"):
-        line = titles.get(lang)
-        if line:
-            draw.text((left, y), line, font=fit(draw, line, 14, text_width), fill=PALE)
-            y += 20
+    # The title on up to two lines, as large as fits (never under 18 px).
+    size = 26
+    while size > 18 and len(wrap(draw, title, font(size, bold=True), text_width)) > 2:
+        size -= 1
+    face = font(size, bold=True)
+    y = 86
+    for line in wrap(draw, title, face, text_width):
+        draw.text((left, y), line, font=face, fill=WHITE)
+        y += size + 8
     return image
 
 
 def main() -> None:
     spec = yaml.safe_load(CAMPAIGN.read_text(encoding="utf-8"))
-    name = spec["campaign"]["name"]["nl"]
+    info = spec["campaign"]
     for wave in spec["waves"]:
-        path = HERE / f"{wave['id']}.png"
-        banner(name, wave["title"]).save(path, optimize=True)
-        print(f"wrote {path.relative_to(HERE.parent)}")
+        for lang in info["languages"]:
+            path = HERE / f"{wave['id']}.{lang}.png"
+            banner(info["name"][lang], wave["title"][lang]).save(path, optimize=True)
+            print(f"wrote {path.relative_to(HERE.parent)}")
 
 
 if __name__ == "__main__":
