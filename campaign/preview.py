@@ -19,6 +19,7 @@ from campaign.errors import WavecastError
 from campaign.mime import message_id
 from campaign.newsletter import NewsletterSegment
 from campaign.render import RenderFailed, translated
+from campaign.scheduler_dates import date_writer
 from campaign.segment import Assets, Matrix, render_matrix
 from campaign.segment_key import SegmentKey
 from campaign.settings import get_settings
@@ -72,19 +73,32 @@ def _write(path: Path, data: bytes | str) -> None:
         raise
 
 
-def write_preview(bundle: Bundle, outdir: Path) -> PreviewResult:
-    """Write every output of the campaign under outdir, plus index.html and manifest.json."""
+def write_preview(bundle: Bundle, outdir: Path, date_format: str | None = None) -> PreviewResult:
+    """Write every output of the campaign under outdir, plus index.html and manifest.json.
+
+    date_format: how the scheduler CSVs write dates (campaign/scheduler_dates.py)."""
+    date_writer(date_format)  # a bad format is refused before anything is written
     matrix = render_matrix(bundle)
     errors = [p for p in matrix.problems if p.severity == "error"]
     if errors:
         raise RenderFailed(errors)
     try:
-        return _write_all(bundle, matrix, outdir)
+        return _write_all(bundle, matrix, outdir, date_format)
     except OSError as exc:
         raise WavecastError(f"{exc.filename or outdir}: cannot write: {exc.strerror}") from None
 
 
-def _write_all(bundle: Bundle, matrix: Matrix, outdir: Path) -> PreviewResult:
+def scheduler_files(matrix: Matrix) -> dict[str, list[SocialPost]]:
+    """The posts of each bulk-scheduling CSV, by file name: one per platform and language, as
+    each language is published from its own account (a scheduler imports a file into one)."""
+    files: dict[str, list[SocialPost]] = {}
+    for platform in PLATFORMS:
+        for post in matrix.posts(platform):
+            files.setdefault(f"{platform}.{post.key.lang}.csv", []).append(post)
+    return files
+
+
+def _write_all(bundle: Bundle, matrix: Matrix, outdir: Path, date_format: str | None) -> PreviewResult:
     files = 0
     manifest = []
     images: set[str] = set()
@@ -107,8 +121,10 @@ def _write_all(bundle: Bundle, matrix: Matrix, outdir: Path) -> PreviewResult:
         posts = matrix.posts(platform)
         if posts:
             _write(outdir / "social" / f"{platform}.jsonl", to_jsonl(posts))
-            _write(outdir / "social" / f"{platform}.csv", to_csv(posts))
-            files += 2
+            files += 1
+    for name, posts in scheduler_files(matrix).items():
+        _write(outdir / "social" / name, to_csv(posts, date_format))
+        files += 1
     assets = Assets(bundle, get_settings().base_url)
     for src in sorted(images):
         path, data = assets.path(src), assets.read(src)
@@ -154,7 +170,8 @@ ul { margin: 4px 0; padding-left: 18px; }
 <p class="muted">{{ campaign_id }} · content {{ content_hash[:12] }} ·
 {{ newsletters }} newsletters, {{ posts }} social posts. Exports for schedulers:
 {% for p in platforms %}
-<a href="social/{{ p }}.csv">{{ p }}.csv</a> (<a href="social/{{ p }}.jsonl">jsonl</a>){{ ", " if not loop.last }}
+{{ p.name }}: {% for lang in p.langs %}<a href="social/{{ p.name }}.{{ lang }}.csv" hreflang="{{ lang }}">{{ lang }}</a>
+{% endfor %}(<a href="social/{{ p.name }}.jsonl">jsonl</a>){{ "; " if not loop.last }}
 {% endfor %}
 </p>
 {% for wave in waves %}
@@ -227,7 +244,11 @@ def gallery(bundle: Bundle, matrix: Matrix) -> str:
         posts=len(matrix.posts()),
         langs=langs,
         waves=waves,
-        platforms=[p for p in PLATFORMS if matrix.posts(p)],
+        platforms=[
+            {"name": p, "langs": list(dict.fromkeys(post.key.lang for post in matrix.posts(p)))}
+            for p in PLATFORMS
+            if matrix.posts(p)
+        ],
     )
 
 

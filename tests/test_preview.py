@@ -109,7 +109,7 @@ def test_out_writes_the_whole_matrix_and_a_gallery(tmp_path: Path, monkeypatch: 
     assert body is not None and "/assets/mini/images/first.png" in body.get_content()  # what is sent stays absolute
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["files"]) == result.newsletters * 3 + result.posts
-    assert (out / "social" / "x.csv").read_text(encoding="utf-8").startswith("Date,Message,Link")
+    assert (out / "social" / "x.nl.csv").read_text(encoding="utf-8").startswith("Date,Message,Link")
 
 
 def test_cli_out_on_the_example(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -1,9 +1,13 @@
 """Proofs: one message per audience × language of a wave, to one address, marked as a test.
 
 Nothing is written to the ledger: proofs are not part of the wave and never count as sent.
+A proof is not a resend of a wave message either: each one gets a new Message-ID, so a mailbox
+that drops a repeated id (Gmail does) still shows the second proof after an edit.
 """
 
 from __future__ import annotations
+
+import secrets
 
 from audiences.normalise import normalise_typed
 from campaign.bundle import Bundle
@@ -14,6 +18,11 @@ from campaign.newsletter import sample_fields
 from campaign.settings import get_settings
 from waves.outputs import newsletter_for
 from waves.transport import PermanentError, TransientError, make_transport
+
+
+def proof_message_id(campaign_id: str, wave_id: str, audience: str, lang: str, domain: str) -> str:
+    """A Message-ID no other message has: the segment it shows, then 64 random bits."""
+    return message_id(campaign_id, wave_id, f"{audience}.{lang}.{secrets.token_hex(8)}", "proof", domain)
 
 
 def send_proofs(bundle: Bundle, wave_id: str, to: str) -> list[str]:
@@ -36,14 +45,14 @@ def send_proofs(bundle: Bundle, wave_id: str, to: str) -> list[str]:
     )
     subjects = []
     try:
-        for index, (audience, lang) in enumerate(pairs):
+        for audience, lang in pairs:
             segment = newsletter_for(bundle, wave_id, audience, lang)
             body = signed(
                 segment.personalise(
                     to=address,
                     fields=sample_fields(bundle, audience, lang),
                     unsubscribe_url=f"{settings.base_url}/u/proof",
-                    message_id=message_id(spec.campaign.id, wave_id, -(index + 1), "proof", domain),
+                    message_id=proof_message_id(spec.campaign.id, wave_id, audience, lang, domain),
                     test=True,
                 )
             )

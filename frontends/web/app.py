@@ -14,8 +14,10 @@ ROUTERS: list[str] = [
     "frontends.web.unsubscribe",
     "frontends.web.dashboard",
     "frontends.web.preview",
+    "frontends.web.hosted_copy",
     "frontends.web.clicks",
     "frontends.web.bounce_hooks",
+    "frontends.web.calendar_feed",
 ]
 
 
