@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two install stamps: the demo needs the package only; the tests, linters and browsers come
+# with `make test` (installing them for the demo took most of a newcomer's first minutes).
+DEMO_STAMP := $(VENV)/.installed-demo
+TEST_STAMP := $(VENV)/.installed-test
 EXAMPLE := examples/smartnation
 
 .DEFAULT_GOAL := help
@@ -11,31 +14,43 @@ EXAMPLE := examples/smartnation
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || (echo "wavecast needs Python 3.11 or newer" >&2; exit 1)
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || (echo "wavecast needs Python 3.11 or newer" >&2; exit 1)
+	@echo "==> creating $(VENV), with a current pip (older ones resolve and install slower)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-demo: $(STAMP) ## The whole story on the embedded default (SQLite, in-process, .eml outbox)
-	$(BIN)/python -m frontends.demo $(EXAMPLE)
+# --no-compile: Python compiles each module the first time it is imported, instead of pip
+# compiling every file of every package up front (most of the install's time). The demo keeps
+# what it compiled (PYTHONDONTWRITEBYTECODE is lifted for it), so only its first step pays.
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> installing wavecast and its dependencies into $(VENV) (the test tools come with make test)"
+	$(BIN)/python -m pip install --no-compile --progress-bar on -e .
+	@touch $(DEMO_STAMP)
 
-test: $(STAMP) ## Install what the tests need into .venv and run the whole suite
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> installing wavecast with the test tools into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar on -e '.[test]'
+	@touch $(TEST_STAMP) $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP) ## The whole story on the embedded default (SQLite, in-process, .eml outbox)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m frontends.demo $(EXAMPLE) $(if $(AS_OF),--as-of $(AS_OF))
+
+test: $(TEST_STAMP) ## Install what the tests need into .venv and run the whole suite
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=15
 
-lint: $(STAMP) ## ruff lint and format check, import-linter's layer contracts, mypy
+lint: $(TEST_STAMP) ## ruff lint and format check, import-linter's layer contracts, mypy
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP) ## Benchmarks: ratios against baselines measured in the same run
+bench: $(TEST_STAMP) ## Benchmarks: ratios against baselines measured in the same run
 	$(BIN)/python -m bench
 
-faults: $(STAMP) ## Fault-injection and fuzz suites at full size; worker and scheduler tests on SQLite too
+faults: $(TEST_STAMP) ## Fault-injection and fuzz suites at full size; worker and scheduler tests on SQLite too
 	WAVECAST_FAULTS_FULL=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m faults tests
 	WAVECAST_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_*.py
 	WAVECAST_TEST_ALL_DATABASES=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests

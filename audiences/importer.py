@@ -73,8 +73,10 @@ def import_contacts(
     skip_invalid: bool = False,
     on_problem: Callable[[RowProblem], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    """Import a contacts CSV. Bad rows go to ``on_problem`` as they are found.
+    """Import a contacts CSV. Bad rows go to ``on_problem`` as they are found; ``on_progress``
+    gets the number of rows read after each batch (for a progress bar).
 
     Raises ImportRejected when the file cannot be read as a whole (encoding, header), and,
     unless ``skip_invalid``, after the rollback when any row was bad.
@@ -105,6 +107,8 @@ def import_contacts(
                     blocked = suppressed_hashes(conn, (r.email_hash for r in batch))
                     summary.suppressed += sum(1 for r in batch if r.email_hash in blocked)
                 batch.clear()
+                if on_progress is not None:
+                    on_progress(summary.rows)
 
             for line, cells in rows:
                 summary.rows += 1

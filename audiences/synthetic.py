@@ -26,7 +26,7 @@ import csv
 import datetime as dt
 import random
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -150,8 +150,11 @@ class Generated:
     suppressed: int
 
 
-def generate(n: int, seed: int = 1, today: dt.date | None = None) -> Generated:
-    """Upsert n synthetic contacts into the database in batches (one transaction)."""
+def generate(
+    n: int, seed: int = 1, today: dt.date | None = None, on_progress: Callable[[int], None] | None = None
+) -> Generated:
+    """Upsert n synthetic contacts into the database in batches (one transaction);
+    `on_progress(count)` after each batch, for a progress bar."""
     people = Generator(seed, today or dt.date.today()).people(n)
     now = utcnow()
     written = suppressed = 0
@@ -164,8 +167,12 @@ def generate(n: int, seed: int = 1, today: dt.date | None = None) -> Generated:
             if len(batch) >= BATCH_SIZE:
                 done, out = writer.write(batch)
                 written, suppressed, batch = written + done, suppressed + out, []
+                if on_progress is not None:
+                    on_progress(written + suppressed)
         done, out = writer.write(batch)
         written, suppressed = written + done, suppressed + out
+        if on_progress is not None:
+            on_progress(written + suppressed)
         created = count_contacts(conn) - before
     return Generated(created, written - created, suppressed)
 

@@ -7,6 +7,7 @@ success the bundle is frozen and complete, and the rest of wavecast works on it,
 from __future__ import annotations
 
 import os
+from copy import deepcopy
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,18 @@ def load_message_file(
 
 def load_spec(root: Path) -> tuple[Campaign, Source]:
     """Load and type-check campaign.yaml only."""
+    spec, source, problems, _stand_in = _checked_spec(root)
+    if problems:
+        raise InvalidInput(problems)
+    assert spec is not None
+    return spec, source
+
+
+def _checked_spec(root: Path) -> tuple[Campaign | None, Source, list[Problem], bool]:
+    """campaign.yaml type-checked, with its schema problems. When only optional keys are wrong,
+    a stand-in spec without them comes back too (last value True), so that validation can go on
+    to the references and files and list every problem in one run; raises InvalidInput when
+    nothing can be checked further."""
     display = shown(root, CAMPAIGN_FILE)
     if not root.is_dir():
         raise InvalidInput([Problem(rel(root), 1, 1, "not a campaign directory")])
@@ -153,9 +166,38 @@ def load_spec(root: Path) -> tuple[Campaign, Source]:
             ]
         )
     try:
-        return Campaign.model_validate(data), source
+        return Campaign.model_validate(data), source, [], False
     except ValidationError as exc:
-        raise InvalidInput(pydantic_problems(exc, source)) from None
+        problems = pydantic_problems(exc, source)
+        stand_in = _without_wrong_keys(data, exc, source)
+        if stand_in is None:
+            raise InvalidInput(problems) from None
+        return stand_in, source, problems, True
+
+
+def _without_wrong_keys(data: dict[str, Any], exc: ValidationError, source: Source) -> Campaign | None:
+    """The campaign with every refused mapping key left out, if that makes it valid (the keys
+    were optional: a time zone, a send window...); None otherwise. Only keys are dropped, never
+    list items, so every other value keeps its path and its FILE:LINE:COLUMN."""
+    copy = deepcopy(data)
+    for err in exc.errors(include_url=False):
+        loc = err["loc"]
+        path = _document_path(loc[:-1] if loc and loc[-1] == "[key]" else loc, source, ())
+        if not path:
+            return None
+        parent: Any = copy
+        for element in path[:-1]:
+            try:
+                parent = parent[element]
+            except (KeyError, IndexError, TypeError):
+                return None
+        if not isinstance(parent, dict) or path[-1] not in parent:
+            return None
+        del parent[path[-1]]
+    try:
+        return Campaign.model_validate(copy)
+    except ValidationError:
+        return None
 
 
 def load_bundle(root: Path | str) -> Bundle:
@@ -175,8 +217,8 @@ def read_bundle(root: Path | str) -> tuple[Bundle, list[Problem]]:
     a caller that checks more can report everything at once. Raises InvalidInput only when
     campaign.yaml itself cannot be read; the bundle may lack the message files that failed."""
     root = Path(root)
-    spec, source = load_spec(root)
-    problems: list[Problem] = []
+    spec, source, problems, stand_in = _checked_spec(root)
+    assert spec is not None
     messages: dict[tuple[str, str], MessageFile] = {}
     message_sources: dict[str, Source] = {}
     seen: set[str] = set()
@@ -215,5 +257,5 @@ def read_bundle(root: Path | str) -> tuple[Bundle, list[Problem]]:
                 if mf is not None:
                     messages[(message.template, lang)] = mf
     bundle = Bundle(root=root, spec=spec, source=source, messages=messages, message_sources=message_sources)
-    problems.extend(check_bundle(bundle))
+    problems.extend(check_bundle(bundle, partial=stand_in))
     return bundle, problems

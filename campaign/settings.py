@@ -121,6 +121,7 @@ class Settings:
     sms_gateway_token: str | None = None
     dkim: DkimKey | None = None  # unset: messages go unsigned (doctor fails a real relay without it)
     bounces: BouncePolicy = BouncePolicy()
+    campaign_dir: Path | None = None  # WAVECAST_CAMPAIGN: the campaign commands use unless given one
 
     @property
     def embedded(self) -> bool:
@@ -430,6 +431,13 @@ def _bounce_policy(env: _Env) -> BouncePolicy:
     )
 
 
+def _campaign_dir(env: _Env) -> Path | None:
+    """WAVECAST_CAMPAIGN names the campaign directory once for every command; whether it holds a
+    campaign is checked where a command opens it, with the file's own message."""
+    value = env.text(PREFIX + "CAMPAIGN", "", limit=4096)
+    return Path(value) if value else None
+
+
 def _unknown(env: _Env) -> None:
     """A WAVECAST_* variable nothing reads is almost always a typo of one that is read."""
     for name in sorted(env.env):
@@ -515,6 +523,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sms_gateway_token=_bearer_token(read, p + "SMS_GATEWAY_TOKEN"),
         dkim=_dkim(read),
         bounces=_bounce_policy(read),
+        campaign_dir=_campaign_dir(read),
     )
     _unknown(read)
     _relay_is_safe(settings)

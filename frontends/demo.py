@@ -2,6 +2,10 @@
 
 SQLite in ./wavecast.db, tasks called in-process, e-mail written as .eml files to ./outbox.
 Running it again is safe: contacts are upserted, approvals kept, a launched wave is not sent twice.
+
+The example is the real campaign of 2023, so its waves lie in the past: the plan is read as of
+the campaign's launch day (`--as-of`, default that day), and the launch wave is sent now, by hand,
+as `wavecast send` does with any wave. No date in the campaign files is changed.
 """
 
 from __future__ import annotations
@@ -10,8 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from campaign.errors import SettingsError
+from campaign.as_of import parse_as_of
+from campaign.bundle import load_spec
+from campaign.errors import SettingsError, WavecastError
 from campaign.settings import get_settings
+from campaign.timing import resolve_starts
 
 CONTACTS = 2000
 APPROVERS = ("Ann Peeters", "Luc Dubois")  # the example needs two different people (four eyes)
@@ -25,13 +32,30 @@ def step(title: str, *args: str) -> None:
         sys.exit(result.returncode)
 
 
-def main(example: str) -> None:
+def launch_day(directory: str, as_of: str | None) -> str:
+    """--as-of as given, or the day the campaign's first wave starts."""
+    given = parse_as_of(as_of)
+    if given is not None:
+        return given.isoformat()
+    return min(resolve_starts(load_spec(Path(directory))[0]).values()).date().isoformat()
+
+
+def main(example: str, as_of: str | None = None) -> None:
     directory = str(Path(example))
     try:
         outbox = get_settings().outbox_dir.resolve()  # checks every setting before the first step
+        day = launch_day(directory, as_of)
     except SettingsError as exc:
         print(f"wavecast demo: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except (WavecastError, OSError, ValueError) as exc:
+        print(f"wavecast demo: {exc}", file=sys.stderr)
+        sys.exit(1)
+    print(
+        f"The example is a real campaign whose waves lie in the past: the demo reads its plan as of "
+        f"{day} (--as-of {day}), and sends the launch wave now, to the local outbox only.",
+        flush=True,
+    )
     step(
         f"1. {CONTACTS} synthetic contacts (plausible Belgian names; no real person)",
         "contacts",
@@ -41,7 +65,7 @@ def main(example: str) -> None:
         "2023",
     )
     step("2a. Validate the campaign files", "validate", "--strict", directory)
-    step("2b. The plan", "plan", directory)
+    step(f"2b. The plan, as of {day}", "plan", directory, "--as-of", day)
     step("3. Every message, per wave × audience × language × channel", "preview", directory, "--out", "preview")
     for name in APPROVERS:
         step(f"4a. Approval by {name}", "approve", directory, "--wave", "launch", "--by", name)
@@ -62,11 +86,25 @@ def main(example: str) -> None:
         f"  preview gallery: {Path('preview/index.html').resolve()}\n"
         f"  e-mails sent:    {outbox / 'email'}\n"
         f"  social outbox:   {outbox / 'social'}\n"
+        "  wavecast:        .venv/bin/wavecast --help  (or `source .venv/bin/activate`, then `wavecast --help`)\n"
         "  status:          .venv/bin/wavecast status --wave launch\n"
         "  web preview:     .venv/bin/wavecast serve examples/smartnation  (http://127.0.0.1:8000)\n"
         "  report:          .venv/bin/wavecast report examples/smartnation --format html --out report.html"
     )
 
 
+def parse(argv: list[str]) -> tuple[str, str | None]:
+    """`python -m frontends.demo [DIR] [--as-of DATE]`."""
+    as_of = None
+    if "--as-of" in argv:
+        at = argv.index("--as-of")
+        if at + 1 >= len(argv):
+            print("wavecast demo: --as-of needs a date, YYYY-MM-DD", file=sys.stderr)
+            sys.exit(2)
+        as_of = argv[at + 1]
+        argv = argv[:at] + argv[at + 2 :]
+    return (argv[0] if argv else "examples/smartnation"), as_of
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "examples/smartnation")
+    main(*parse(sys.argv[1:]))

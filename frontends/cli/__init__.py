@@ -10,7 +10,7 @@ import traceback
 from campaign.dkim_signing import signer_for
 from campaign.errors import InvalidInput, WavecastError, internal_error_log
 from campaign.settings import get_settings, mask_url
-from frontends.cli.app import app, report
+from frontends.cli.app import command, report
 
 # Each module registers its commands on `app`; one line per feature.
 COMMAND_MODULES = [
@@ -45,7 +45,7 @@ def main() -> None:
         settings = get_settings()
         if sys.argv[1:2] not in (["dkim"], ["doctor"]):
             signer_for(settings)
-        app()
+        command()()
     except InvalidInput as exc:
         report(exc.problems)
         errors = sum(1 for p in exc.problems if p.severity == "error")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,22 @@ from audiences.coverage import Coverage, coverage, wave_breakdown
 from audiences.forecast import forecast
 from campaign.db import get_engine
 from campaign.errors import WavecastError
+from campaign.loaded_campaign import Bundle
 from campaign.model import Campaign
 from campaign.timing import resolve_starts
-from frontends.cli.app import DirArg, app, open_bundle, out
+from frontends.cli import counting
+from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, open_bundle, out
+from frontends.cli.as_of import AsOfOpt, today, warn_past
+from frontends.cli.choices import closest
+from waves.post_rows import post_segments
 
 
 def _wave_start(spec: Campaign, wave_id: str) -> dt.datetime:
     starts = resolve_starts(spec)
     if wave_id not in starts:
-        raise WavecastError(f"no wave {wave_id!r}; the waves are: {', '.join(starts)}")
+        meant = closest(wave_id, list(starts))
+        hint = f"; did you mean --wave {meant}?" if meant else ""
+        raise WavecastError(f"no wave {wave_id!r}{hint}; the waves are: {', '.join(starts)}")
     return starts[wave_id]
 
 
@@ -33,8 +41,22 @@ def _counts_table(title: str, counts: list[dict[str, Any]]) -> Table:
         table.add_column(column)
     table.add_column("Count", justify="right")
     for row in counts:
-        table.add_row(row["message"], row["audience"], row["language"], row["channel"], str(row["count"]))
+        table.add_row(
+            row["message"],
+            row["audience"],
+            row["language"],
+            row["channel"],
+            counting.reach(row["channel"], row["count"]),
+        )
     return table
+
+
+def _channels(bundle: Bundle, wave_id: str, counts: list[dict[str, Any]]) -> str:
+    """The wave's counts per channel, in the words `status` uses too (frontends/cli/counting.py)."""
+    people: dict[str, int] = {}
+    for row in counts:
+        people[row["channel"]] = people.get(row["channel"], 0) + row["count"]
+    return counting.per_channel(people, Counter(platform for _, _, platform in post_segments(bundle, wave_id)))
 
 
 def _print_coverage(spec: Campaign, cover: Coverage) -> None:
@@ -65,7 +87,8 @@ def _print_coverage(spec: Campaign, cover: Coverage) -> None:
 
 @app.command("audiences")
 def audiences_command(
-    directory: Path = DirArg,
+    directory: Path | None = DirArg,
+    campaign: Path | None = CampaignOpt,
     wave: str | None = typer.Option(None, "--wave", help="Also show who gets which message in this wave."),
     on: dt.datetime | None = typer.Option(
         None,
@@ -77,7 +100,9 @@ def audiences_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Counts per audience and language, overlaps, and who no audience reaches (niemand wordt vergeten)."""
-    spec = open_bundle(directory, render=False).spec
+    directory = campaign_dir(directory, campaign)
+    bundle = open_bundle(directory, render=False)
+    spec = bundle.spec
     start = _wave_start(spec, wave) if wave else None
     day = on.date() if on else (start or min(resolve_starts(spec).values())).date()
     with get_engine().connect() as conn:
@@ -90,24 +115,34 @@ def audiences_command(
     _print_coverage(spec, cover)
     if cover.wave is not None:
         w = cover.wave
-        out.print(_counts_table(f"Wave {w['id']} ({w['start']}): {w['total']} messages", w["counts"]))
+        channels = _channels(bundle, w["id"], w["counts"])
+        out.print(_counts_table(f"Wave {w['id']} ({w['start']}): {channels}", w["counts"]))
+        out.print(counting.LEGEND)
 
 
 @app.command("forecast")
 def forecast_command(
-    directory: Path = DirArg,
+    directory: Path | None = DirArg,
+    campaign: Path | None = CampaignOpt,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_of: str | None = AsOfOpt,
 ) -> None:
     """For every wave: when it starts and how many messages go out per audience x language x channel."""
-    spec = open_bundle(directory, render=False).spec
+    directory = campaign_dir(directory, campaign)
+    bundle = open_bundle(directory, render=False)
+    spec = bundle.spec
+    reference = today(as_of, spec.campaign.tz)
     with get_engine().connect() as conn:
         waves = forecast(conn, spec)
+    warn_past(reference, {w.wave_id: w.start for w in waves})
     if as_json:
         print(json.dumps({"waves": [w.as_json() for w in waves]}, ensure_ascii=False, indent=2))
         return
     for w in waves:
         local = w.start.strftime("%a %d %b %Y %H:%M %Z")
         utc = w.start.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        channels = ", ".join(f"{ch} {n}" for ch, n in w.per_channel().items()) or "nobody"
-        out.print(_counts_table(f"{w.wave_id}: {local} ({utc}): {channels}", [c.as_json() for c in w.counts]))
-    out.print("newsletter: emails sent; social channels: people in the audience of each post.")
+        counts = [c.as_json() for c in w.counts]
+        channels = _channels(bundle, w.wave_id, counts)
+        when = f"{reference.standing(w.start)} ({reference.label()})"
+        out.print(_counts_table(f"{w.wave_id}: {local} ({utc}), {when}: {channels}", counts))
+    out.print(counting.LEGEND)

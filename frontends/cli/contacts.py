@@ -23,8 +23,10 @@ from audiences.tokens import unsubscribe_url
 from campaign.bundle import load_spec
 from campaign.errors import WavecastError
 from campaign.model import LANGS, Campaign
+from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 from frontends.cli.app import app, out
+from frontends.cli.progress import counting
 from waves import personal_data
 
 contacts_app = typer.Typer(
@@ -37,13 +39,18 @@ DEFAULT_CAMPAIGN = Path("examples/smartnation")
 CampaignOpt = typer.Option(
     None,
     "--campaign",
-    help="Campaign whose languages apply (default: examples/smartnation if present, else nl, fr, de, en).",
+    "-C",
+    metavar="DIR",
+    help="Campaign whose languages apply (default: WAVECAST_CAMPAIGN, else examples/smartnation if present, "
+    "else nl, fr, de, en).",
     show_default=False,
 )
 
 
 def _campaign(directory: Path | None) -> Campaign | None:
-    """The campaign named, or the example when present, or None (all four languages)."""
+    """The campaign named, or WAVECAST_CAMPAIGN's, or the example when present, or None (all four languages)."""
+    if directory is None:
+        directory = get_settings().campaign_dir
     if directory is None:
         if not (DEFAULT_CAMPAIGN / "campaign.yaml").is_file():
             return None
@@ -66,14 +73,16 @@ def import_command(
     spec = _campaign(campaign)
     languages = spec.campaign.languages if spec else LANGS
     tz = spec.campaign.tz if spec else ZoneInfo("Europe/Brussels")
-    summary = import_contacts(
-        file,
-        languages=languages,
-        tz=tz,
-        dry_run=dry_run,
-        skip_invalid=skip_invalid,
-        on_problem=_problem,
-    )
+    with counting(f"checking {file.name}" if dry_run else f"importing {file.name}") as done:
+        summary = import_contacts(
+            file,
+            languages=languages,
+            tz=tz,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            on_problem=_problem,
+            on_progress=done,
+        )
     out.print(escape(summary.describe()))
     if dry_run and summary.invalid:
         raise typer.Exit(1)
@@ -198,6 +207,7 @@ def generate_command(
             raise WavecastError(f"{csv_file}: cannot write: {exc.strerror}") from None
         out.print(f"wrote {escape(str(csv_file))} ({n} synthetic contacts)")
         return
-    result = generate(n, seed, reference)
+    with counting("generating contacts", total=n) as done:
+        result = generate(n, seed, reference, on_progress=done)
     kept_out = f", {result.suppressed} kept out (suppression list)" if result.suppressed else ""
     out.print(f"{n} synthetic contacts: {result.created} new, {result.updated} updated{kept_out}")

@@ -11,6 +11,7 @@ import typer
 from campaign.bundle import load_bundle
 from campaign.dkim_keys import DNS_NAME, KEY_SETTING, new_key, txt_record, write_key
 from campaign.errors import WavecastError
+from campaign.settings import get_settings
 from frontends.cli.app import app
 
 dkim_app = typer.Typer(help="DKIM signing keys for the newsletter.", no_args_is_help=True)
@@ -30,7 +31,14 @@ def keygen(
     algorithm: Algorithm = typer.Option(Algorithm.rsa, "--algorithm", help="rsa (rsa-sha256) or ed25519."),
     bits: int | None = typer.Option(None, "--bits", min=2048, max=4096, help="RSA key size.", show_default="2048"),
     domain: str | None = typer.Option(None, "--domain", help="The From domain the record is for."),
-    campaign: Path | None = typer.Option(None, "--campaign", help="Take the domain from this campaign's sender."),
+    campaign: Path | None = typer.Option(
+        None,
+        "--campaign",
+        "-C",
+        metavar="DIR",
+        help="Take the domain from this campaign's sender (default: WAVECAST_CAMPAIGN, unless --domain is given).",
+        show_default=False,
+    ),
     force: bool = typer.Option(False, "--force", help="Replace an existing key file."),
 ) -> None:
     """Write a new private key and print the TXT record to publish for it.
@@ -43,6 +51,8 @@ def keygen(
         raise WavecastError("--bits is for RSA keys; an Ed25519 key has no size to choose")
     if domain is not None and campaign is not None:
         raise WavecastError("give --domain or --campaign, not both")
+    if domain is None and campaign is None:
+        campaign = get_settings().campaign_dir
     name = _domain(domain, campaign)
     if out_file.exists() and not force:
         raise WavecastError(f"{out_file}: the file exists; keep it, or replace it with --force")

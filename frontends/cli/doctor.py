@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from campaign.settings import get_settings
-from frontends.cli.app import app, open_bundle, out
+from frontends.cli.app import CampaignOpt, app, campaign_dir, open_bundle, out
 from waves import doctor as preflight
 from waves.doctor.records import read_records
 
@@ -20,14 +20,20 @@ STYLES = {preflight.Status.PASS: "green", preflight.Status.WARN: "yellow", prefl
 @app.command()
 def doctor(
     directory: Path | None = typer.Argument(
-        None, help="The campaign directory; without it only the settings and the list are checked.", show_default=False
+        None,
+        metavar="DIR",
+        help="Same as --campaign DIR; without either only the settings and the list are checked.",
+        show_default=False,
     ),
     records: Path | None = typer.Option(
         None, "--records", help='TXT records to check instead of DNS, one a line: name TXT "value".', show_default=False
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the checks as a JSON list."),
+    campaign: Path | None = CampaignOpt,
 ) -> None:
     """Check a campaign and the settings against the bulk-sender rules (Gmail, Yahoo) before approval."""
+    if directory is not None or campaign is not None or get_settings().campaign_dir is not None:
+        directory = campaign_dir(directory, campaign)
     pasted = read_records(records) if records is not None else None
     bundle = open_bundle(directory, render=False) if directory is not None else None
     checks = preflight.run(bundle, get_settings(), pasted)

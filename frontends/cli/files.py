@@ -6,22 +6,26 @@ import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from campaign.errors import WavecastError
 from campaign.model import Campaign
-from campaign.plan import plan_ics, plan_rows
-from frontends.cli.app import DirArg, app, open_bundle, out
+from campaign.plan import plan_ics, plan_language, plan_rows
+from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, open_bundle, out
+from frontends.cli.as_of import AsOfOpt, today, warn_past
+from frontends.cli.choices import check_picked
+from frontends.cli.plan_view import plan_view
 
 
 @app.command()
 def validate(
-    directory: Path = DirArg,
+    directory: Path | None = DirArg,
+    campaign: Path | None = CampaignOpt,
     strict: bool = typer.Option(
         False, "--strict", help="Treat warnings (e.g. an audience no wave addresses) as errors."
     ),
 ) -> None:
     """Check a campaign: YAML, keys, references, languages, schedule, templates. Lists every problem."""
+    directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory, strict=strict)
     spec = bundle.spec
     messages = sum(len(w.messages) for w in spec.waves)
@@ -34,17 +38,29 @@ def validate(
 
 @app.command()
 def plan(
-    directory: Path = DirArg,
+    directory: Path | None = DirArg,
+    campaign: Path | None = CampaignOpt,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of waves."),
     ics: Path | None = typer.Option(None, "--ics", help="Write an iCalendar file, one event per wave."),
-    lang: str = typer.Option("en", "--lang", help="Language of titles in the table and calendar."),
+    lang: str | None = typer.Option(
+        None,
+        "--lang",
+        help="Language of the table and the calendar, one of the campaign's "
+        "(default: English in the table, the campaign's first language in the calendar).",
+    ),
+    as_of: str | None = AsOfOpt,
 ) -> None:
     """Show the plan: each wave with its local start, audiences, channels, languages and initiatives."""
+    directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory, render=False)
+    check_picked(bundle.spec, lang=lang)
     rows = plan_rows(bundle)
+    reference = today(as_of, bundle.spec.campaign.tz)
+    warn_past(reference, {r.wave: r.start for r in rows})
     if ics is not None:
         try:
-            ics.write_bytes(plan_ics(bundle, lang))
+            calendar = plan_ics(bundle, lang)
+            ics.write_bytes(calendar)
         except OSError as exc:
             raise WavecastError(f"{ics}: cannot write: {exc.strerror}") from None
         out.print(f"wrote {ics} ({len(rows)} events)")
@@ -54,25 +70,8 @@ def plan(
         print(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
         return
     spec = bundle.spec
-    lang = lang if lang in spec.campaign.languages else spec.campaign.languages[0]
-    table = Table(title=f"{spec.campaign.name.get(lang, spec.campaign.id)} ({spec.campaign.timezone})")
-    for column in ("Wave", "Local start", "Audiences", "Channels", "Languages", "Initiatives (ambition)"):
-        table.add_column(column)
-    for row in rows:
-        initiatives = "\n".join(
-            f"{spec.initiative(i).title.get(lang, i)} "
-            f"({spec.ambition(a).number}. {spec.ambition(a).title.get(lang, a)})"
-            for i, a in row.initiatives
-        )
-        table.add_row(
-            f"{row.wave}\n{row.title.get(lang, '')}",
-            row.start.strftime("%a %d %b %Y %H:%M %Z"),
-            ", ".join(row.audiences),
-            ", ".join(row.channels),
-            ", ".join(row.languages),
-            initiatives or "-",
-        )
-    out.print(table)
+    lang = plan_language(bundle, lang or ("en" if "en" in spec.campaign.languages else None))
+    out.print(plan_view(out, spec, rows, lang, reference))
 
 
 @app.command()

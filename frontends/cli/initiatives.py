@@ -11,13 +11,20 @@ from rich.table import Table
 
 from campaign import initiative_requests
 from campaign.errors import WavecastError
-from frontends.cli.app import app, out, report
+from frontends.cli.app import app, campaign_dir, out, report
 
 initiatives_app = typer.Typer(help="Initiative publication requests: submit, review, list.", no_args_is_help=True)
 app.add_typer(initiatives_app, name="initiatives")
 
 DEFAULT_CAMPAIGN = Path("examples/smartnation")
-CampaignOpt = typer.Option(DEFAULT_CAMPAIGN, "--campaign", help="The campaign directory the request is for.")
+CampaignOpt = typer.Option(
+    None,
+    "--campaign",
+    "-C",
+    metavar="DIR",
+    help=f"The campaign directory the request is for; default: WAVECAST_CAMPAIGN, else {DEFAULT_CAMPAIGN}.",
+    show_default=False,
+)
 
 
 @initiatives_app.command()
@@ -28,10 +35,10 @@ def submit(
         "description per language, ambition and link.",
         show_default=False,
     ),
-    campaign: Path = CampaignOpt,
+    campaign: Path | None = CampaignOpt,
 ) -> None:
     """Record a publication request as pending."""
-    done = initiative_requests.submit(file, campaign)
+    done = initiative_requests.submit(file, campaign_dir(None, campaign, default=DEFAULT_CAMPAIGN))
     report(done.warnings)
     r = done.request
     out.print(
@@ -49,7 +56,7 @@ def review(
     reject: bool = typer.Option(False, "--reject", help="Refuse it."),
     reason: str | None = typer.Option(None, "--reason", help="Why, for the audit trail.", show_default=False),
     by: str | None = typer.Option(None, "--by", help="Your name, for the audit trail.", show_default=False),
-    campaign: Path = CampaignOpt,
+    campaign: Path | None = CampaignOpt,
 ) -> None:
     """Show a request's texts as newsletters will show them; with --approve or --reject, decide.
 
@@ -68,7 +75,8 @@ def review(
         return
     if reason is None or by is None:
         raise WavecastError("--reason and --by are required to decide: they go into the audit trail")
-    decided = initiative_requests.review(request_id, approve=approve, reason=reason, by=by, campaign_dir=campaign)
+    directory = campaign_dir(None, campaign, default=DEFAULT_CAMPAIGN)
+    decided = initiative_requests.review(request_id, approve=approve, reason=reason, by=by, campaign_dir=directory)
     r = decided.request
     out.print(f"request #{r.id} ({r.initiative_id}) {r.status} by {escape(r.decided_by or '')}")
     if decided.notify:

@@ -13,7 +13,9 @@ from campaign.errors import WavecastError
 from campaign.newsletter import NewsletterSegment
 from campaign.preview import sample_message, write_preview
 from campaign.segment import render_segment
-from frontends.cli.app import DirArg, app, open_bundle, out
+from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, open_bundle, out
+from frontends.cli.choices import check_picked
+from frontends.cli.progress import working
 
 HEADERS = (
     "From",
@@ -30,7 +32,8 @@ HEADERS = (
 
 @app.command()
 def preview(
-    directory: Path = DirArg,
+    directory: Path | None = DirArg,
+    campaign: Path | None = CampaignOpt,
     wave: str | None = typer.Option(None, "--wave", help="Wave id."),
     audience: str | None = typer.Option(None, "--audience", help="Audience id."),
     lang: str | None = typer.Option(None, "--lang", help="Language: nl, fr, de or en."),
@@ -39,30 +42,41 @@ def preview(
     ),
     html: bool = typer.Option(False, "--html", help="For a newsletter, print the HTML instead of the text part."),
     outdir: Path | None = typer.Option(None, "--out", help="Write the whole matrix and an index.html gallery here."),
+    date_format: str | None = typer.Option(
+        None,
+        "--date-format",
+        help="Dates in the scheduler CSVs (with --out): local (default), iso, buffer, hootsuite, "
+        "hootsuite-us, or a strftime pattern such as '%d.%m.%Y %H:%M'.",
+    ),
 ) -> None:
     """Show what an audience receives, as a sample contact of that audience would get it.
 
     With --wave, --audience, --lang and --channel: one output on the terminal. With --out:
     every newsletter (.html, .txt, .eml) and social post (.json) of the campaign, the
-    scheduler exports and OUTDIR/index.html.
+    scheduler exports (OUTDIR/social/PLATFORM.LANG.csv, one per account) and OUTDIR/index.html.
     """
+    directory = campaign_dir(directory, campaign)
     picked = {"--wave": wave, "--audience": audience, "--lang": lang, "--channel": channel}
     if outdir is not None:
         if any(v is not None for v in picked.values()):
             raise WavecastError("give either --out OUTDIR, or --wave, --audience, --lang and --channel")
-        bundle = open_bundle(directory)
-        result = write_preview(bundle, outdir)
+        with working(f"rendering every message into {outdir}"):
+            bundle = open_bundle(directory)
+            result = write_preview(bundle, outdir, date_format)
         out.print(
             f"wrote {result.files} files to {outdir} ({result.newsletters} newsletters, {result.posts} social posts); "
             f"open {outdir / 'index.html'}"
         )
         return
+    if date_format is not None:
+        raise WavecastError("--date-format is for the scheduler CSVs: give it with --out OUTDIR")
     missing = [name for name, value in picked.items() if value is None]
     if missing:
         raise WavecastError(
             f"missing {', '.join(missing)}: give --wave, --audience, --lang and --channel, or --out OUTDIR"
         )
     bundle = open_bundle(directory)
+    check_picked(bundle.spec, wave=wave, audience=audience, lang=lang, channel=channel)
     output = render_segment(bundle, wave, audience, lang, channel)  # type: ignore[arg-type]
     if isinstance(output, NewsletterSegment):
         if html:

@@ -18,7 +18,9 @@ from rich.table import Table
 
 from campaign.db import get_engine
 from campaign.errors import WavecastError
-from frontends.cli.app import DirArg, app, open_bundle, out
+from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, open_bundle, out
+from frontends.cli.choices import check_picked
+from frontends.cli.progress import working
 from frontends.web.templates import render
 from waves.report import build_report
 
@@ -169,7 +171,8 @@ def _tables(report: Any) -> list[Table]:
 
 @app.command()
 def report(
-    directory: Path = DirArg,
+    directory: Path | None = DirArg,
+    campaign: Path | None = CampaignOpt,
     wave: str | None = typer.Option(
         None, "--wave", help="Only this wave's figures (ambitions and coverage stay campaign-wide)."
     ),
@@ -178,8 +181,10 @@ def report(
     lang: str = typer.Option("en", "--lang", help="Language of titles."),
 ) -> None:
     """What each wave achieved: counts per wave × audience × language × channel, per ambition, coverage."""
+    directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory, render=False)
-    with get_engine().connect() as conn:
+    check_picked(bundle.spec, wave=wave)
+    with working("counting the report"), get_engine().connect() as conn:
         result = build_report(conn, bundle, wave, lang)
     if fmt is Format.table:
         if out_file is not None:
@@ -187,11 +192,12 @@ def report(
         for table in _tables(result):
             out.print(table)
         return
-    text = {
-        Format.csv: to_csv,
-        Format.json: lambda r: json.dumps(r.as_json(), ensure_ascii=False, indent=2) + "\n",
-        Format.html: to_html,
-    }[fmt](result)
+    with working(f"writing the {fmt.value} report"):
+        text = {
+            Format.csv: to_csv,
+            Format.json: lambda r: json.dumps(r.as_json(), ensure_ascii=False, indent=2) + "\n",
+            Format.html: to_html,
+        }[fmt](result)
     if out_file is None:
         print(text, end="")
         return

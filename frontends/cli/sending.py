@@ -17,9 +17,15 @@ from rich.text import Text
 from sqlalchemy import select
 
 from audiences.consent import describe_counts, suppression_counts
+from campaign.as_of import Today
 from campaign.db import get_engine, session_scope
 from campaign.errors import WavecastError
-from frontends.cli.app import DirArg, app, open_bundle, out
+from campaign.timing import resolve_starts
+from frontends.cli import counting
+from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, open_bundle, out
+from frontends.cli.as_of import say, warn_past
+from frontends.cli.choices import check_picked
+from frontends.cli.progress import working
 from waves import approval, control
 from waves.deliverability import percent_of
 from waves.models import Approval
@@ -32,7 +38,8 @@ WaveOpt = typer.Option(..., "--wave", help="The wave's id.", show_default=False)
 
 @app.command()
 def approve(
-    directory: Path = DirArg,
+    directory: Path | None = DirArg,
+    campaign: Path | None = CampaignOpt,
     wave: str = WaveOpt,
     by: str = typer.Option(..., "--by", help="Your name, as it goes into the audit trail.", show_default=False),
     override_doctor: str | None = typer.Option(
@@ -46,7 +53,9 @@ def approve(
 
     `wavecast doctor` runs first: a failing check refuses the approval unless --override-doctor
     gives the reason to go past it."""
+    directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory)
+    check_picked(bundle.spec, wave=wave)
     with session_scope() as session:
         state = approval.approve_after_doctor(session, bundle, wave, by, override_doctor)
     out.print(f"wave {wave}: content {state.content_hash[:12]}: {state.describe()}")
@@ -55,8 +64,9 @@ def approve(
 
 
 @app.command()
-def approvals(directory: Path = DirArg) -> None:
+def approvals(directory: Path | None = DirArg, campaign: Path | None = CampaignOpt) -> None:
     """The audit trail: who approved which content of which wave, and when."""
+    directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory)
     table = Table("Wave", "State", "Approved by", "When (UTC)", "Content")
     table.add_column("Doctor override", overflow="fold")  # the reason, whole: it is the audit trail
@@ -84,9 +94,13 @@ def approvals(directory: Path = DirArg) -> None:
 
 
 @app.command()
-def schedule(directory: Path = DirArg) -> None:
-    """Store the due times of the approved waves in the database, for `wavecast scheduler`."""
+def schedule(directory: Path | None = DirArg, campaign: Path | None = CampaignOpt) -> None:
+    """Store the due times of the approved waves in the database, for `wavecast scheduler`.
+
+    Due times are real: the scheduler acts on them in real time, so there is no --as-of here."""
+    directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory)
+    warn_past(Today.of(None, bundle.spec.campaign.tz), resolve_starts(bundle.spec))
     table = Table("Wave", "Due (local)", "State", "Note")
     for line in store_schedule(bundle):
         due = line.due_at.strftime("%a %d %b %Y %H:%M %Z") if line.due_at else "-"
@@ -115,13 +129,16 @@ def scheduler(
 
 @app.command()
 def send(
-    directory: Path = DirArg,
+    directory: Path | None = DirArg,
+    campaign: Path | None = CampaignOpt,
     wave: str = WaveOpt,
     test_to: str | None = typer.Option(None, "--test-to", help="Send proofs to this address only; no ledger."),
     by: str = typer.Option("operator", "--by", help="Who launches, for the record."),
 ) -> None:
     """Launch a wave now (it must be approved), or send proofs with --test-to."""
+    directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory)
+    check_picked(bundle.spec, wave=wave)
     if test_to is not None:
         sent = send_proofs(bundle, wave, test_to)
         out.print(f"sent {len(sent)} proof(s) of wave {wave} to {test_to}:")
@@ -131,7 +148,11 @@ def send(
     # Lazy: launching may queue chunks, and the Celery app (~0.2 s) is for the commands that do.
     from waves.launch import launch_wave
 
-    launched = launch_wave(bundle, wave, by)
+    starts = resolve_starts(bundle.spec)
+    if wave in starts:
+        say(Today.of(None, bundle.spec.campaign.tz).late_launch_notice(wave, starts[wave]))
+    with working(f"launching wave {wave}"):
+        launched = launch_wave(bundle, wave, by)
     if launched.recovered is not None:
         out.print(
             f"wave {wave}: run {launched.run_id} had stopped while sending; "
@@ -171,10 +192,16 @@ def _status_table(report: dict[str, Any]) -> Table:
     table = Table(title=f"{report['wave']} ({report['state']})" + (f": {note}" if note else ""))
     for column in ("Audience", "Language", "Channel", "Status", "Count"):
         table.add_column(column, justify="right" if column == "Count" else "left")
+    per_channel: dict[str, int] = {}
     for row in report["breakdown"]:
-        table.add_row(row["audience"], row["language"], row["channel"], row["status"], str(row["count"]))
+        channel = row["channel"]
+        per_channel[channel] = per_channel.get(channel, 0) + row["count"]
+        table.add_row(
+            row["audience"], row["language"], channel, row["status"], counting.messages(channel, row["count"])
+        )
     totals = ", ".join(f"{k} {v}" for k, v in report["totals"].items())
-    table.caption = f"totals: {totals}"
+    channels = ", ".join(f"{channel} {counting.messages(channel, n)}" for channel, n in per_channel.items())
+    table.caption = f"totals: {totals}" + (f"\nper channel: {channels}" if channels else "")
     return table
 
 

@@ -13,7 +13,7 @@ import typer
 
 from campaign.errors import InvalidInput, WavecastError
 from campaign.settings import get_settings
-from frontends.cli.app import DirArg, app, out
+from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, out
 from waves.assembly import assembled
 
 STOP_SECONDS = 2  # after SIGTERM, how long requests in flight may take to finish
@@ -21,7 +21,8 @@ STOP_SECONDS = 2  # after SIGTERM, how long requests in flight may take to finis
 
 @app.command()
 def serve(
-    directory: Path = DirArg,
+    directory: Path | None = DirArg,
+    campaign: Path | None = CampaignOpt,
     host: str = typer.Option(
         "127.0.0.1",
         "--host",
@@ -32,6 +33,7 @@ def serve(
 ) -> None:
     """Serve the preview and the dashboard. Pages follow edits of the campaign files without a restart."""
     # Lazy: the web stack (uvicorn, FastAPI and every route, ~0.4 s) is for this command only.
+    directory = campaign_dir(directory, campaign)
     import uvicorn
 
     from frontends.web.app import create_app
