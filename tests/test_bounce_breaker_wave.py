@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from campaign.db import get_engine
 from tests.cli import wavecast
 from tests.conftest import reset_caches
 from tests.sending_setup import add_contacts, approved_campaign
-from tests.smtp_sink import SmtpSink
+from tests.smtp_sink import SinkHandler, SmtpSink
 from waves.models import PAUSED, SENT, Delivery, WaveRun
 
 pytestmark = pytest.mark.services
@@ -80,3 +81,30 @@ def test_a_wave_with_ten_percent_dead_addresses_pauses_itself_until_an_operator_
     assert sent_after > sent
     assert refused_after >= refused_before
     assert not DEAD & {r.to for r in relay.received}
+
+
+class _RefusesOurSender(SinkHandler):
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        return "550 5.7.1 sender not allowed"  # the relay refuses us, not the recipient
+
+
+@pytest.mark.usefixtures("database_url")
+def test_a_relay_refusing_our_sender_suppresses_no_recipient(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from waves.launch import launch_wave
+
+    sink = SmtpSink()
+    sink.handler = _RefusesOurSender()
+    sink.start()
+    monkeypatch.setenv("WAVECAST_SMTP_URL", sink.url)
+    monkeypatch.setenv("WAVECAST_ALLOW_INSECURE_RELAY", "1")
+    reset_caches()
+    try:
+        add_contacts(8)
+        launched = launch_wave(approved_campaign(tmp_path), "first", "tester")
+    finally:
+        sink.stop()
+    with get_engine().connect() as conn:
+        failed = conn.scalar(select(func.count()).where(*_emails(launched.run_id), Delivery.status == "failed"))
+        suppressed = conn.scalar(select(func.count()).select_from(Suppression))
+    assert failed == 8  # every e-mail failed, with the relay's reply kept on its row ...
+    assert suppressed == 0  # ... and no one's address is blamed for it

@@ -275,7 +275,7 @@ class _Chunk:
             self.messenger(row.channel).push(message)
         except PermanentError as exc:
             self.fail(row, str(exc))
-            if row.channel == NEWSLETTER:  # our relay refused the address: a bounce like any other
+            if exc.refused_recipient:  # the relay refused the address: a bounce like any other
                 self.marks.flush()  # the breaker judges what is marked sent: tell it all first
                 intake.refused_at_send(row.id, str(exc))
             return

@@ -37,7 +37,15 @@ class TransientError(Exception):
 
 
 class PermanentError(Exception):
-    """This recipient will not get this message: a 5xx reply. The reply is kept on the row."""
+    """This recipient will not get this message: a 5xx reply. The reply is kept on the row.
+
+    `refused_recipient`: the mail relay refused the recipient (at RCPT or after DATA), which
+    is a bounce like any other (waves/bounces). False for everything that is not about the
+    address: the relay refusing our sender, a gateway's or a network's refusal."""
+
+    def __init__(self, reason: str, *, refused_recipient: bool = False) -> None:
+        super().__init__(reason)
+        self.refused_recipient = refused_recipient
 
 
 class Unaddressable(Exception):
@@ -135,7 +143,9 @@ class SmtpTransport:
             # Relays often quote the recipient in their reply; the reply is logged and kept on
             # the ledger row, which must not hold the person's address.
             text = _without(_without(str(exc), recipient), envelope_address(recipient))
-            raise type(exc)(text) from None
+            if isinstance(exc, PermanentError):
+                raise PermanentError(text, refused_recipient=exc.refused_recipient) from None
+            raise TransientError(text, exc.retry_after, scope=exc.scope) from None
 
     def _send(self, sender: str, recipient: str, message: bytes) -> None:
         self.open()
@@ -148,11 +158,13 @@ class SmtpTransport:
             code, reply = exc.recipients.get(recipient, (550, b"refused"))
             text = f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
             if code >= 500:
-                raise PermanentError(text) from None
+                raise PermanentError(text, refused_recipient=True) from None
             raise TransientError(text) from None
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code >= 500:
-                raise PermanentError(_reply(exc)) from None
+                # A refused sender (MAIL FROM) is ours to fix, not the recipient's bounce.
+                refused = not isinstance(exc, smtplib.SMTPSenderRefused)
+                raise PermanentError(_reply(exc), refused_recipient=refused) from None
             self._drop()
             raise TransientError(_reply(exc)) from None
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
@@ -170,7 +182,8 @@ class SmtpTransport:
             raise Unaddressable("an address cannot be written in an SMTP command") from None
         if refused:
             code, reply = refused.get(recipient, (550, b""))
-            raise PermanentError(f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}")
+            reason = f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
+            raise PermanentError(reason, refused_recipient=True)
 
     def _drop(self) -> None:
         if self.conn is not None:
