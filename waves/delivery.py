@@ -39,7 +39,7 @@ from waves.channels.newsletter import TransportMessenger
 from waves.journal import FileJournal, Journal, JournalUnavailable, RedisJournal
 from waves.models import CANCELLED, RUNNING, SENDING, Delivery, WaveRun
 from waves.throttle import LocalThrottle, RedisThrottle, Throttle, ThrottleUnavailable
-from waves.transport import PermanentError, TransientError, Transport, Unaddressable
+from waves.transport import FileTransport, PermanentError, TransientError, Transport, Unaddressable
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ class _Chunk:
         self.engine = get_engine()
         self.worker = worker_name()
         self.journal = make_journal(settings)
-        self.throttle = make_throttle(settings, _rates(run, settings))
+        self.throttle = make_throttle(settings, _rates(run, settings, transport))
         self.messengers: dict[str, Messenger] = {}
         if transport is not None:
             self.messengers[NEWSLETTER] = TransportMessenger(transport)
@@ -338,13 +338,19 @@ class _Chunk:
             messenger.close()
 
 
-def _rates(run: RunContext, settings: Settings) -> dict[str, float]:
-    """Messages per second per channel: the campaign's own, else the installation's for e-mail."""
+def _rates(run: RunContext, settings: Settings, transport: Transport | None) -> dict[str, float]:
+    """Messages per second per channel: the campaign's own, else the installation's for e-mail.
+
+    A rate is the relay's limit. E-mail written as .eml files to the outbox reaches no relay, so it
+    is not paced: the embedded default writes as fast as the disk allows.
+    """
     rates: dict[str, float] = {}
     for channel_id, config in run.bundle.spec.channels.items():
         if config.rate_per_second:
             rates[channel_id] = config.rate_per_second
     rates.setdefault(NEWSLETTER, settings.rate_per_second)
+    if isinstance(transport, FileTransport) or (transport is None and settings.smtp is None):
+        del rates[NEWSLETTER]
     return rates
 
 
