@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,17 +73,20 @@ def _write(path: Path, data: bytes | str) -> None:
         raise
 
 
-def write_preview(bundle: Bundle, outdir: Path, date_format: str | None = None) -> PreviewResult:
+def write_preview(
+    bundle: Bundle, outdir: Path, date_format: str | None = None, done: Callable[[int, int], None] | None = None
+) -> PreviewResult:
     """Write every output of the campaign under outdir, plus index.html and manifest.json.
 
-    date_format: how the scheduler CSVs write dates (campaign/scheduler_dates.py)."""
+    date_format: how the scheduler CSVs write dates (campaign/scheduler_dates.py);
+    done(n, total): how many of the outputs are written so far (a progress bar)."""
     date_writer(date_format)  # a bad format is refused before anything is written
     matrix = render_matrix(bundle)
     errors = [p for p in matrix.problems if p.severity == "error"]
     if errors:
         raise RenderFailed(errors)
     try:
-        return _write_all(bundle, matrix, outdir, date_format)
+        return _write_all(bundle, matrix, outdir, date_format, done)
     except OSError as exc:
         raise WavecastError(f"{exc.filename or outdir}: cannot write: {exc.strerror}") from None
 
@@ -98,11 +101,15 @@ def scheduler_files(matrix: Matrix) -> dict[str, list[SocialPost]]:
     return files
 
 
-def _write_all(bundle: Bundle, matrix: Matrix, outdir: Path, date_format: str | None) -> PreviewResult:
+def _write_all(
+    bundle: Bundle, matrix: Matrix, outdir: Path, date_format: str | None, done: Callable[[int, int], None] | None
+) -> PreviewResult:
     files = 0
     manifest = []
     images: set[str] = set()
-    for key, output in matrix.outputs.items():
+    for count, (key, output) in enumerate(matrix.outputs.items(), 1):
+        if done is not None:
+            done(count, len(matrix.outputs))
         stem = outdir / _name(key)
         images.update(output.images)
         if isinstance(output, NewsletterSegment):
@@ -127,9 +134,9 @@ def _write_all(bundle: Bundle, matrix: Matrix, outdir: Path, date_format: str | 
         files += 1
     assets = Assets(bundle, get_settings().base_url)
     for src in sorted(images):
-        path, data = assets.path(src), assets.read(src)
-        if path is not None and data is not None:
-            _write(outdir / path.relative_to(assets.root), data)
+        path, image = assets.path(src), assets.read(src)
+        if path is not None and image is not None:
+            _write(outdir / path.relative_to(assets.root), image)
             files += 1
     _write(
         outdir / "manifest.json",

@@ -63,21 +63,21 @@ def _header_problems(bundle: Bundle) -> list[Problem]:
     return found
 
 
-def check_rendering(bundle: Bundle) -> list[Problem]:
+def check_rendering(bundle: Bundle, done: Callable[[int, int], None] | None = None) -> list[Problem]:
     """Render the whole matrix and report every problem found, each once."""
     problems = _header_problems(bundle)
     if problems:
         return problems
-    return render_matrix(bundle).problems
+    return render_matrix(bundle, done).problems
 
 
-def validated(bundle: Bundle) -> Bundle:
+def validated(bundle: Bundle, done: Callable[[int, int], None] | None = None) -> Bundle:
     """The bundle, once every message renders: raises InvalidInput with every problem (the
     loader's warnings too), else returns it with the rendering's warnings added.
 
     Loading reads files only; this is the step that renders, so a command that checks or sends
     a campaign calls it explicitly."""
-    problems = check_rendering(bundle)
+    problems = check_rendering(bundle, done)
     if any(p.severity == "error" for p in problems):
         raise InvalidInput(sorted([*bundle.warnings, *problems]))
     return replace(bundle, warnings=tuple(sorted([*bundle.warnings, *problems]))) if problems else bundle

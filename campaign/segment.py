@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -339,16 +339,21 @@ class Matrix:
         return [o for o in self.outputs.values() if isinstance(o, SocialPost) and platform in (None, o.platform)]
 
 
-def render_matrix(bundle: Bundle) -> Matrix:
-    """Render every segment, collecting problems instead of stopping at the first."""
+def render_matrix(bundle: Bundle, done: Callable[[int, int], None] | None = None) -> Matrix:
+    """Render every segment, collecting problems instead of stopping at the first.
+
+    `done(n, total)` hears how many of the segments are rendered so far (a progress bar)."""
     state = _state(bundle)
     outputs: dict[SegmentKey, Output] = {}
     problems: dict[Problem, None] = {}
-    for key in segment_keys(bundle.spec):
+    keys = list(segment_keys(bundle.spec))
+    for count, key in enumerate(keys, 1):
         result = _render(state, key)
         if isinstance(result, RenderFailed):
             problems.update(dict.fromkeys(result.problems))
         else:
             outputs[key] = result
             problems.update(dict.fromkeys(result.problems))
+        if done is not None:
+            done(count, len(keys))
     return Matrix(outputs, sorted(problems))

@@ -96,3 +96,32 @@ def test_progress_is_drawn_on_a_terminal_only(
     assert drawn.code == 0 and drawn.out == "300 synthetic contacts: 300 new, 0 updated\n"
     assert "generating contacts" in terminal.getvalue()
     assert "300/300" in terminal.getvalue()
+
+
+def test_long_commands_draw_bars_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """preview --out, report and the embedded send draw a bar of how far they are (the totals
+    are known: segments, the report's steps, the wave's ledger); piped, they print only results."""
+    from tests.sending_setup import add_contacts, approved_campaign
+
+    add_contacts(200)
+    bundle = approved_campaign(tmp_path)
+    piped = wavecast(capsys, "preview", str(bundle.root), "--out", str(tmp_path / "p1"))
+    assert piped.code == 0 and piped.err == ""
+    terminal = io.StringIO()
+    monkeypatch.setattr(progress, "console", Console(file=terminal, force_terminal=True, width=120))
+
+    drawn = wavecast(capsys, "preview", str(bundle.root), "--out", str(tmp_path / "p2"))
+    assert drawn.code == 0 and drawn.out.replace("p2", "p1") == piped.out
+    files = json.loads((tmp_path / "p1" / "manifest.json").read_text())["files"]
+    segments = len({f["file"].rsplit(".", 1)[0] for f in files})  # one output: .html .txt .eml, or .json
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue())  # the text, without colours
+    assert "rendering every message" in shown and "writing into" in shown
+    assert f" {segments}/{segments} " in shown
+
+    sent = wavecast(capsys, "send", str(bundle.root), "--wave", "first")
+    assert sent.code == 0 and "sending wave first" in terminal.getvalue()
+    report = wavecast(capsys, "report", str(bundle.root), "--format", "json")
+    assert report.code == 0 and json.loads(report.out)["campaign"]
+    assert "counting the report" in terminal.getvalue()

@@ -10,6 +10,7 @@ campaign is assembled without one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -121,11 +122,11 @@ def assemble(bundle: Bundle) -> Bundle:
     return _merged(bundle, extra, [*bundle.warnings, *problems])
 
 
-def assembled(root: Path | str, *, render: bool = True) -> Bundle:
+def assembled(root: Path | str, *, render: bool = True, done: Callable[[int, int], None] | None = None) -> Bundle:
     """A campaign directory as a wave sees it: loaded, assembled and (unless `render` is False)
     validated by rendering every message. Raises InvalidInput with every problem of the files
     and the initiatives at once; rendering runs only on a campaign without such errors."""
     bundle, problems = read_bundle(root)
     extra, found = _approved(bundle)
     merged = _merged(bundle, extra, [*problems, *found])
-    return validated(merged) if render else merged
+    return validated(merged, done) if render else merged

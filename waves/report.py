@@ -24,6 +24,7 @@ Definitions:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -264,10 +265,20 @@ def _coverage(conn: Connection, spec: Campaign, lang: str, today: dt.date) -> li
     return lines
 
 
+REPORT_STEPS = 5  # the queries of a report: segments, deliverability, ambitions, coverage, clicks
+
+
 def build_report(
-    conn: Connection, bundle: Bundle, wave: str | None = None, lang: str = "en", now: dt.datetime | None = None
+    conn: Connection,
+    bundle: Bundle,
+    wave: str | None = None,
+    lang: str = "en",
+    now: dt.datetime | None = None,
+    done: Callable[[int, int], None] = lambda _n, _total: None,
 ) -> Report:
-    """The whole report for a campaign (the segment lines of one wave only with ``wave``)."""
+    """The whole report for a campaign (the segment lines of one wave only with ``wave``).
+
+    `done(n, REPORT_STEPS)` hears each step finished: on a large database each takes a while."""
     spec = bundle.spec
     if wave is not None and wave not in {w.id for w in spec.waves}:
         raise WavecastError(f"unknown wave {wave!r}; the campaign's waves are: {', '.join(w.id for w in spec.waves)}")
@@ -302,6 +313,7 @@ def build_report(
     channels: dict[str, int] = {x: i for i, x in enumerate(spec.channels)}
     chosen = [r for r in runs if wave is None or r.wave_id == wave]
     segments = _segments(conn, chosen)
+    done(1, REPORT_STEPS)
     report.segments = sorted(
         segments,
         key=lambda s: (
@@ -317,7 +329,11 @@ def build_report(
         deliverability(conn, [r.id for r in chosen], unsubscribes),
         key=lambda x: (order.get(x.wave, 99), audiences.get(x.audience, 99), languages.get(x.language, 99)),
     )
+    done(2, REPORT_STEPS)
     report.ambitions = _ambitions(conn, spec, lang)
+    done(3, REPORT_STEPS)
     report.coverage = _coverage(conn, spec, lang, local_date(spec, now))
+    done(4, REPORT_STEPS)
     report.clicks = click_counts(conn, spec.campaign.id, wave)
+    done(5, REPORT_STEPS)
     return report

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from campaign.db import utcnow
 from waves.bounces.breaker import NOTE_PREFIX
 from waves.deliverability import COUNTS, deliverability, total
-from waves.models import FAILED, PAUSED, PENDING, STATUSES, Delivery, WaveRun
+from waves.models import FAILED, PAUSED, PENDING, SENDING, STATUSES, Delivery, WaveRun
 
 FAILURES_SHOWN = 20
 
@@ -102,3 +102,21 @@ def all_status(conn: Connection, wave: str | None = None) -> list[dict[str, Any]
     if wave is not None:
         query = query.where((WaveRun.wave_id == wave) | (WaveRun.run_key == wave))
     return [run_status(conn, run) for run in Session(bind=conn).scalars(query)]
+
+
+def settled_so_far(conn: Connection, campaign_id: str, wave_id: str) -> tuple[int, int] | None:
+    """(rows settled, rows in all) of the wave's run, for a progress bar; None before its launch."""
+    run_id = conn.scalar(
+        select(WaveRun.id)
+        .where(WaveRun.campaign_id == campaign_id, WaveRun.wave_id == wave_id)
+        .order_by(WaveRun.id.desc())
+    )
+    if run_id is None:
+        return None
+    counts = dict(
+        conn.execute(
+            select(Delivery.status, func.count()).where(Delivery.run_id == run_id).group_by(Delivery.status)
+        ).all()
+    )
+    everything = sum(counts.values())
+    return everything - counts.get(PENDING, 0) - counts.get(SENDING, 0), everything

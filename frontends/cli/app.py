@@ -12,6 +12,7 @@ from rich.console import Console
 from campaign.bundle import Bundle
 from campaign.errors import InvalidInput, Problem, WavecastError
 from campaign.settings import get_settings
+from frontends.cli.progress import counting
 from waves.assembly import assembled
 
 app = typer.Typer(
@@ -72,7 +73,11 @@ def report(problems: list[Problem] | tuple[Problem, ...]) -> None:
 def open_bundle(directory: Path, *, strict: bool = False, render: bool = True) -> Bundle:
     """Load and assemble a campaign, and (unless `render` is False: the plan and the counts need
     no message) render every message once; or exit 1 after listing every problem."""
-    bundle = assembled(directory, render=render)
+    if not render:
+        bundle = assembled(directory, render=False)
+    else:
+        with counting("rendering every message", bar=True) as done:
+            bundle = assembled(directory, done=done)
     if strict and bundle.warnings:
         raise InvalidInput([Problem(p.file, p.line, p.column, p.message, "error") for p in bundle.warnings])
     report(bundle.warnings)

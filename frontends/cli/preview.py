@@ -15,7 +15,7 @@ from campaign.preview import sample_message, write_preview
 from campaign.segment import render_segment
 from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, open_bundle, out
 from frontends.cli.choices import check_picked
-from frontends.cli.progress import working
+from frontends.cli.progress import counting
 
 HEADERS = (
     "From",
@@ -60,9 +60,9 @@ def preview(
     if outdir is not None:
         if any(v is not None for v in picked.values()):
             raise WavecastError("give either --out OUTDIR, or --wave, --audience, --lang and --channel")
-        with working(f"rendering every message into {outdir}"):
-            bundle = open_bundle(directory)
-            result = write_preview(bundle, outdir, date_format)
+        bundle = open_bundle(directory)
+        with counting(f"writing into {outdir}", bar=True) as done:
+            result = write_preview(bundle, outdir, date_format, done)
         out.print(
             f"wrote {result.files} files to {outdir} ({result.newsletters} newsletters, {result.posts} social posts); "
             f"open {outdir / 'index.html'}"

@@ -20,9 +20,9 @@ from campaign.db import get_engine
 from campaign.errors import WavecastError
 from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, open_bundle, out
 from frontends.cli.choices import check_picked
-from frontends.cli.progress import working
+from frontends.cli.progress import counting, working
 from frontends.web.templates import render
-from waves.report import build_report
+from waves.report import REPORT_STEPS, build_report
 
 
 class Format(StrEnum):
@@ -184,8 +184,8 @@ def report(
     directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory, render=False)
     check_picked(bundle.spec, wave=wave)
-    with working("counting the report"), get_engine().connect() as conn:
-        result = build_report(conn, bundle, wave, lang)
+    with counting("counting the report", total=REPORT_STEPS) as done, get_engine().connect() as conn:
+        result = build_report(conn, bundle, wave, lang, done=done)
     if fmt is Format.table:
         if out_file is not None:
             raise WavecastError("--out needs --format csv, json or html")

@@ -15,23 +15,25 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from audiences.consent import describe_counts, suppression_counts
 from campaign.as_of import Today
 from campaign.db import get_engine, session_scope
 from campaign.errors import WavecastError
+from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 from frontends.cli import counting
 from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, open_bundle, out
 from frontends.cli.as_of import say, warn_past
 from frontends.cli.choices import check_picked
-from frontends.cli.progress import working
+from frontends.cli.progress import following, working
 from waves import approval, control
 from waves.deliverability import percent_of
 from waves.models import Approval
 from waves.proofs import send_proofs
 from waves.scheduler import Scheduler, store_schedule
-from waves.status import all_status, waiting
+from waves.status import all_status, settled_so_far, waiting
 
 WaveOpt = typer.Option(..., "--wave", help="The wave's id.", show_default=False)
 
@@ -151,7 +153,11 @@ def send(
     starts = resolve_starts(bundle.spec)
     if wave in starts:
         say(Today.of(None, bundle.spec.campaign.tz).late_launch_notice(wave, starts[wave]))
-    with working(f"launching wave {wave}"):
+    if get_settings().embedded:  # this process sends the wave: a bar follows its ledger
+        shown = following(f"sending wave {wave}", lambda: _settled(bundle.spec.campaign.id, wave))
+    else:
+        shown = working(f"launching wave {wave}")
+    with shown:
         launched = launch_wave(bundle, wave, by)
     if launched.recovered is not None:
         out.print(
@@ -170,6 +176,14 @@ def send(
         f"{launched.chunks} chunk(s) queued"
     )
     _say_waiting(launched.run_id, bundle.spec.campaign.tz)
+
+
+def _settled(campaign_id: str, wave: str) -> tuple[int, int] | None:
+    try:
+        with get_engine().connect() as conn:
+            return settled_so_far(conn, campaign_id, wave)
+    except SQLAlchemyError:  # the sending thread holds the database a moment: the bar waits
+        return None
 
 
 def _say_waiting(run_id: int, tz: ZoneInfo) -> None:
