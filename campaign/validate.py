@@ -92,13 +92,14 @@ def check_languages(bundle: Bundle) -> list[Problem]:
                     f"fallback {lang} -> {target}: {target} itself falls back; point at a language that is written",
                 )
             )
-    for lang in info.hashtags:
-        if lang not in langs:
-            found.append(
-                bundle.source.problem(
-                    ("campaign", "hashtags", lang), f"hashtags for {lang}, which is not a campaign language", key=True
+    for field, words in (("hashtags", info.hashtags), ("link_in_bio", info.link_in_bio)):
+        for lang in words:
+            if lang not in langs:
+                found.append(
+                    bundle.source.problem(
+                        ("campaign", field, lang), f"{field} for {lang}, which is not a campaign language", key=True
+                    )
                 )
-            )
     for ii, initiative in enumerate(spec.initiatives):
         pages = initiative.url if isinstance(initiative.url, dict) else {}
         for written in pages:

@@ -163,8 +163,8 @@ class SmtpTransport:
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code >= 500:
                 # A refused sender (MAIL FROM) is ours to fix, not the recipient's bounce.
-                refused = not isinstance(exc, smtplib.SMTPSenderRefused)
-                raise PermanentError(_reply(exc), refused_recipient=refused) from None
+                theirs = not isinstance(exc, smtplib.SMTPSenderRefused)
+                raise PermanentError(_reply(exc), refused_recipient=theirs) from None
             self._drop()
             raise TransientError(_reply(exc)) from None
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:

@@ -42,7 +42,7 @@ def check(run_id: int) -> str | None:
         judged = conn.scalar(select(func.count()).select_from(window)) or 0
         if judged < rules.breaker_min_messages:
             return None
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute(
                 select(bounce_events.c.kind, func.count(func.distinct(bounce_events.c.delivery_id)))
                 .where(bounce_events.c.delivery_id.in_(select(window.c.id)))
