@@ -13,7 +13,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,6 +29,7 @@ from campaign.settings import SettingsError, load_settings
 from tests.campaign_copy import copy_campaign, edit
 from tests.cli import wavecast_process as wavecast
 from tests.conftest import reset_caches
+from tests.loopback_http import serving
 from tests.sending_setup import add_contacts, always_open
 from waves.approval import approve
 from waves.launch import launch_wave
@@ -54,45 +54,30 @@ def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
     state = Gateway()
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            sms = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            key = self.headers["Idempotency-Key"]
-            with lock:
-                state.requests.append((dict(self.headers), sms))
-                if state.on_request is not None:
-                    state.on_request()
-                    state.on_request = None
-                turns = state.answers.get(sms["to"], [])
-                code = turns.pop(0) if turns else 200
-                if code == 400:
-                    reply = json.dumps({"error": "number not reachable", "to": sms["to"]}).encode()
-                else:
-                    # Handed to the network, then answered: a 500 here is a reply lost after the
-                    # SMS left, the case the Idempotency-Key exists for.
-                    state.delivered.setdefault(key, sms)
-                    reply = b'{"status": "accepted"}' if code < 300 else b"internal error"
-            self.send_response(code)
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
+    def answer(headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        sms = json.loads(body)
+        key = headers["Idempotency-Key"]
+        with lock:
+            state.requests.append((headers, sms))
+            if state.on_request is not None:
+                state.on_request()
+                state.on_request = None
+            turns = state.answers.get(sms["to"], [])
+            code = turns.pop(0) if turns else 200
+            if code == 400:
+                return code, json.dumps({"error": "number not reachable", "to": sms["to"]}).encode()
+            # Handed to the network, then answered: a 500 here is a reply lost after the SMS
+            # left, the case the Idempotency-Key exists for.
+            state.delivered.setdefault(key, sms)
+            return code, b'{"status": "accepted"}' if code < 300 else b"internal error"
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("WAVECAST_SMS_GATEWAY_URL", f"http://127.0.0.1:{server.server_address[1]}/sms")
-    monkeypatch.setenv("WAVECAST_SMS_GATEWAY_TOKEN", TOKEN)
-    monkeypatch.setenv("WAVECAST_RETRY_BASE_SECONDS", "0.05")
-    monkeypatch.setenv("WAVECAST_RETRY_MAX_SECONDS", "0.1")
-    reset_caches()
-    try:
+    with serving(answer, "/sms") as url:
+        monkeypatch.setenv("WAVECAST_SMS_GATEWAY_URL", url)
+        monkeypatch.setenv("WAVECAST_SMS_GATEWAY_TOKEN", TOKEN)
+        monkeypatch.setenv("WAVECAST_RETRY_BASE_SECONDS", "0.05")
+        monkeypatch.setenv("WAVECAST_RETRY_MAX_SECONDS", "0.1")
+        reset_caches()
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def phone(i: int) -> str:

@@ -11,9 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from campaign.db import get_engine, utcnow
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 from tests.conftest import reset_caches
+from tests.loopback_http import serving
 from tests.publishing_setup import post_rows
 from tests.sending_setup import add_contacts, approved_campaign
 from waves.launch import launch_wave
@@ -43,32 +42,17 @@ class Hook:
 def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hook]:
     state = Hook()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.requests.append((dict(self.headers), body))
-            code, reply = state.answers.pop(0) if state.answers else (201, b"")
-            self.send_response(code)
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
+    def answer(headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        state.requests.append((headers, body))
+        return state.answers.pop(0) if state.answers else (201, b"")
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("WAVECAST_SOCIAL_WEBHOOK_URL", f"http://127.0.0.1:{server.server_address[1]}/posts")
-    monkeypatch.setenv("WAVECAST_SOCIAL_WEBHOOK_SECRET", "hook-secret")
-    monkeypatch.setenv("WAVECAST_RETRY_BASE_SECONDS", "0.05")
-    monkeypatch.setenv("WAVECAST_RETRY_MAX_SECONDS", "0.1")
-    reset_caches()
-    try:
+    with serving(answer, "/posts") as url:
+        monkeypatch.setenv("WAVECAST_SOCIAL_WEBHOOK_URL", url)
+        monkeypatch.setenv("WAVECAST_SOCIAL_WEBHOOK_SECRET", "hook-secret")
+        monkeypatch.setenv("WAVECAST_RETRY_BASE_SECONDS", "0.05")
+        monkeypatch.setenv("WAVECAST_RETRY_MAX_SECONDS", "0.1")
+        reset_caches()
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_launch_makes_one_post_row_per_segment_due_at_its_staggered_time(tmp_path: Path, database_url: str) -> None:

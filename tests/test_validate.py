@@ -198,7 +198,8 @@ def test_audience_no_wave_addresses_is_a_warning(camp: Path) -> None:
 
 
 def test_link_in_bio_and_hashtags_only_in_campaign_languages(camp: Path) -> None:
-    edit(yaml_of(camp), '  hashtags: {nl: ["#Mini"],', '  link_in_bio: {es: "enlace en la bio"}\n  hashtags: {it: ["#Mini"], nl: ["#Mini"],')
+    wrong = '  link_in_bio: {es: "enlace en la bio"}\n  hashtags: {it: ["#Mini"], nl: ["#Mini"],'
+    edit(yaml_of(camp), '  hashtags: {nl: ["#Mini"],', wrong)
     problems = problems_of(camp)
     assert_at(only(problems, "link_in_bio for es, which is not a campaign language"), camp, "link_in_bio:")
     assert_at(only(problems, "hashtags for it, which is not a campaign language"), camp, "hashtags:")
