@@ -12,6 +12,7 @@ from frontends.web import error_pages
 ROUTERS: list[str] = [
     # "frontends.web.preview", "frontends.web.unsubscribe", ... : modules exposing `router`
     "frontends.web.unsubscribe",
+    "frontends.web.home",
     "frontends.web.dashboard",
     "frontends.web.preview",
     "frontends.web.hosted_copy",

@@ -74,7 +74,7 @@ def _after(path: str, done: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?done={done}", status_code=303)
 
 
-def _done(request: Request) -> str | None:
+def done_message(request: Request) -> str | None:
     return DONE_MESSAGES.get(request.query_params.get("done", ""))
 
 
@@ -89,19 +89,6 @@ def _wave_or_404(spec: Campaign, wave_id: str) -> None:
 
 
 # ---------------------------------------------------------------------------- pages
-
-
-@router.get("/", dependencies=reader, summary="Dashboard home")
-async def home(request: Request) -> Response:
-    bundle = await current_bundle(request)
-    return page(
-        request,
-        "home.html",
-        title="Dashboard",
-        bundle=bundle,
-        done=_done(request),
-        name=translated(bundle.spec, bundle.spec.campaign.name, _lang(bundle, request)),
-    )
 
 
 def plan_rows(bundle: Bundle, lang: str) -> list[dict[str, Any]]:
@@ -167,7 +154,7 @@ async def plan_page(request: Request) -> Response:
         bundle=bundle,
         lang=lang,
         timezone=bundle.spec.campaign.timezone,
-        done=_done(request),
+        done=done_message(request),
     )
 
 
@@ -196,7 +183,7 @@ def status_page(request: Request) -> Response:
         runs=runs,
         shape=shape,
         suppression_line=suppressed[:1].upper() + suppressed[1:],
-        done=_done(request),
+        done=done_message(request),
     )
 
 
@@ -246,7 +233,7 @@ def initiatives_page(request: Request) -> Response:
         trail=trail,
         pending=[r for r in requests if r.status == REQUEST_PENDING],
         decided=[r for r in requests if r.status != REQUEST_PENDING],
-        done=_done(request),
+        done=done_message(request),
     )
 
 
