@@ -75,7 +75,17 @@ def test_approve_send_watch_and_report(chromium: str, campaign: Path) -> None:
 def test_dashboard_pages_are_accessible(chromium: str, campaign: Path) -> None:
     with live_app(campaign) as base, browse(chromium, bypass_csp=True, width=375) as browsing:
         page = browsing.page
-        for path in ("/", "/plan", "/status", "/report", "/initiatives", "/login"):
+        for path in (
+            "/",
+            "/plan",
+            "/timeline",
+            "/timeline?week=2023-06-12",
+            "/doctor",
+            "/status",
+            "/report",
+            "/initiatives",
+            "/login",
+        ):
             page.goto(base + path)
             assert serious_violations(page) == [], path
             assert page.evaluate("document.documentElement.scrollWidth") <= 375, path

@@ -19,6 +19,7 @@ ROUTERS: list[str] = [
     "frontends.web.clicks",
     "frontends.web.bounce_hooks",
     "frontends.web.calendar_feed",
+    "frontends.web.timeline",
 ]
 
 

@@ -67,6 +67,7 @@ DONE_MESSAGES = {
     "cancelled": "The wave is cancelled: what was not sent is skipped.",
     "login": "You are logged in as operator.",
     "logout": "You are logged out.",
+    "moved": "The wave was moved: campaign.yaml has its new day, and its earlier approvals no longer hold.",
 }
 
 
