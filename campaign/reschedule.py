@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from campaign.bundle import CAMPAIGN_FILE, load_spec, read_bundle
 from campaign.errors import WavecastError
+from campaign.file_writes import scratch_copy, write_atomically
 from campaign.model import After
 from campaign.timing import resolve_starts
 
@@ -100,15 +98,13 @@ def move_wave(root: Path, wave_id: str, day: dt.date, seen_hash: str | None = No
     line, column = source.values[where]
     new_text = _replace_at(text, line, column, pattern, value)
     after = _check_on_a_copy(root, new_text, wave_id)
-    _write_atomically(path, new_text)
+    write_atomically(path, new_text)
     return Moved(wave_id, before, after, line)
 
 
 def _check_on_a_copy(root: Path, new_text: str, wave_id: str) -> dt.datetime:
     """The moved wave's new local start; raises MoveRefused with every problem the move adds."""
-    with tempfile.TemporaryDirectory(prefix="wavecast-move-") as scratch:
-        copy = Path(scratch) / root.name
-        shutil.copytree(root, copy, symlinks=True)
+    with scratch_copy(root, {}) as copy:
         earlier = _errors(copy)
         (copy / CAMPAIGN_FILE).write_text(new_text, encoding="utf-8")
         added = sorted(_errors(copy) - earlier)
@@ -116,17 +112,3 @@ def _check_on_a_copy(root: Path, new_text: str, wave_id: str) -> dt.datetime:
             raise MoveRefused("; ".join(added))
         spec, _source = load_spec(copy)
         return resolve_starts(spec)[wave_id]
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".campaign-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

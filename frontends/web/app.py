@@ -20,6 +20,7 @@ ROUTERS: list[str] = [
     "frontends.web.bounce_hooks",
     "frontends.web.calendar_feed",
     "frontends.web.timeline",
+    "frontends.web.editor",
 ]
 
 

@@ -67,6 +67,7 @@ DONE_MESSAGES = {
     "cancelled": "The wave is cancelled: what was not sent is skipped.",
     "login": "You are logged in as operator.",
     "logout": "You are logged out.",
+    "saved": "Saved: the message file has your text, and the wave's earlier approvals no longer hold.",
     "moved": "The wave was moved: campaign.yaml has its new day, and its earlier approvals no longer hold.",
 }
 

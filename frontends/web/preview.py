@@ -172,7 +172,7 @@ def _preview_page(
     )
 
 
-_FRAME_HEADERS = {
+FRAME_HEADERS = {
     # The newsletter runs no script and loads nothing from elsewhere; only this app may frame it.
     "Content-Security-Policy": "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
     "frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
@@ -199,7 +199,7 @@ async def newsletter_frame(request: Request, wave_id: str, audience_id: str, lan
             request, 422, "This newsletter does not render", "Fix the file named below and reload.", exc.problems
         )
     html = getattr(output, "html", "")  # the newsletter channel always gives a NewsletterSegment
-    return HTMLResponse(html, headers=_FRAME_HEADERS)
+    return HTMLResponse(html, headers=FRAME_HEADERS)
 
 
 @router.get("/assets/{campaign_id}/{path:path}", summary="An image of the campaign, as e-mails link it")

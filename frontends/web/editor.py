@@ -1,0 +1,255 @@
+"""Editing a message in the browser, with its newsletter and posts rendered beside it.
+
+- `GET /edit/{wave}/{audience}/{lang}`: the message file (front matter and Markdown with the
+  campaign's fields) and what it renders to, at desktop and phone width.
+- `POST` the same address: "Preview" renders the draft; "Save" writes it (``campaign.message_edit``:
+  checked on a scratch copy, written atomically, refused when someone saved meanwhile, with
+  their change shown and the draft kept in the editor).
+- `POST /api/edit/...`: the same checks and render as the person types (the page's script
+  calls it); without JavaScript the Preview button does the same.
+- `GET /translations/{wave}/{audience}`: the message in every language side by side, a missing
+  one marked, and one marked stale when the first language's file changed after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from campaign.errors import InvalidInput, Problem
+from campaign.file_writes import scratch_copy
+from campaign.message_edit import DraftRefused, SavedMeanwhile, check_draft, message_name, save_message
+from campaign.model import Campaign
+from campaign.segment import NoSuchSegment, render_segment
+from frontends.web.dashboard import done_message
+from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, campaign_spec, page
+from frontends.web.preview import FRAME_HEADERS
+from frontends.web.security import require_operator, require_reader
+from waves.assembly import assembled
+
+router = APIRouter(route_class=FriendlyRoute)
+reader = [Depends(require_reader)]
+operator = [Depends(require_operator)]
+DRAFTS_KEPT = 64  # rendered draft newsletters, for the preview frames (newest kept)
+_drafts: OrderedDict[str, str] = OrderedDict()
+
+
+@dataclass
+class Rendered:
+    """What a text renders to for one audience and language: the problems, newsletter, posts."""
+
+    problems: list[Problem] = field(default_factory=list)
+    subject: str | None = None
+    frame: str | None = None  # the URL of the rendered newsletter
+    posts: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "problems": [
+                {"line": p.line, "column": p.column, "message": p.message, "severity": p.severity, "file": p.file}
+                for p in self.problems
+            ],
+            "subject": self.subject,
+            "frame": self.frame,
+            "posts": self.posts,
+        }
+
+
+def _keep(html: str) -> str:
+    key = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]
+    _drafts[key] = html
+    _drafts.move_to_end(key)
+    while len(_drafts) > DRAFTS_KEPT:
+        _drafts.popitem(last=False)
+    return f"/edit/draft/{key}"
+
+
+def render_draft(spec: Campaign, root: Path, wave: str, audience: str, lang: str, text: str | None) -> Rendered:
+    """The draft (or, with None, the saved file) checked and rendered in every channel of its message."""
+    name = message_name(spec, wave, audience, lang)
+    shown = Rendered()
+    message = next(m for m in spec.wave(wave).messages if audience in m.audiences)
+    if text is not None:
+        shown.problems = check_draft(root, name, text)
+    with scratch_copy(root, {name: text} if text is not None else {}) as copy:
+        try:
+            draft = assembled(copy, render=False)
+        except InvalidInput as exc:
+            shown.problems = shown.problems or list(exc.problems)
+            return shown
+        for channel in message.channels:
+            try:
+                output = render_segment(draft, wave, audience, lang, channel)
+            except (InvalidInput, NoSuchSegment) as exc:
+                found = getattr(exc, "problems", [])
+                shown.problems.extend(p for p in found if p not in shown.problems)
+                continue
+            if channel == "newsletter":
+                shown.subject = output.subject  # type: ignore[union-attr]
+                shown.frame = _keep(output.html)  # type: ignore[union-attr]
+            else:
+                shown.posts.append({"channel": channel, "text": getattr(output, "text", "")})
+    shown.problems = [
+        Problem(name, p.line, p.column, p.message, p.severity) if p.file.endswith(name) else p for p in shown.problems
+    ]
+    return shown
+
+
+def _editor(
+    request: Request,
+    spec: Campaign,
+    wave: str,
+    audience: str,
+    lang: str,
+    text: str,
+    started_from: str,
+    shown: Rendered,
+    *,
+    status: int = 200,
+    conflict: str | None = None,
+) -> Response:
+    name = message_name(spec, wave, audience, lang)
+    return page(
+        request,
+        "editor.html",
+        status=status,
+        title=f"Edit {name}",
+        name=name,
+        wave=wave,
+        audience=audience,
+        lang=lang,
+        languages=spec.campaign.languages,
+        text=text,
+        started_from=started_from,
+        shown=shown,
+        conflict=conflict,
+        done=done_message(request),
+    )
+
+
+def _read(root: Path, name: str) -> str:
+    path = root / name
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+@router.get("/edit/{wave}/{audience}/{lang}", dependencies=reader, summary="Edit a message, its render beside it")
+async def edit_page(request: Request, wave: str, audience: str, lang: str) -> Response:
+    # campaign.yaml alone: a message file that is missing or broken can be opened and mended here.
+    spec, root = campaign_spec(request), _root(request)
+    text = _read(root, message_name(spec, wave, audience, lang))
+    shown = await run_in_threadpool(render_draft, spec, root, wave, audience, lang, None)
+    return _editor(request, spec, wave, audience, lang, text, text, shown)
+
+
+@router.post("/edit/{wave}/{audience}/{lang}", dependencies=operator, summary="Preview or save a message draft")
+async def edit_post(
+    request: Request,
+    wave: str,
+    audience: str,
+    lang: str,
+    text: str = Form(""),
+    started_from: str = Form(""),
+    action: str = Form("preview"),
+) -> Response:
+    spec, root = campaign_spec(request), _root(request)
+    name = message_name(spec, wave, audience, lang)
+    text = text.replace("\r\n", "\n")
+    started_from = started_from.replace("\r\n", "\n")
+    if action == "save":
+        try:
+            await run_in_threadpool(save_message, root, name, text, started_from)
+        except SavedMeanwhile as exc:
+            shown = await run_in_threadpool(render_draft, spec, root, wave, audience, lang, text)
+            current = _read(root, name)
+            return _editor(request, spec, wave, audience, lang, text, current, shown, status=409, conflict=exc.diff)
+        except DraftRefused as exc:
+            shown = Rendered(problems=exc.problems)
+            return _editor(request, spec, wave, audience, lang, text, started_from, shown, status=422)
+        return RedirectResponse(f"/edit/{wave}/{audience}/{lang}?done=saved", status_code=303)
+    shown = await run_in_threadpool(render_draft, spec, root, wave, audience, lang, text)
+    return _editor(request, spec, wave, audience, lang, text, started_from, shown)
+
+
+@router.post(
+    "/api/edit/{wave}/{audience}/{lang}", dependencies=operator, summary="Check and render a draft as it is typed"
+)
+async def edit_api(
+    request: Request, wave: str, audience: str, lang: str, text: str = Body(..., embed=True)
+) -> Response:
+    spec, root = campaign_spec(request), _root(request)
+    shown = await run_in_threadpool(render_draft, spec, root, wave, audience, lang, text.replace("\r\n", "\n"))
+    return JSONResponse(shown.as_json())
+
+
+@router.get(
+    "/edit/draft/{key}", dependencies=reader, summary="A rendered draft newsletter", response_class=HTMLResponse
+)
+def draft_frame(key: str) -> Response:
+    html = _drafts.get(key)
+    if html is None:
+        raise NotFound("this draft's render is no longer kept: preview the draft again")
+    return HTMLResponse(html, headers=FRAME_HEADERS)
+
+
+@dataclass
+class Translation:
+    lang: str
+    name: str
+    text: str | None  # None: the file is missing
+    stale: bool = False
+    changed: str = ""
+
+
+def translations(spec: Campaign, root: Path, wave: str, audience: str) -> list[Translation]:
+    """One message in every language; stale when the first language's file changed after it."""
+    found = []
+    for lang in spec.campaign.languages:
+        name = message_name(spec, wave, audience, lang)
+        path = root / name
+        if not path.exists():
+            found.append(Translation(lang, name, None))
+            continue
+        changed = dt.datetime.fromtimestamp(path.stat().st_mtime, spec.campaign.tz)
+        found.append(Translation(lang, name, path.read_text(encoding="utf-8"), changed=f"{changed:%Y-%m-%d %H:%M}"))
+    source = found[0]
+    for other in found[1:]:
+        other.stale = (
+            other.text is not None
+            and source.text is not None
+            and _mtime(root / source.name) > _mtime(root / other.name)
+        )
+    return found
+
+
+def _root(request: Request) -> Path:
+    root = campaign_dir(request)
+    if root is None:
+        raise NotFound("no campaign is loaded: start the app with `wavecast serve DIR`")
+    return root
+
+
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime
+
+
+@router.get("/translations/{wave}/{audience}", dependencies=reader, summary="A message in every language side by side")
+async def translations_page(request: Request, wave: str, audience: str) -> Response:
+    spec = campaign_spec(request)
+    shown = await run_in_threadpool(translations, spec, _root(request), wave, audience)
+    return page(
+        request,
+        "translations.html",
+        title=f"Translations of {wave} for {audience}",
+        wave=wave,
+        audience=audience,
+        source=spec.campaign.languages[0],
+        rows=shown,
+    )
