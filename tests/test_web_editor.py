@@ -7,25 +7,18 @@ from __future__ import annotations
 import html
 import os
 import re
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from starlette.exceptions import StarletteDeprecationWarning
 
 from campaign.bundle import load_bundle
 from campaign.db import session_scope
-from frontends.web.app import create_app
-from tests.conftest import reset_caches
+from tests.operator_client import TestClient, json_as_operator, operator_client, post_as_operator
 from tests.sending_setup import approved_campaign
 from waves.approval import approval_state
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
-
-TOKEN = "editor-token"
 FR = "messages/hello/all.fr.md"
 
 
@@ -36,21 +29,13 @@ def camp(tmp_path: Path, database_url: str) -> Path:
 
 @pytest.fixture
 def client(camp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("WAVECAST_ADMIN_TOKEN", TOKEN)
-    reset_caches()
-    with TestClient(
-        create_app(camp), client=("127.0.0.1", 50330), base_url="http://127.0.0.1", raise_server_exceptions=False
-    ) as test_client:
+    with operator_client(camp, monkeypatch) as test_client:
         yield test_client
 
 
-def _post(client: TestClient, text: str, started_from: str, action: str) -> object:
-    csrf = client.get("/api/csrf").json()["csrf_token"]
-    return client.post(
-        "/edit/first/citizens/fr",
-        data={"text": text, "started_from": started_from, "action": action, "csrf_token": csrf},
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        follow_redirects=False,
+def _post(client: TestClient, text: str, started_from: str, action: str) -> Any:
+    return post_as_operator(
+        client, "/edit/first/citizens/fr", {"text": text, "started_from": started_from, "action": action}
     )
 
 
@@ -82,11 +67,8 @@ def test_a_draft_is_checked_at_its_line_and_rendered_without_touching_the_file(c
     assert _textarea(page.text) == broken  # the draft stays in the editor
     assert (camp / FR).read_text() == saved
 
-    csrf = client.get("/api/csrf").json()["csrf_token"]
-    live = client.post(
-        "/api/edit/first/citizens/fr",
-        json={"text": saved.replace("Hello all (fr)", "Bonjour à tous")},
-        headers={"Authorization": f"Bearer {TOKEN}", "X-CSRF-Token": csrf},
+    live = json_as_operator(
+        client, "/api/edit/first/citizens/fr", {"text": saved.replace("Hello all (fr)", "Bonjour à tous")}
     ).json()
     assert live["problems"] == [] and live["subject"] == "Bonjour à tous"
     assert "x" in {p["channel"] for p in live["posts"]}

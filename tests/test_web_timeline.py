@@ -4,25 +4,17 @@ which rewrites its day in campaign.yaml or is refused with the reason."""
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from starlette.exceptions import StarletteDeprecationWarning
 
 from campaign.reschedule import file_hash
-from frontends.web.app import create_app
-from tests.conftest import reset_caches
+from tests.operator_client import TestClient, operator_client, post_as_operator
 from tests.sending_setup import add_contacts, approved_campaign
 from waves.approval import approval_state
 from waves.launch import launch_wave
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
-
-TOKEN = "timeline-token"
 
 
 @pytest.fixture
@@ -32,22 +24,12 @@ def camp(tmp_path: Path, database_url: str) -> Path:
 
 @pytest.fixture
 def client(camp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("WAVECAST_ADMIN_TOKEN", TOKEN)
-    reset_caches()
-    with TestClient(
-        create_app(camp), client=("127.0.0.1", 50320), base_url="http://127.0.0.1", raise_server_exceptions=False
-    ) as test_client:
+    with operator_client(camp, monkeypatch) as test_client:
         yield test_client
 
 
-def _move(client: TestClient, camp: Path, wave: str, day: str, seen: str | None = None) -> object:
-    csrf = client.get("/api/csrf").json()["csrf_token"]
-    return client.post(
-        f"/waves/{wave}/move",
-        data={"day": day, "seen_hash": seen or file_hash(camp), "csrf_token": csrf},
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        follow_redirects=False,
-    )
+def _move(client: TestClient, camp: Path, wave: str, day: str, seen: str | None = None) -> Any:
+    return post_as_operator(client, f"/waves/{wave}/move", {"day": day, "seen_hash": seen or file_hash(camp)})
 
 
 def test_the_month_shows_waves_on_their_days_with_closed_and_blackout_days_shaded(client: TestClient) -> None:
