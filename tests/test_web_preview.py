@@ -133,3 +133,21 @@ def test_images_are_public_for_mail_readers(client: TestClient, campaign: Path) 
 def test_preview_is_read_only(client: TestClient) -> None:
     assert client.post("/preview").status_code == 405
     assert client.post("/preview/newsletter/first/youth/fr").status_code == 405
+
+
+def test_the_preview_loads_images_from_the_app_whatever_the_mail_address(
+    client: TestClient, campaign: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """E-mails name images under WAVECAST_BASE_URL; the app's own frames load them from the app."""
+    from tests.conftest import reset_caches
+
+    (campaign / "images").mkdir()
+    (campaign / "images" / "banner.png").write_bytes(PNG)
+    edit(campaign / "messages/hello/all.fr.md", "https://example.org/banner.png", "images/banner.png")
+    monkeypatch.setenv("WAVECAST_BASE_URL", "https://news.example.org")
+    reset_caches()
+    frame = client.get("/preview/newsletter/first/citizens/fr").text
+    sources = re.findall(r'<img[^>]* src="([^"]+)"', frame)
+    assert "/assets/mini/images/banner.png" in sources
+    assert not [s for s in sources if s.startswith("https://news.example.org")]
+    assert client.get("/assets/mini/images/banner.png").content == PNG

@@ -31,7 +31,7 @@ from campaign.model import Campaign
 from campaign.segment import NoSuchSegment, render_segment
 from frontends.web.dashboard import done_message
 from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, campaign_spec, page
-from frontends.web.preview import FRAME_HEADERS
+from frontends.web.preview import FRAME_HEADERS, served_here
 from frontends.web.security import require_operator, require_reader
 from waves.assembly import assembled
 
@@ -196,7 +196,7 @@ def draft_frame(key: str) -> Response:
     html = _drafts.get(key)
     if html is None:
         raise NotFound("this draft's render is no longer kept: preview the draft again")
-    return HTMLResponse(html, headers=FRAME_HEADERS)
+    return HTMLResponse(served_here(html), headers=FRAME_HEADERS)
 
 
 @dataclass

@@ -172,6 +172,13 @@ def _preview_page(
     )
 
 
+def served_here(html: str) -> str:
+    """The newsletter with its images loaded from this app, on whatever host and port it is
+    served from: e-mails name them under WAVECAST_BASE_URL, which may be another address."""
+    base = get_settings().base_url.rstrip("/")
+    return html.replace(f'src="{base}/assets/', 'src="/assets/')
+
+
 FRAME_HEADERS = {
     # The newsletter runs no script and loads nothing from elsewhere; only this app may frame it.
     "Content-Security-Policy": "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
@@ -199,7 +206,7 @@ async def newsletter_frame(request: Request, wave_id: str, audience_id: str, lan
             request, 422, "This newsletter does not render", "Fix the file named below and reload.", exc.problems
         )
     html = getattr(output, "html", "")  # the newsletter channel always gives a NewsletterSegment
-    return HTMLResponse(html, headers=FRAME_HEADERS)
+    return HTMLResponse(served_here(html), headers=FRAME_HEADERS)
 
 
 @router.get("/assets/{campaign_id}/{path:path}", summary="An image of the campaign, as e-mails link it")
