@@ -9,7 +9,7 @@ TEST_STAMP := $(VENV)/.installed-test
 EXAMPLE := examples/smartnation
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint typecheck bench faults clean
+.PHONY: help demo test lint typecheck bench faults screenshots clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -54,6 +54,9 @@ faults: $(TEST_STAMP) ## Fault-injection and fuzz suites at full size; worker an
 	WAVECAST_FAULTS_FULL=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m faults tests
 	WAVECAST_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz_*.py
 	WAVECAST_TEST_ALL_DATABASES=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests
+
+screenshots: $(TEST_STAMP) ## Every page of the web app at desktop and phone width, into docs/screenshots/
+	$(BIN)/python docs/screenshots.py
 
 clean: ## Remove the demo's database, outbox and previews
 	rm -rf wavecast.db wavecast.db-wal wavecast.db-shm outbox preview report.html

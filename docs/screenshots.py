@@ -1,0 +1,129 @@
+"""`make screenshots`: every page of the web app at desktop and phone width, into docs/screenshots/.
+
+The example campaign is served by `wavecast serve` on a free loopback port, over a scratch
+database that holds what the demo makes (synthetic contacts, the launch wave approved and sent to
+the outbox), so the pages show a campaign under way. Debian's chromium takes the pictures.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+EXAMPLE = ROOT / "examples" / "smartnation"
+TOKEN = "screenshots-operator"
+WIDTHS = {"desktop": 1280, "phone": 390}
+PAGES = {
+    "dashboard": "/?as_of=2023-06-26",
+    "timeline": "/timeline?month=2023-06",
+    "plan": "/plan",
+    "preview": "/preview?wave=launch&lang=fr",
+    "editor": "/edit/women/women/fr",
+    "translations": "/translations/launch/citizens",
+    "status": "/status",
+    "report": "/report",
+    "doctor": "/doctor",
+    "subscribe": "/subscribe?lang=fr",
+}
+
+
+def wavecast(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", "frontends", *args], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"wavecast serve ended with status {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own loopback server
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within 60 s")
+
+
+def small(png: Path) -> None:
+    """256 colours are plenty for a page of text: a third of the bytes in the repository."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        image.convert("RGB").quantize(256).save(png, optimize=True)
+
+
+def shoot(base: str) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    taken = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        for view, width in WIDTHS.items():
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            page.goto(f"{base}/login?next=/")
+            page.get_by_label("Operator token").fill(TOKEN)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{base}/**")
+            for name, path in PAGES.items():
+                response = page.goto(base + path)
+                if response is None or response.status >= 400:
+                    print(f"skipped {path}: {response.status if response else 'no answer'}", file=sys.stderr)
+                    continue
+                target = OUT / f"{name}-{view}.png"
+                page.screenshot(path=str(target), full_page=True)
+                small(target)
+                taken.append(target)
+            context.close()
+        browser.close()
+    return taken
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="wavecast-screens-") as scratch:
+        env = {
+            **os.environ,
+            "WAVECAST_DATABASE_URL": f"sqlite:///{scratch}/screens.db",
+            "WAVECAST_OUTBOX_DIR": f"{scratch}/outbox",
+            "WAVECAST_ADMIN_TOKEN": TOKEN,
+            "PYTHONPATH": str(ROOT),
+        }
+        for key in ("WAVECAST_SMTP_URL", "WAVECAST_BROKER_URL"):
+            env.pop(key, None)
+        wavecast("contacts", "generate", "500", "--seed", "2023", env=env)
+        for name in ("Ann Peeters", "Luc Dubois"):
+            wavecast("approve", str(EXAMPLE), "--wave", "launch", "--by", name, env=env)
+        wavecast("send", str(EXAMPLE), "--wave", "launch", env=env)
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "frontends", "serve", str(EXAMPLE), "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/plan", server)
+            taken = shoot(f"http://127.0.0.1:{port}")
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    print(f"wrote {len(taken)} screenshots to {OUT.relative_to(ROOT)}/")
+
+
+if __name__ == "__main__":
+    main()
