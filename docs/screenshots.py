@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 EXAMPLE = ROOT / "examples" / "smartnation"
-TOKEN = "screenshots-operator"
+TOKEN = "screenshots-operator"  # noqa: S105 - the operator token of a throwaway loopback server
 WIDTHS = {"desktop": 1280, "phone": 390}
 PAGES = {
     "dashboard": "/?as_of=2023-06-26",
