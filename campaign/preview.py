@@ -170,6 +170,13 @@ a { color: #0b5cad; }
 .over { color: #b00020; font-weight: bold; }
 .muted { color: #5b6472; }
 ul { margin: 4px 0; padding-left: 18px; }
+.thumb { display: block; width: 100%; max-width: 240px; height: auto; border: 1px solid #d5dae1; margin: 4px 0; }
+a.newsletter { text-decoration: none; }
+.post { border: 1px solid #d5dae1; border-radius: 8px; padding: 6px 8px; margin: 8px 0; background: #fbfcfd; }
+.post header { display: flex; gap: 8px; align-items: baseline; }
+.post p { white-space: pre-wrap; word-break: break-word; margin: 4px 0 0; }
+@media (max-width: 700px) { table, tbody, tr, th, td { display: block; width: auto; } thead { display: none; }
+  td::before { content: attr(lang); font-weight: bold; } }
 </style>
 </head>
 <body>
@@ -195,17 +202,20 @@ ul { margin: 4px 0; padding-left: 18px; }
 <td lang="{{ cell.lang }}">
 {% set n = cell.newsletter %}
 {% if n %}
-<a class="subject" href="{{ n.base }}.html">{{ n.subject }}</a>
+<a class="newsletter" href="{{ n.base }}.html">
+{% if n.thumbnail %}<img class="thumb" src="{{ n.thumbnail }}" alt="" loading="lazy">{% endif %}
+<span class="subject">{{ n.subject }}</span></a>
 <a href="{{ n.base }}.txt">text</a> · <a href="{{ n.base }}.eml">.eml</a> · {{ n.kb }} KB
 {% endif %}
-{% if cell.posts %}
-<ul>
 {% for post in cell.posts %}
-<li><a href="{{ post.base }}.json">{{ post.platform }}</a>
-<span class="{{ 'over' if post.over else 'muted' }}">{{ post.length }}/{{ post.limit }}</span></li>
+<article class="post">
+<header><strong>{{ post.platform }}</strong>
+<span class="{{ 'over' if post.over else 'muted' }}">{{ post.length }}/{{ post.limit }}</span>
+<a class="muted" href="{{ post.base }}.json">json</a></header>
+{% if post.thumbnail %}<img class="thumb" src="{{ post.thumbnail }}" alt="{{ post.alt }}" loading="lazy">{% endif %}
+<p>{{ post.text }}</p>
+</article>
 {% endfor %}
-</ul>
-{% endif %}
 {% if not cell.newsletter and not cell.posts %}<span class="muted">–</span>{% endif %}
 </td>
 {% endfor %}
@@ -225,6 +235,7 @@ def gallery(bundle: Bundle, matrix: Matrix) -> str:
     spec = bundle.spec
     starts = resolve_starts(spec)
     langs = list(spec.campaign.languages)
+    assets = Assets(bundle, get_settings().base_url)
     waves = []
     for wave in spec.waves:
         rows = []
@@ -232,7 +243,8 @@ def gallery(bundle: Bundle, matrix: Matrix) -> str:
             cells = []
             for lang in langs:
                 outputs = [o for k, o in matrix.outputs.items() if k[:3] == (wave.id, audience.id, lang)]
-                cells.append({"lang": lang, "newsletter": _newsletter_cell(outputs), "posts": _post_cells(outputs)})
+                newsletter, posts = _newsletter_cell(outputs, assets), _post_cells(outputs, assets)
+                cells.append({"lang": lang, "newsletter": newsletter, "posts": posts})
             if any(c["newsletter"] or c["posts"] for c in cells):
                 rows.append({"id": audience.id, "title": translated(spec, audience.title, "en"), "cells": cells})
         waves.append(
@@ -259,16 +271,35 @@ def gallery(bundle: Bundle, matrix: Matrix) -> str:
     )
 
 
-def _newsletter_cell(outputs: Iterable[object]) -> dict[str, object] | None:
+def _thumbnail(images: Iterable[str], assets: Assets) -> str | None:
+    """The first of an output's images that the preview folder holds (written beside the pages)."""
+    return next((src for src in images if assets.path(src) is not None), None)
+
+
+def _newsletter_cell(outputs: Iterable[object], assets: Assets) -> dict[str, object] | None:
     for output in outputs:
         if isinstance(output, NewsletterSegment):
-            return {"base": _name(output.key), "subject": output.subject, "kb": round(output.html_bytes / 1024)}
+            return {
+                "base": _name(output.key),
+                "subject": output.subject,
+                "kb": round(output.html_bytes / 1024),
+                "thumbnail": _thumbnail(output.images, assets),
+            }
     return None
 
 
-def _post_cells(outputs: Iterable[object]) -> list[dict[str, object]]:
+def _post_cells(outputs: Iterable[object], assets: Assets) -> list[dict[str, object]]:
     return [
-        {"base": _name(o.key), "platform": o.platform, "length": o.length, "limit": o.limit, "over": o.over_limit}
+        {
+            "base": _name(o.key),
+            "platform": o.platform,
+            "length": o.length,
+            "limit": o.limit,
+            "over": o.over_limit,
+            "text": o.text,
+            "thumbnail": _thumbnail(o.images, assets),
+            "alt": o.image_alt or "",
+        }
         for o in outputs
         if isinstance(o, SocialPost)
     ]

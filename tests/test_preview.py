@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from email import message_from_bytes, policy
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,11 @@ def test_out_writes_the_whole_matrix_and_a_gallery(tmp_path: Path, monkeypatch: 
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["files"]) == result.newsletters * 3 + result.posts
     assert (out / "social" / "x.nl.csv").read_text(encoding="utf-8").startswith("Date,Message,Link")
+    # The gallery shows the banner as a thumbnail, and each post as a card with its text.
+    thumbnails = re.findall(r'<img class="thumb" src="([^"]+)"', index)
+    assert "images/first.png" in thumbnails and all((out / src).is_file() for src in thumbnails)
+    post = json.loads((out / "first" / "youth.nl.x.json").read_text(encoding="utf-8"))
+    assert html_escape(post["text"]) in index
 
 
 def test_cli_out_on_the_example(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
