@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, func, select, text, update
 
 from audiences.consent import ERASED, contact_record, erase, find_contact_id, iso, suppression_of
 from audiences.normalise import email_hash, normalise_typed
+from audiences.preferences import history
 from campaign.db import get_engine
 from campaign.errors import internal_error_log
 from campaign.initiative_models import InitiativeRequest
@@ -172,6 +173,7 @@ def find(email: str) -> Holdings:
         if holdings.contact_id is not None:
             holdings.record = {
                 **contact_record(conn, holdings.contact_id),
+                **history(conn, holdings.contact_id),
                 "messages": messages_of(conn, holdings.contact_id),
             }
             holdings.names = tuple(

@@ -12,6 +12,8 @@ from frontends.web import error_pages
 ROUTERS: list[str] = [
     # "frontends.web.preview", "frontends.web.unsubscribe", ... : modules exposing `router`
     "frontends.web.unsubscribe",
+    "frontends.web.subscribe",
+    "frontends.web.preferences",
     "frontends.web.dashboard",
     "frontends.web.preview",
     "frontends.web.hosted_copy",
