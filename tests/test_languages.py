@@ -158,8 +158,8 @@ def test_a_language_without_the_layout_texts_is_refused_naming_them(
         [error] = [e for e in errors if f"language {lang!r}" in e]
         assert error.startswith(f"minimal/campaign.yaml:{line_of(camp / 'campaign.yaml', f'- {lang}')}:"), error
         assert (
-            "why, unsubscribe_intro, unsubscribe, preferences, sent_by, website, view_in_browser, reader, your_organisation"
-            in error
+            "why, unsubscribe_intro, unsubscribe, preferences, sent_by, website, view_in_browser, "
+            "reader, your_organisation" in error
         )
         assert f"campaign.layout_strings.{lang}" in error
 
