@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from audiences.consent import iso, unsubscribe_contact
 from audiences.models import contacts
@@ -175,3 +175,16 @@ def history(conn: Connection, contact_id: int) -> dict[str, Any]:
         "interests": by_campaign,
         "campaigns_left": {campaign_id: iso(at) for campaign_id, at in left},
     }
+
+
+def subscription_counts(conn: Connection, campaign_id: str) -> list[dict[str, Any]]:
+    """The report's counts: per event (requested, confirmed, expired, changed), language and
+    interest ('' for none), from ``subscription_events``, which names no one."""
+    e = subscription_events.c
+    rows = conn.execute(
+        select(e.event, e.language, e.interest, func.count())
+        .where(e.campaign_id == campaign_id)
+        .group_by(e.event, e.language, e.interest)
+        .order_by(e.event, e.language, e.interest)
+    )
+    return [{"event": ev, "language": lang, "interest": i, "count": int(n)} for ev, lang, i, n in rows]
