@@ -27,7 +27,7 @@ from audiences.tokens import InvalidToken, contact_for_token
 from campaign.db import get_engine
 from campaign.errors import WavecastError
 from campaign.model import Campaign
-from campaign.people_strings import people_texts
+from campaign.people_strings import campaign_register, people_texts
 from frontends.web.error_pages import public_error, reader_language
 from frontends.web.pages import campaign_spec
 from frontends.web.people_page import HEADERS, document, interest_boxes, language_select
@@ -74,7 +74,8 @@ def _reader(request: Request, token: str) -> _Reader | Response:
     asked = request.query_params.get("lang")
     lang = asked if asked in langs else row.language if row.language in langs else reader_language(request)
     lang = lang if lang in langs else langs[0]
-    register = request.query_params.get("register", "")
+    # The footer's link names the register when it is not the campaign's (see campaign.newsletter).
+    register = request.query_params.get("register", "") or campaign_register(spec, lang)
     return _Reader(spec, contact_id, row.email, lang, register, row.paused_until)
 
 

@@ -36,7 +36,7 @@ from campaign.db import get_engine
 from campaign.errors import WavecastError
 from campaign.layout_strings import typeset
 from campaign.model import Campaign
-from campaign.people_strings import people_texts
+from campaign.people_strings import campaign_register, people_texts
 from frontends.web.error_pages import reader_language
 from frontends.web.pages import campaign_spec
 from frontends.web.people_page import document
@@ -222,7 +222,8 @@ def _show(
 ) -> HTMLResponse:
     if spec is None or lang not in spec.campaign.languages:
         return page([lang], key, form=form, register=register)
-    return _branded(spec, token, lang, key, register, form=form)
+    # The footer's link names the register when it is not the campaign's (see campaign.newsletter).
+    return _branded(spec, token, lang, key, register or campaign_register(spec, lang), form=form)
 
 
 @router.get("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
