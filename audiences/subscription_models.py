@@ -127,3 +127,5 @@ contact_interests = cast(Table, ContactInterest.__table__)
 subscription_requests = cast(Table, SubscriptionRequest.__table__)
 preference_changes = cast(Table, PreferenceChange.__table__)
 subscription_events = cast(Table, SubscriptionEvent.__table__)
+# The tables that name a contact: erasure deletes their rows (the foreign keys cascade as well).
+PERSONAL_TABLES = (consent_records, campaign_unsubscribes, contact_interests, preference_changes)

@@ -99,3 +99,16 @@ def test_the_send_time_claim_skips_who_left_this_campaign_or_paused(tmp_path: Pa
         )
     assert skipped == {ids[0], ids[2]}
     assert {c.contact_id for c in claimed if c.contact_id is not None} == {ids[1], ids[3]}
+
+
+def test_the_migration_builds_the_tables_the_models_describe(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from campaign.db import Base
+
+    mine = {"consent_records", "campaign_unsubscribes", "contact_interests", "subscription_requests"}
+    mine |= {"preference_changes", "subscription_events", "paused_until"}
+    with get_engine().connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in diffs if any(f"'{name}'" in repr(d) for name in mine)] == []

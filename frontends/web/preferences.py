@@ -40,8 +40,18 @@ MAX_PAUSE_DAYS = 2 * 366
 class _Reader:
     """The person a token names, and how to speak to them."""
 
-    def __init__(self, spec: Campaign, contact_id: int, email: str, lang: str, register: str, paused: dt.date | None):
+    def __init__(
+        self,
+        spec: Campaign,
+        contact_id: int,
+        email: str,
+        lang: str,
+        register: str,
+        paused: dt.date | None,
+        left_all: bool = False,
+    ):
         self.spec = spec
+        self.left_all = left_all
         self.contact_id = contact_id
         self.email = email
         self.lang = lang
@@ -55,7 +65,7 @@ class _Reader:
         }
 
 
-def _reader(request: Request, token: str) -> _Reader | Response:
+def _reader(request: Request, token: str, chosen: str | None = None) -> _Reader | Response:
     try:
         spec = campaign_spec(request)
     except (WavecastError, OSError):
@@ -66,17 +76,19 @@ def _reader(request: Request, token: str) -> _Reader | Response:
         return public_error(request, 400)
     with get_engine().connect() as conn:
         row = conn.execute(
-            select(contacts.c.email, contacts.c.language, contacts.c.paused_until).where(contacts.c.id == contact_id)
+            select(contacts.c.email, contacts.c.language, contacts.c.paused_until, contacts.c.unsubscribed_at).where(
+                contacts.c.id == contact_id
+            )
         ).first()
     if row is None:
         return public_error(request, 404)
     langs = spec.campaign.languages
-    asked = request.query_params.get("lang")
+    asked = chosen or request.query_params.get("lang")
     lang = asked if asked in langs else row.language if row.language in langs else reader_language(request)
     lang = lang if lang in langs else langs[0]
     # The footer's link names the register when it is not the campaign's (see campaign.newsletter).
     register = request.query_params.get("register", "") or campaign_register(spec, lang)
-    return _Reader(spec, contact_id, row.email, lang, register, row.paused_until)
+    return _Reader(spec, contact_id, row.email, lang, register, row.paused_until, row.unsubscribed_at is not None)
 
 
 def _query(reader: _Reader) -> str:
@@ -103,7 +115,9 @@ def _page(reader: _Reader, token: str, note: str = "", status: int = 200) -> Res
     shown = f'<p class="note" role="status">{e(note)}</p>' if note else ""
     if reader.paused and reader.paused > dt.date.today():
         shown += f'<p class="note">{e(t["paused_note"].replace("{date}", reader.paused.isoformat()))}</p>'
-    if left:
+    if reader.left_all:
+        shown += f'<p class="note">{e(t["left_all"])}</p>'
+    elif left:
         shown += f'<p class="note">{e(t["left_campaign"])}</p>'
     body = (
         f"{shown}<p>{e(t['preferences_intro'])}</p>"
@@ -181,12 +195,9 @@ async def save_preferences(request: Request, token: str) -> Response:
             interests,
             pause if isinstance(pause, dt.date) else None,
         )
-    saved = _reader(request, token)
+    saved = _reader(request, token, chosen=language)  # the page now in the language chosen
     if isinstance(saved, Response):
         return saved
-    saved.lang = language
-    saved.paused = pause if isinstance(pause, dt.date) else None
-    saved.texts = _Reader(spec, saved.contact_id, saved.email, language, saved.register, saved.paused).texts
     return _page(saved, token, saved.texts["saved"])
 
 
