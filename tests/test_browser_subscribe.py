@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,22 +32,30 @@ SAYS = {
 }
 
 
-@pytest.fixture
-def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, SmtpSink]]:
-    """`wavecast serve` of the example campaign in a child process, its relay an SMTP sink."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SmtpSink, dict[str, str]]]:
+    """One `wavecast serve` of the example campaign for the module, in a child process, its relay
+    an SMTP sink; yields its address, the sink and the settings it runs with."""
+    folder = tmp_path_factory.mktemp("served")
     sink = SmtpSink()
     sink.start()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("WAVECAST_SMTP_URL", sink.url)
-    monkeypatch.setenv("WAVECAST_BASE_URL", base)
-    reset_caches()
+    settings = {
+        "WAVECAST_DATABASE_URL": f"sqlite:///{folder / 'wavecast.db'}",
+        "WAVECAST_OUTBOX_DIR": str(folder / "outbox"),
+        "WAVECAST_SECRET_KEY": "browser-test-secret",
+        "WAVECAST_ALLOW_INSECURE_RELAY": "1",
+        "WAVECAST_SMTP_URL": sink.url,
+        "WAVECAST_BASE_URL": base,
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WAVECAST_") or k.startswith("WAVECAST_TEST_")}
     server = subprocess.Popen(
         [sys.executable, "-m", "frontends", "serve", str(SMARTNATION), "--port", str(port)],
-        cwd=tmp_path,
+        cwd=folder,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env=os.environ.copy(),
+        env={**env, **settings},
     )
 
     def answers() -> bool:
@@ -60,11 +67,21 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
 
     try:
         wait_for(answers, "wavecast serve to answer")
-        yield base, sink
+        yield base, sink, settings
     finally:
         server.terminate()
         server.wait(timeout=30)
         sink.stop()
+
+
+@pytest.fixture
+def served(server: tuple[str, SmtpSink, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> tuple[str, SmtpSink]:
+    """The module's server, and this test's commands (forecast) on its database."""
+    base, sink, settings = server
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    reset_caches()
+    return base, sink
 
 
 def mail_for(capsys: pytest.CaptureFixture[str], lang: str) -> dict[str, int]:
