@@ -109,11 +109,11 @@ class Branding(Frozen):
     """How the public pages (subscribe, preferences, unsubscribe) look: the campaign's name and
     sender come from ``campaign``; these add colours and a logo."""
 
-    primary: Colour = Field(default="#1d4f91", description="Buttons, links and the page's top band.")
+    primary: Colour = Field(default="#12355b", description="Buttons, links and the page's top band.")
     text: Colour = "#1a1a1a"
     background: Colour = "#ffffff"
-    logo: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_/.-]*\.(png|svg|jpg|jpeg)$")] | None = Field(
-        default=None, description="An image file in the campaign folder, e.g. images/logo.png."
+    logo: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_/.-]*\.(png|jpg|jpeg|gif|webp)$")] | None = Field(
+        default=None, description="An image file in the campaign folder (png, jpg, gif, webp), e.g. images/logo.png."
     )
     logo_alt: Translated = Field(default_factory=dict, description="The logo's text alternative per language.")
 

@@ -30,3 +30,26 @@ def people_texts(lang: str, register: str = "") -> dict[str, str]:
         text = texts.get(lang) or texts["en"]
         found[key] = typeset(lang, pick(text, lang, register))
     return found
+
+
+# A campaign's name quoted in running text ("the news of “Digital. You, us, all of us!” in your
+# mailbox"): a name that ends in "!" would otherwise run into the sentence around it.
+QUOTES = {"nl": ("‘", "’"), "fr": ("« ", " »"), "de": ("„", "“"), "en": ("“", "”")}
+
+
+def campaign_texts(spec: Campaign, lang: str, register: str = "") -> dict[str, str]:
+    """``people_texts`` with the campaign filled in: {name} (quoted), {sender}, {hours} (how long a
+    confirmation link works); `register` defaults to the campaign's for the language."""
+    info = spec.campaign
+    opening, closing = QUOTES.get(lang, ("“", "”"))
+    fill = {
+        "{name}": opening + (info.name.get(lang) or next(iter(info.name.values()))) + closing,
+        "{sender}": info.sender.name_in(lang, dict(info.fallbacks)),
+        "{hours}": str(info.subscribe.confirm_hours if info.subscribe else 0),
+    }
+    found = {}
+    for key, text in people_texts(lang, register or campaign_register(spec, lang)).items():
+        for mark, value in fill.items():
+            text = text.replace(mark, value)
+        found[key] = typeset(lang, text)
+    return found

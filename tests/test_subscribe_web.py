@@ -215,3 +215,14 @@ def test_the_json_endpoint_answers_listed_origins_only(client: httpx.Client) -> 
     with get_engine().connect() as conn:
         row = conn.execute(select(subscription_requests)).mappings().one()
     assert (row["source"], row["interests"], row["language"]) == ("api", "research", "en")
+
+
+def test_a_relay_that_is_away_gets_a_503_page_not_a_500(client: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("WAVECAST_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")  # nothing listens there
+    reset_caches()
+    answer = subscribe(client, "patient@example.org", "en")
+    assert answer.status_code == 503 and "We cannot send e-mail right now" in answer.text
+    api = client.post("/api/subscribe", json={"email": "patient@example.org", "language": "en"})
+    assert api.status_code == 503 and "try again later" in api.json()["error"]

@@ -28,9 +28,10 @@ LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "de": "Deutsch", "en": 
 def _style(brand: Branding) -> str:
     p, t, b = brand.primary, brand.text, brand.background
     return (
-        f"body{{font-family:system-ui,sans-serif;line-height:1.5;color:{t};background:{b};margin:0}}"
-        f"header{{border-top:6px solid {p};padding:1rem}}header p{{margin:0;font-weight:700}}"
-        "header img{display:block;max-width:100%;height:auto;margin-bottom:.5rem}"
+        f"body{{font-family:system-ui,sans-serif;line-height:1.5;color:{t};background:{b};margin:0;"
+        f"border-top:6px solid {p}}}"
+        "header{padding-top:1rem}header p{margin:0;font-weight:700}"
+        "header img{display:block;height:40px;width:auto;max-width:100%;margin-bottom:.5rem}"
         "main,footer,header{max-width:36rem;margin:0 auto;padding:0 1rem}"
         "footer{font-size:.9rem;margin-top:2rem;padding-bottom:2rem}"
         f"a{{color:{p}}}"
@@ -99,7 +100,7 @@ def document(
     logo = ""
     if brand.logo:
         alt = html.escape(brand.logo_alt.get(lang) or next(iter(brand.logo_alt.values()), ""))
-        logo = f'<img src="/assets/{info.id}/{html.escape(brand.logo)}" alt="{alt}" width="160" height="40">'
+        logo = f'<img src="/assets/{info.id}/{html.escape(brand.logo)}" alt="{alt}" height="40">'
     sender = html.escape(info.sender.name_in(lang, dict(info.fallbacks)))
     document = (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'

@@ -27,7 +27,7 @@ from audiences.tokens import InvalidToken, contact_for_token
 from campaign.db import get_engine
 from campaign.errors import WavecastError
 from campaign.model import Campaign
-from campaign.people_strings import campaign_register, people_texts
+from campaign.people_strings import campaign_register, campaign_texts
 from frontends.web.error_pages import public_error, reader_language
 from frontends.web.pages import campaign_spec
 from frontends.web.people_page import HEADERS, document, interest_boxes, language_select
@@ -57,12 +57,7 @@ class _Reader:
         self.lang = lang
         self.register = register
         self.paused = paused
-        info = spec.campaign
-        name = info.name.get(lang) or next(iter(info.name.values()))
-        sender = info.sender.name_in(lang, dict(info.fallbacks))
-        self.texts = {
-            k: v.replace("{name}", name).replace("{sender}", sender) for k, v in people_texts(lang, register).items()
-        }
+        self.texts = campaign_texts(spec, lang, register)
 
 
 def _reader(request: Request, token: str, chosen: str | None = None) -> _Reader | Response:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -42,7 +43,7 @@ from audiences.tokens import unsubscribe_token
 from campaign.db import get_engine
 from campaign.errors import WavecastError
 from campaign.model import Campaign
-from campaign.people_strings import campaign_register, people_texts
+from campaign.people_strings import campaign_texts
 from campaign.settings import get_settings
 from frontends.web.error_pages import public_error, reader_language
 from frontends.web.pages import campaign_spec
@@ -52,6 +53,7 @@ from frontends.web.security import CSRF_FIELD, Forbidden, check_csrf, csrf_for, 
 from waves.confirmation_mail import send_confirmation
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 # Inline, so the honeypot stays out of sight on the campaign's own site too (the embedded form).
 _OFF_SCREEN = "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden"
 HONEYPOT = "website"
@@ -70,10 +72,7 @@ def _language(spec: Campaign, request: Request, wanted: str | None = None) -> st
 
 
 def _texts(spec: Campaign, lang: str) -> dict[str, str]:
-    name = spec.campaign.name.get(lang) or next(iter(spec.campaign.name.values()))
-    texts = people_texts(lang, campaign_register(spec, lang))
-    hours = str(spec.campaign.subscribe.confirm_hours if spec.campaign.subscribe else 0)
-    return {k: v.replace("{name}", name).replace("{hours}", hours) for k, v in texts.items()}
+    return campaign_texts(spec, lang)
 
 
 def _spec(request: Request) -> Campaign | None:
@@ -159,7 +158,8 @@ async def _form_fields(request: Request) -> dict[str, Any] | None:
 
 
 def _take(spec: Campaign, fields: dict[str, Any], source: str, client: str) -> str:
-    """Act on a subscribe request; returns 'sent', 'too_many' or the key of the input's problem."""
+    """Act on a subscribe request; returns 'sent', 'too_many', 'unavailable' (the relay or the
+    database is away) or the key of the input's problem."""
     if not client_allowed(client):
         return "too_many"
     if fields.get(HONEYPOT):
@@ -174,9 +174,13 @@ def _take(spec: Campaign, fields: dict[str, Any], source: str, client: str) -> s
         return "bad_form"
     if not address_allowed(wanted.email):
         return "sent"
-    with get_engine().begin() as conn:
-        token = request_subscription(conn, spec, wanted)
-    send_confirmation(spec, wanted.email, wanted.language, confirm_url(token))
+    try:
+        with get_engine().begin() as conn:
+            token = request_subscription(conn, spec, wanted)
+        send_confirmation(spec, wanted.email, wanted.language, confirm_url(token))
+    except WavecastError:
+        log.warning("a subscribe request could not be taken", exc_info=True)
+        return "unavailable"  # the request, if stored, expires unconfirmed
     return "sent"
 
 
@@ -201,7 +205,7 @@ async def _answer(request: Request, source: str, csrf: bool) -> Response:
             outcome = "bad_form"
     if outcome == "sent":
         return document(spec, lang, texts["sent_title"], f"<p>{html.escape(texts['sent'])}</p>", texts)
-    status = 429 if outcome == "too_many" else 400
+    status = {"too_many": 429, "unavailable": 503}.get(outcome, 400)
     nonce, token = csrf_for(request)
     action = "/subscribe" if csrf else f"{get_settings().base_url}/subscribe/embed"
     body = _form(spec, lang, texts, action, token if csrf else "", texts[outcome])
@@ -282,9 +286,10 @@ async def subscribe_json(request: Request) -> Response:
         "bad_email": "email: not a valid e-mail address",
         "bad_form": "language or interests: not one the campaign offers, or first_name too long",
         "too_many": "too many requests from this client: try again in an hour",
+        "unavailable": "the confirmation e-mail cannot be sent right now: try again later",
     }
     if outcome != "sent":
-        return _json_error(429 if outcome == "too_many" else 400, messages[outcome], cors)
+        return _json_error({"too_many": 429, "unavailable": 503}.get(outcome, 400), messages[outcome], cors)
     return JSONResponse(
         {"status": "sent", "detail": "if the address can receive the newsletter, a confirmation link was sent"},
         status_code=202,

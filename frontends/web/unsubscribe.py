@@ -36,7 +36,7 @@ from campaign.db import get_engine
 from campaign.errors import WavecastError
 from campaign.layout_strings import typeset
 from campaign.model import Campaign
-from campaign.people_strings import campaign_register, people_texts
+from campaign.people_strings import campaign_register, campaign_texts
 from frontends.web.error_pages import reader_language
 from frontends.web.pages import campaign_spec
 from frontends.web.people_page import document
@@ -197,11 +197,7 @@ def _found(token: str, request: Request, spec: Campaign | None) -> tuple[int, st
 def _branded(spec: Campaign, token: str, lang: str, key: str, register: str, *, form: bool) -> HTMLResponse:
     """The page in the campaign's colours; after unsubscribing, "everything" as a second step."""
     text = texts(lang, register)
-    people = people_texts(lang, register)
-    info = spec.campaign
-    name = info.name.get(lang) or next(iter(info.name.values()))
-    sender = info.sender.name_in(lang, dict(info.fallbacks))
-    people = {k: v.replace("{name}", name).replace("{sender}", sender) for k, v in people.items()}
+    people = campaign_texts(spec, lang, register)
     query = f"?lang={lang}" + (f"&register={html.escape(register)}" if register else "")
     e = html.escape
     body = f"<p>{e(text[key])}</p>"
