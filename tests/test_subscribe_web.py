@@ -226,3 +226,63 @@ def test_a_relay_that_is_away_gets_a_503_page_not_a_500(client: httpx.Client, mo
     assert answer.status_code == 503 and "We cannot send e-mail right now" in answer.text
     api = client.post("/api/subscribe", json={"email": "patient@example.org", "language": "en"})
     assert api.status_code == 503 and "try again later" in api.json()["error"]
+
+
+def test_the_preference_centre_does_what_each_action_says(client: httpx.Client, tmp_path: Path) -> None:
+    from audiences.tokens import unsubscribe_token
+    from campaign.bundle import load_spec
+
+    [contact_id] = add_contacts([{"email": "pref@example.org", "language": "nl"}])
+    base = f"/u/{unsubscribe_token(contact_id)}"
+    page = client.get(f"{base}/preferences")
+    assert page.status_code == 200 and "Je voorkeuren" in page.text  # the campaign's register: je
+    assert "Uw voorkeuren" in client.get(f"{base}/preferences?register=u").text  # the footer's, for seniors
+    saved = client.post(
+        f"{base}/preferences?lang=nl",
+        data={"language": "fr", "interests": ["research"], "paused_until": "2099-01-01"},
+    )
+    assert saved.status_code == 400 and "binnen twee jaar" in saved.text  # nothing saved
+    assert show("pref@example.org")["language"] == "nl"
+    saved = client.post(f"{base}/preferences?lang=nl", data={"language": "fr", "interests": ["research"]})
+    assert saved.status_code == 200 and "Enregistré." in saved.text and '<html lang="fr">' in saved.text
+    left = client.post(f"{base}/leave?lang=fr")
+    assert "Vous êtes désinscrit·e de cette campagne" in left.text
+    assert show("pref@example.org")["unsubscribed_at"] is None  # other campaigns still write
+    spec = load_spec(SMARTNATION)[0]
+    data = client.get(f"{base}/data.json").json()
+    assert data["email"] == "pref@example.org" and list(data["campaigns_left"]) == [spec.campaign.id]
+    assert [c["kind"] for c in data["preference_changes"]] == [
+        "language",
+        "interests",
+        "unsubscribed:campaign",
+    ]
+    everything = client.post(f"{base}/leave-all?lang=fr")
+    assert "Vous êtes désinscrit·e de tout" in everything.text
+    assert show("pref@example.org")["unsubscribed_at"] is not None
+    asked = client.get(f"{base}/erase?lang=fr")
+    assert asked.status_code == 200 and "En êtes-vous sûr·e" in asked.text
+    assert show("pref@example.org")  # asking erases nothing
+    erased = client.post(f"{base}/erase?lang=fr")
+    assert erased.status_code == 200 and "Vos données sont effacées" in erased.text
+    assert "contacts" not in show_or_none("pref@example.org")
+    assert client.get(f"{base}/preferences").status_code == 404
+    assert client.post(f"{base}x/leave-all").status_code == 400
+
+
+def test_the_report_counts_subscriptions_per_language_and_interest(client: httpx.Client, tmp_path: Path) -> None:
+    from campaign.bundle import load_bundle
+    from waves.report import build_report
+
+    subscribe(client, "one@example.org", "nl", interests=["company", "research"])
+    subscribe(client, "two@example.org", "fr")
+    for link in mails(tmp_path)[:1]:
+        client.post(path_of(link))
+    with get_engine().connect() as conn:
+        counted = build_report(conn, load_bundle(SMARTNATION)).subscriptions
+    assert counted == [
+        {"event": "confirmed", "language": "nl", "interest": "company", "count": 1},
+        {"event": "confirmed", "language": "nl", "interest": "research", "count": 1},
+        {"event": "requested", "language": "fr", "interest": "", "count": 1},
+        {"event": "requested", "language": "nl", "interest": "company", "count": 1},
+        {"event": "requested", "language": "nl", "interest": "research", "count": 1},
+    ]
