@@ -49,6 +49,7 @@ def _style(brand: Branding) -> str:
         "section{border-top:1px solid #767676;margin-top:1.5rem}"
         "nav ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.2rem 1rem}"
         ".note{border-left:4px solid currentColor;padding-left:.8rem}"
+        "pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:.8rem;border:1px solid #767676;padding:.5rem}"
     )
 
 
