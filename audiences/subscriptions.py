@@ -19,9 +19,10 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from audiences.models import contacts, suppressions
 from audiences.normalise import email_hash, normalise_typed
@@ -149,7 +150,7 @@ def pending(conn: Connection, spec: Campaign, token: str, now: dt.datetime | Non
     return str(row.language)
 
 
-def _pending_row(conn: Connection, spec: Campaign, token: str, now: dt.datetime):  # type: ignore[no-untyped-def]
+def _pending_row(conn: Connection, spec: Campaign, token: str, now: dt.datetime) -> Row[Any]:
     r = subscription_requests.c
     row = conn.execute(
         select(subscription_requests).where(
