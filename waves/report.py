@@ -297,6 +297,7 @@ def build_report(
         generated_at=now.isoformat(timespec="seconds"),
         wave=wave,
     )
+    report.subscriptions = subscription_counts(conn, spec.campaign.id)  # for the whole campaign, any wave
     for w in spec.waves:
         if wave is not None and w.id != wave:
             continue
@@ -334,5 +335,4 @@ def build_report(
     report.ambitions = _ambitions(conn, spec, lang)
     report.coverage = _coverage(conn, spec, lang, local_date(spec, now))
     report.clicks = click_counts(conn, spec.campaign.id, wave)
-    report.subscriptions = subscription_counts(conn, spec.campaign.id)
     return report
