@@ -286,3 +286,19 @@ def test_the_report_counts_subscriptions_per_language_and_interest(client: httpx
         {"event": "requested", "language": "nl", "interest": "company", "count": 1},
         {"event": "requested", "language": "nl", "interest": "research", "count": 1},
     ]
+
+
+def test_one_click_leaves_this_campaign_and_offers_everything_next(client: httpx.Client) -> None:
+    from audiences.tokens import unsubscribe_token
+
+    [contact_id] = add_contacts([{"email": "click@example.org", "language": "de"}])
+    path = f"/u/{unsubscribe_token(contact_id)}"
+    one_click = {"Content-Type": "application/x-www-form-urlencoded"}
+    done = client.post(path, content="List-Unsubscribe=One-Click", headers=one_click)
+    assert done.status_code == 200 and "Sie erhalten keine Nachrichten dieser Kampagne mehr" in done.text
+    assert f'action="{path}/leave-all?lang=de&amp;register=Sie"' in done.text and "Von allem abmelden" in done.text
+    assert show("click@example.org")["unsubscribed_at"] is None  # this campaign only
+    assert "Sie sind bereits abgemeldet" in client.get(path).text
+    client.post(f"{path}/leave-all?lang=de")
+    after = client.get(path).text
+    assert "Sie sind von allem abgemeldet" in after and "leave-all" not in after

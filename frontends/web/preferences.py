@@ -87,7 +87,7 @@ def _reader(request: Request, token: str, chosen: str | None = None) -> _Reader 
 
 
 def _query(reader: _Reader) -> str:
-    return f"?lang={reader.lang}" + (f"&register={html.escape(reader.register)}" if reader.register else "")
+    return f"?lang={reader.lang}" + (f"&amp;register={html.escape(reader.register)}" if reader.register else "")
 
 
 def _action_form(path: str, reader: _Reader, title: str, text: str, button: str, quiet: bool = False) -> str:

@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from audiences.consent import unsubscribe_contact
 from audiences.models import contacts
-from audiences.preferences import CAMPAIGN, left_campaign
+from audiences.preferences import CAMPAIGN, EVERYTHING, left_campaign
 from audiences.preferences import unsubscribe as unsubscribe_in_scope
 from audiences.tokens import InvalidToken, contact_for_token
 from campaign.db import get_engine
@@ -164,8 +164,8 @@ def _spec(request: Request) -> Campaign | None:
         return None
 
 
-def _lookup(token: str, spec: Campaign | None) -> tuple[int, str | None, bool] | None:
-    """(contact id, language, unsubscribed from this campaign or from everything?) or None when
+def _lookup(token: str, spec: Campaign | None) -> tuple[int, str | None, str] | None:
+    """(contact id, language, what they left: "" nothing, CAMPAIGN or EVERYTHING) or None when
     the contact no longer exists."""
     contact_id = contact_for_token(token)
     with get_engine().connect() as conn:
@@ -175,7 +175,7 @@ def _lookup(token: str, spec: Campaign | None) -> tuple[int, str | None, bool] |
         if row is None:
             return None
         left = spec is not None and left_campaign(conn, contact_id, spec.campaign.id)
-    return contact_id, row.language, row.unsubscribed_at is not None or left
+    return contact_id, row.language, EVERYTHING if row.unsubscribed_at is not None else CAMPAIGN if left else ""
 
 
 def _everyone(request: Request) -> list[str]:
@@ -183,7 +183,7 @@ def _everyone(request: Request) -> list[str]:
     return [first, *(lang for lang in TEXTS if lang != first)]
 
 
-def _found(token: str, request: Request, spec: Campaign | None) -> tuple[int, str | None, bool] | HTMLResponse:
+def _found(token: str, request: Request, spec: Campaign | None) -> tuple[int, str | None, str] | HTMLResponse:
     """The token's contact, or the page that says, in every language, why there is none."""
     try:
         found = _lookup(token, spec)
@@ -194,16 +194,19 @@ def _found(token: str, request: Request, spec: Campaign | None) -> tuple[int, st
     return found
 
 
-def _branded(spec: Campaign, token: str, lang: str, key: str, register: str, *, form: bool) -> HTMLResponse:
-    """The page in the campaign's colours; after unsubscribing, "everything" as a second step."""
+def _branded(
+    spec: Campaign, token: str, lang: str, key: str, register: str, *, form: bool, everything: bool
+) -> HTMLResponse:
+    """The page in the campaign's colours; after unsubscribing, "everything" as a second step
+    (unless that is done already)."""
     text = texts(lang, register)
     people = campaign_texts(spec, lang, register)
-    query = f"?lang={lang}" + (f"&register={html.escape(register)}" if register else "")
+    query = f"?lang={lang}" + (f"&amp;register={html.escape(register)}" if register else "")
     e = html.escape
-    body = f"<p>{e(text[key])}</p>"
-    if form:
+    body = f"<p>{e(people['left_all'] if everything else text[key])}</p>"
+    if form and not everything:
         body += f'<form method="post"><button type="submit">{e(text["button"])}</button></form>'
-    else:
+    elif not everything:
         body += (
             f"<section><h2>{e(people['leave_all_title'])}</h2><p>{e(people['leave_all_text'])}</p>"
             f'<form method="post" action="/u/{token}/leave-all{query}">'
@@ -214,12 +217,13 @@ def _branded(spec: Campaign, token: str, lang: str, key: str, register: str, *, 
 
 
 def _show(
-    request: Request, spec: Campaign | None, token: str, lang: str, key: str, register: str, form: bool = False
+    spec: Campaign | None, token: str, lang: str, key: str, register: str, form: bool = False, left: str = ""
 ) -> HTMLResponse:
     if spec is None or lang not in spec.campaign.languages:
         return page([lang], key, form=form, register=register)
     # The footer's link names the register when it is not the campaign's (see campaign.newsletter).
-    return _branded(spec, token, lang, key, register or campaign_register(spec, lang), form=form)
+    register = register or campaign_register(spec, lang)
+    return _branded(spec, token, lang, key, register, form=form, everything=left == EVERYTHING)
 
 
 @router.get("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
@@ -228,11 +232,11 @@ def confirm_page(token: str, request: Request, register: str = "") -> HTMLRespon
     found = _found(token, request, spec)
     if isinstance(found, HTMLResponse):
         return found
-    _, language, unsubscribed = found
+    _, language, left = found
     lang = language if language in TEXTS else _reader_language(request)
-    if unsubscribed:
-        return _show(request, spec, token, lang, "already", register)
-    return _show(request, spec, token, lang, "ask", register, form=True)
+    if left:
+        return _show(spec, token, lang, "already", register, left=left)
+    return _show(spec, token, lang, "ask", register, form=True)
 
 
 @router.post("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
@@ -241,11 +245,11 @@ def unsubscribe(token: str, request: Request, register: str = "") -> HTMLRespons
     found = _found(token, request, spec)
     if isinstance(found, HTMLResponse):
         return found
-    contact_id, language, _ = found
+    contact_id, language, left = found
     lang = language if language in TEXTS else _reader_language(request)
     with get_engine().begin() as conn:
         if spec is None:
             unsubscribe_contact(conn, contact_id)
         else:
             unsubscribe_in_scope(conn, contact_id, spec.campaign.id, CAMPAIGN, lang, "one-click")
-    return _show(request, spec, token, lang, "done", register)
+    return _show(spec, token, lang, "done", register, left=left)
