@@ -210,6 +210,18 @@ def confirm(conn: Connection, spec: Campaign, token: str, now: dt.datetime | Non
     return int(contact_id), str(row.language)
 
 
+def pending_requests(conn: Connection, digest: str) -> list[dict[str, Any]]:
+    """The unconfirmed requests of an address (by its keyed hash), for GDPR access: what was
+    asked, when, and until when the link works."""
+    r = subscription_requests.c
+    rows = conn.execute(
+        select(r.campaign_id, r.language, r.interests, r.source, r.created_at, r.expires_at)
+        .where(r.email_hash == digest)
+        .order_by(r.id)
+    ).mappings()
+    return [{k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in row.items()} for row in rows]
+
+
 def expire(conn: Connection, now: dt.datetime | None = None) -> int:
     """Delete every request whose link has expired (the address goes with it); returns how many."""
     now = now or utcnow()

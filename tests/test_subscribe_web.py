@@ -117,8 +117,12 @@ def show_or_none(email: str) -> dict[str, object]:
 def test_an_expired_link_is_refused_and_the_request_deleted_with_its_address(
     client: httpx.Client, tmp_path: Path
 ) -> None:
+    from waves import personal_data
+
     subscribe(client, "late@example.org", "de")
     [link] = mails(tmp_path)
+    [waiting] = personal_data.find("late@example.org").pending_subscriptions  # GDPR access shows it
+    assert (waiting["language"], waiting["source"]) == ("de", "page")
     with get_engine().begin() as conn:
         conn.execute(update(subscription_requests).values(expires_at=utcnow()))
     refused = client.post(path_of(link), headers={"Accept-Language": "de-BE, de;q=0.9"})
@@ -128,6 +132,9 @@ def test_an_expired_link_is_refused_and_the_request_deleted_with_its_address(
         assert expire(conn) == 1
         events = dict(conn.execute(select(subscription_events.c.event, func.count()).group_by("event")).all())
     assert requests_held() == 0 and events == {"requested": 1, "expired": 1}
+    # Only the outbox's copy of the mail is left (the embedded default's stand-in for a relay).
+    gone = personal_data.find("late@example.org")
+    assert gone.pending_subscriptions == [] and gone.record is None and len(gone.outbox_files) == 1
     assert "contacts" not in show_or_none("late@example.org")
 
 

@@ -165,6 +165,13 @@ def _readable(holdings: personal_data.Holdings, record: dict[str, Any]) -> Itera
                 for r in record["initiative_requests"]
             ],
         ),
+        (
+            "Subscriptions waiting for their confirmation link (database: subscription_requests)",
+            [
+                f"{p['campaign_id']}: asked {p['created_at']} via {p['source']}, link works until {p['expires_at']}"
+                for p in record["pending_subscriptions"]
+            ],
+        ),
         ("Other notes and errors quoting this address (database)", record["other_database_text"]),
         ("Log files", record["logs"]),
     ]
@@ -202,7 +209,15 @@ def _history(record: dict[str, Any]) -> Iterator[str]:
 
 _HISTORY = {"consent_records", "preference_changes", "interests", "campaigns_left"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_PLACES = {"outbox_files", "initiative_requests", "other_database_text", "logs", "not_held_per_person", "suppression"}
+_PLACES = {
+    "outbox_files",
+    "initiative_requests",
+    "other_database_text",
+    "logs",
+    "not_held_per_person",
+    "suppression",
+    "pending_subscriptions",
+}
 
 
 @contacts_app.command("erase")
