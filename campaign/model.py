@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -101,8 +102,16 @@ class Blackout(Frozen):
     name: str = Field(min_length=1)
 
 
-_COLOUR = r"^#[0-9a-fA-F]{6}$"
-Colour = Annotated[str, Field(pattern=_COLOUR)]
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _colour(value: str) -> str:
+    if not _COLOUR.match(value):
+        raise ValueError(f"{value!r} is not a colour: write it as #rrggbb, e.g. #12355b")
+    return value
+
+
+Colour = Annotated[str, AfterValidator(_colour)]
 
 
 class Branding(Frozen):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, update
 
 from audiences.coverage import coverage
@@ -16,6 +17,8 @@ from audiences.segments import eligible
 from audiences.upsert import add_contacts
 from campaign.bundle import load_spec
 from campaign.db import get_engine
+from tests.campaign_copy import copy_campaign, edit, line_of
+from tests.cli import wavecast
 from tests.conftest import SMARTNATION
 from tests.sending_setup import add_contacts as add_many
 from tests.test_sweeper import ledger_in_state
@@ -112,3 +115,19 @@ def test_the_migration_builds_the_tables_the_models_describe(database_url: str) 
     with get_engine().connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert [d for d in diffs if any(f"'{name}'" in repr(d) for name in mine)] == []
+
+
+def test_validate_names_the_place_of_a_bad_colour_logo_or_interest_tag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    camp = copy_campaign(tmp_path, SMARTNATION)
+    yaml_file = camp / "campaign.yaml"
+    edit(yaml_file, '    primary: "#12355b"', '    primary: "navy"')
+    edit(yaml_file, "    logo: images/logo.png", "    logo: images/missing.png")
+    edit(yaml_file, "    tags: [research]", "    tags: [reseach]")
+    result = wavecast(capsys, "validate", str(camp))
+    assert result.code != 0
+    out = result.out + result.err
+    assert f"campaign.yaml:{line_of(yaml_file, 'primary:')}:" in out and "write it as #rrggbb" in out
+    assert f"campaign.yaml:{line_of(yaml_file, 'logo: images')}:" in out and "no such file" in out
+    assert f"campaign.yaml:{line_of(yaml_file, '[reseach]')}:" in out and "no audience's rule reads the tag" in out
