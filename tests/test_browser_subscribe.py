@@ -22,6 +22,8 @@ from tests.conftest import SMARTNATION, free_port, reset_caches
 from tests.smtp_sink import SmtpSink
 from tests.test_web_never_hangs import wait_for
 
+# One server for the module: its tests share one test process.
+pytestmark = pytest.mark.xdist_group("subscribe_serve")
 LINK = re.compile(r"https?://\S+/subscribe/confirm/\S+")
 # What each step's page says, per language (the campaign says "je" in Dutch).
 SAYS = {

@@ -23,6 +23,8 @@ from campaign.db import get_engine, utcnow
 from tests.conftest import SMARTNATION, reset_caches
 from tests.live_app import live_app
 
+# One server for the module: its tests share one test process.
+pytestmark = pytest.mark.xdist_group("subscribe_web")
 LINK = re.compile(r"https?://\S+/subscribe/confirm/\S+")
 
 
