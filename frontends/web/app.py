@@ -12,10 +12,10 @@ from frontends.web import error_pages
 ROUTERS: list[str] = [
     # "frontends.web.preview", "frontends.web.unsubscribe", ... : modules exposing `router`
     "frontends.web.unsubscribe",
-    "frontends.web.subscribe",
-    "frontends.web.preferences",
     "frontends.web.dashboard",
     "frontends.web.preview",
+    "frontends.web.subscribe",
+    "frontends.web.preferences",
     "frontends.web.hosted_copy",
     "frontends.web.clicks",
     "frontends.web.bounce_hooks",
