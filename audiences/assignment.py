@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from audiences.models import contacts
-from audiences.segments import compile_rule, contact_language, eligible, local_date
+from audiences.segments import compile_rule, contact_language, eligible_for, local_date, tag_scope
 from campaign.model import Campaign, Wave
 
 c = contacts.c
@@ -69,13 +69,14 @@ def channel_picks(
     languages = spec.campaign.languages
     flat: list[Choice] = []
     picks: list[tuple[str, ColumnElement[Any]]] = []
+    tags = tag_scope(spec)
     for channel in wave_channels(wave):
         if channels is not None and channel not in channels:
             continue
         whens = []
         for choice in choices(wave, channel):
             rule = spec.audience(choice.audience_id).rule
-            whens.append((compile_rule(rule, on, languages), len(flat)))
+            whens.append((compile_rule(rule, on, languages, tags), len(flat)))
             flat.append(choice)
         picks.append((channel, case(*whens, else_=null())))
     return flat, picks
@@ -98,7 +99,7 @@ def assignment_select(
             literal(channel, String).label("channel"),
             pick.label("choice"),
             contact_language(languages).label("language"),
-        ).where(eligible())
+        ).where(eligible_for(spec, local_date(spec, at)))
         for channel, pick in picks
     ]
     if not branches:
@@ -158,15 +159,17 @@ def wave_counts(db: Connection | Session, spec: Campaign, wave_id: str, at: dt.d
     distinct = list(dict.fromkeys(orders.values()))
     if not distinct:
         return []
+    tags = tag_scope(spec)
     cases = [
         case(
-            *[(compile_rule(spec.audience(a).rule, on, languages), k) for k, (_, a) in enumerate(order)], else_=null()
+            *[(compile_rule(spec.audience(a).rule, on, languages, tags), k) for k, (_, a) in enumerate(order)],
+            else_=null(),
         ).label(f"pick{i}")
         for i, order in enumerate(distinct)
     ]
     per_contact = (
         select(contact_language(languages).label("language"), *cases)
-        .where(eligible())
+        .where(eligible_for(spec, on))
         .offset(0)  # a fence: each CASE is evaluated once per contact, then grouped
         .subquery("per_contact")
     )

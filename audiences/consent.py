@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, func, select, update
 
 from audiences.models import contact_attributes, contact_tags, contacts, suppressions
 from audiences.normalise import email_hash, normalise_typed
+from audiences.subscription_models import PERSONAL_TABLES, subscription_requests
 from campaign.db import dialect_insert, get_engine, utcnow
 from campaign.errors import WavecastError
 
@@ -132,7 +133,11 @@ def erase(email: str) -> bool:
             # they are not enforced.
             conn.execute(delete(contact_tags).where(contact_tags.c.contact_id == contact_id))
             conn.execute(delete(contact_attributes).where(contact_attributes.c.contact_id == contact_id))
+            for table in PERSONAL_TABLES:
+                conn.execute(delete(table).where(table.c.contact_id == contact_id))
             conn.execute(delete(contacts).where(contacts.c.id == contact_id))
+        # A subscription waiting for its link holds the address too.
+        conn.execute(delete(subscription_requests).where(subscription_requests.c.email_hash == digest))
         conn.execute(
             dialect_insert(conn, suppressions)
             .values(email_hash=digest, reason=ERASED, created_at=utcnow())

@@ -1,8 +1,8 @@
 """Coverage: how many contacts each audience holds, where audiences overlap, who is forgotten.
 
 Everything is counted by one SQL query with GROUP BY over per-audience 0/1 flags, never by
-looping over contacts. Definitions (all among *eligible* contacts: not unsubscribed, not
-suppressed):
+looping over contacts. Definitions (all among *eligible* contacts: not unsubscribed from
+everything or from this campaign, not suppressed, not paused at the date):
 
 - ``audiences``: members of each audience per language (the language the contact gets).
 - ``overlaps``: members of both audiences of each pair.
@@ -25,7 +25,7 @@ from sqlalchemy import Connection, case, func, literal, select
 
 from audiences.assignment import Count, wave_counts
 from audiences.models import contacts, suppressions
-from audiences.segments import compile_rule, contact_language, eligible, is_everyone
+from audiences.segments import compile_rule, contact_language, eligible, eligible_for, is_everyone, tag_scope
 from campaign.model import Campaign
 
 
@@ -37,6 +37,8 @@ class Coverage:
     eligible: int = 0
     unsubscribed: int = 0
     suppressed: int = 0
+    left_campaign: int = 0  # unsubscribed from this campaign only
+    paused: int = 0  # paused mail past the date
     audiences: dict[str, dict[str, int]] = field(default_factory=dict)
     overlaps: dict[str, dict[str, int]] = field(default_factory=dict)
     no_audience: int = 0
@@ -50,6 +52,8 @@ class Coverage:
             "eligible": self.eligible,
             "unsubscribed": self.unsubscribed,
             "suppressed": self.suppressed,
+            "left_campaign": self.left_campaign,
+            "paused": self.paused,
             "audiences": self.audiences,
             "overlaps": self.overlaps,
             "no_audience": self.no_audience,
@@ -71,18 +75,28 @@ def _total(columns: list[Any]) -> Any:
     return reduce(operator.add, columns) if columns else literal(0)
 
 
-def _totals(conn: Connection, cover: Coverage) -> None:
+def _count(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _totals(conn: Connection, spec: Campaign, cover: Coverage) -> None:
+    """Each contact counted once, under the first reason that keeps them out: unsubscribed from
+    everything, suppressed, unsubscribed from this campaign, paused."""
     c = contacts.c
-    held = select(suppressions.c.email_hash).where(suppressions.c.email_hash == c.email_hash)
+    held = select(suppressions.c.email_hash).where(suppressions.c.email_hash == c.email_hash).exists()
+    subscribed = c.unsubscribed_at.is_(None) & ~held
+    in_campaign = eligible(spec.campaign.id)
     row = conn.execute(
         select(
             func.count(),
-            func.coalesce(func.sum(case((c.unsubscribed_at.is_not(None), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((c.unsubscribed_at.is_(None) & held.exists(), 1), else_=0)), 0),
+            _count(c.unsubscribed_at.is_not(None)),
+            _count(c.unsubscribed_at.is_(None) & held),
+            _count(subscribed & ~in_campaign),
+            _count(in_campaign & ~eligible_for(spec, cover.on)),
         ).select_from(contacts)
     ).one()
-    cover.contacts, cover.unsubscribed, cover.suppressed = (int(x) for x in row)
-    cover.eligible = cover.contacts - cover.unsubscribed - cover.suppressed
+    cover.contacts, cover.unsubscribed, cover.suppressed, cover.left_campaign, cover.paused = (int(x) for x in row)
+    cover.eligible = cover.contacts - cover.unsubscribed - cover.suppressed - cover.left_campaign - cover.paused
 
 
 def coverage(conn: Connection, spec: Campaign, on: dt.date) -> Coverage:
@@ -90,16 +104,16 @@ def coverage(conn: Connection, spec: Campaign, on: dt.date) -> Coverage:
     languages = spec.campaign.languages
     ids = [a.id for a in spec.audiences]
     cover = Coverage(on=on, languages=tuple(languages))
-    _totals(conn, cover)
+    _totals(conn, spec, cover)
     flags = (
         select(
             contact_language(languages).label("language"),
             *[
-                case((compile_rule(a.rule, on, languages), 1), else_=0).label(f"a{i}")
+                case((compile_rule(a.rule, on, languages, tag_scope(spec)), 1), else_=0).label(f"a{i}")
                 for i, a in enumerate(spec.audiences)
             ],
         )
-        .where(eligible())
+        .where(eligible_for(spec, on))
         .offset(0)
         .subquery("flags")
     )  # OFFSET 0: evaluate each flag once per contact

@@ -49,7 +49,12 @@ class ImportSummary:
     dry_run: bool = False
 
     def describe(self) -> str:
-        kept_out = f", {self.suppressed} kept out (erased earlier: on the suppression list)" if self.suppressed else ""
+        kept_out = (
+            f", {self.suppressed} kept out (on the suppression list: erased, bounced or complained; "
+            "only subscribing again brings them back)"
+            if self.suppressed
+            else ""
+        )
         if self.dry_run:
             return (
                 f"{self.file}: {self.rows} rows checked: {self.valid} valid, {self.invalid} "

@@ -55,6 +55,8 @@ class Contact(Base):
     consent_source: Mapped[str | None] = mapped_column(String(NAME_MAX))
     consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # No mail before this date (the preference centre's pause); NULL: not paused.
+    paused_until: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

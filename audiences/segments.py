@@ -14,7 +14,11 @@ How the fields are read:
 - ``attribute``: custom CSV columns; ``equals``/``in`` compare the stored text exactly.
 
 Unsubscribed contacts and contacts on the suppression list are in no segment: every public
-function here puts ``eligible()`` in front of the rule.
+function here puts ``eligible()`` in front of the rule. Given a campaign, ``eligible`` also
+leaves out who unsubscribed from that campaign only; given a date, who paused mail past it.
+
+A ``tag`` rule also matches the people who chose, for this campaign, an interest that
+campaign.yaml maps to the tag (``interests: [{id, tags}]``).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from sqlalchemy import (
 )
 
 from audiences.models import contact_attributes, contact_tags, contacts, suppressions
+from audiences.subscription_models import campaign_unsubscribes, contact_interests
 from campaign.model import Campaign, Rule
 
 c = contacts.c
@@ -47,10 +52,54 @@ def contact_language(languages: Sequence[str]) -> ColumnElement[str]:
     return case((c.language.in_(list(languages)), c.language), else_=literal(languages[0]))
 
 
-def eligible() -> ColumnElement[bool]:
-    """May this contact be messaged at all: not unsubscribed and not on the suppression list."""
+def eligible(
+    campaign_id: str | ColumnElement[str] | None = None, on: dt.date | ColumnElement[dt.date] | None = None
+) -> ColumnElement[bool]:
+    """May this contact be messaged: not unsubscribed from everything, not on the suppression
+    list; with `campaign_id`, not unsubscribed from that campaign; with `on`, not paused past it.
+
+    `campaign_id` and `on` may be SQL expressions (the send-time check reads the run's campaign)."""
     suppressed = exists().where(suppressions.c.email_hash == c.email_hash)
-    return and_(c.unsubscribed_at.is_(None), not_(suppressed))
+    parts: list[ColumnElement[bool]] = [c.unsubscribed_at.is_(None), not_(suppressed)]
+    if campaign_id is not None:
+        u = campaign_unsubscribes.c
+        parts.append(not_(exists().where(u.contact_id == c.id, u.campaign_id == campaign_id)))
+    if on is not None:
+        parts.append(or_(c.paused_until.is_(None), c.paused_until <= on))
+    return and_(*parts)
+
+
+def eligible_for(spec: Campaign, on: dt.date) -> ColumnElement[bool]:
+    """Eligible for this campaign at a date: the scope every count and segment of it uses."""
+    return eligible(spec.campaign.id, on)
+
+
+def interest_tags(spec: Campaign) -> dict[str, tuple[str, ...]]:
+    """tag -> the ids of the campaign's interests that carry it."""
+    found: dict[str, list[str]] = {}
+    for interest in spec.interests:
+        for tag in interest.tags:
+            found.setdefault(tag.strip().lower(), []).append(interest.id)
+    return {tag: tuple(ids) for tag, ids in found.items()}
+
+
+def tag_scope(spec: Campaign) -> TagScope:
+    return TagScope(spec.campaign.id, interest_tags(spec))
+
+
+class TagScope:
+    """What a tag rule also matches: the interests of one campaign that map to the tag."""
+
+    def __init__(self, campaign_id: str, by_tag: dict[str, tuple[str, ...]]) -> None:
+        self.campaign_id = campaign_id
+        self.by_tag = by_tag
+
+    def chosen(self, tag: str) -> ColumnElement[bool] | None:
+        ids = self.by_tag.get(tag)
+        if not ids:
+            return None
+        i = contact_interests.c
+        return exists().where(i.contact_id == c.id, i.campaign_id == self.campaign_id, i.interest_id.in_(list(ids)))
 
 
 def local_date(spec: Campaign, at: dt.datetime) -> dt.date:
@@ -69,23 +118,29 @@ def _known_in(column: ColumnElement[str], values: Sequence[str]) -> ColumnElemen
     return and_(column.is_not(None), column.in_([v.lower() for v in values]))
 
 
-def compile_rule(rule: Rule, on: dt.date, languages: Sequence[str]) -> ColumnElement[bool]:
-    """The rule as a SQL boolean over ``contacts``, for a wave dated ``on``."""
+def compile_rule(
+    rule: Rule, on: dt.date, languages: Sequence[str], tags: TagScope | None = None
+) -> ColumnElement[bool]:
+    """The rule as a SQL boolean over ``contacts``, for a wave dated ``on``; `tags` adds the
+    campaign's interests to its tag rules."""
     kind = rule.kind
     if kind == "everyone":
         return true()
     if kind == "all":
-        parts = [compile_rule(r, on, languages) for r in rule.all or ()]
+        parts = [compile_rule(r, on, languages, tags) for r in rule.all or ()]
         return and_(true(), *parts)
     if kind == "any":
-        parts = [compile_rule(r, on, languages) for r in rule.any or ()]
+        parts = [compile_rule(r, on, languages, tags) for r in rule.any or ()]
         return or_(false(), *parts)
     if kind == "not_":
         assert rule.not_ is not None
-        return not_(compile_rule(rule.not_, on, languages))
+        return not_(compile_rule(rule.not_, on, languages, tags))
     if kind == "tag":
         assert rule.tag is not None
-        return exists().where(contact_tags.c.contact_id == c.id, contact_tags.c.tag == rule.tag.strip().lower())
+        tag = rule.tag.strip().lower()
+        held = exists().where(contact_tags.c.contact_id == c.id, contact_tags.c.tag == tag)
+        chosen = tags.chosen(tag) if tags is not None else None
+        return held if chosen is None else or_(held, chosen)
     if kind == "language":
         return contact_language(languages).in_(list(rule.language or ()))
     if kind == "age":
@@ -128,7 +183,7 @@ def compile_rule(rule: Rule, on: dt.date, languages: Sequence[str]) -> ColumnEle
 def audience_condition(spec: Campaign, audience_id: str, on: dt.date) -> ColumnElement[bool]:
     """Membership of one audience, eligibility included."""
     rule = spec.audience(audience_id).rule
-    return and_(eligible(), compile_rule(rule, on, spec.campaign.languages))
+    return and_(eligible_for(spec, on), compile_rule(rule, on, spec.campaign.languages, tag_scope(spec)))
 
 
 def segment_select(spec: Campaign, audience_id: str, at: dt.datetime) -> Select:

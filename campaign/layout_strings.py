@@ -85,7 +85,8 @@ def register_for(spec: Campaign, audience_id: str, lang: str) -> str:
     return own.get(lang) or spec.campaign.register_.get(lang) or formal
 
 
-def _pick(text: Text, lang: str, register: str) -> str:
+def pick(text: Text, lang: str, register: str) -> str:
+    """The text for `register`, else the formal one, else the first given."""
     if isinstance(text, str):
         return text
     formal = REGISTERS.get(lang, ("",))[0]
@@ -122,7 +123,7 @@ def texts_for(
     own first, then strings.yaml's; a key neither has is absent (validation reports it before
     anything renders)."""
     register = register or REGISTERS.get(lang, ("",))[0]
-    found = {key: _pick(texts[lang], lang, register) for key, texts in layout.items() if lang in texts}
+    found = {key: pick(texts[lang], lang, register) for key, texts in layout.items() if lang in texts}
     informal = register != REGISTERS.get(lang, ("",))[0]
     fallbacks = INFORMAL_NAME_FALLBACKS if informal and lang in INFORMAL_NAME_FALLBACKS else NAME_FALLBACKS
     if lang in fallbacks:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -101,6 +102,57 @@ class Blackout(Frozen):
     name: str = Field(min_length=1)
 
 
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _colour(value: str) -> str:
+    if not _COLOUR.match(value):
+        raise ValueError(f"{value!r} is not a colour: write it as #rrggbb, e.g. #12355b")
+    return value
+
+
+Colour = Annotated[str, AfterValidator(_colour)]
+
+
+class Branding(Frozen):
+    """How the public pages (subscribe, preferences, unsubscribe) look: the campaign's name and
+    sender come from ``campaign``; these add colours and a logo."""
+
+    primary: Colour = Field(default="#12355b", description="Buttons, links and the page's top band.")
+    text: Colour = "#1a1a1a"
+    background: Colour = "#ffffff"
+    logo: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_/.-]*\.(png|jpg|jpeg|gif|webp)$")] | None = Field(
+        default=None, description="An image file in the campaign folder (png, jpg, gif, webp), e.g. images/logo.png."
+    )
+    logo_alt: Translated = Field(default_factory=dict, description="The logo's text alternative per language.")
+
+
+class Consent(Frozen):
+    """The consent wording shown on the subscribe form. Change the text, raise the version: a
+    consent record keeps the version and the hash of the exact text the person saw."""
+
+    version: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
+    text: Translated
+
+
+class Subscribe(Frozen):
+    """The public subscribe form and its JSON endpoint."""
+
+    consent: Consent
+    cors_origins: tuple[Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")], ...] = Field(
+        default=(), description="Web sites whose pages may post to /api/subscribe (scheme://host[:port])."
+    )
+    confirm_hours: int = Field(default=48, ge=1, le=24 * 14, description="How long a confirmation link lives.")
+
+
+class Interest(Frozen):
+    """Something a subscriber can say about themselves; its tags put them in audiences."""
+
+    id: Ident
+    label: Translated
+    tags: tuple[Annotated[str, Field(min_length=1, max_length=64)], ...] = Field(min_length=1)
+
+
 class CampaignInfo(Frozen):
     id: Ident
     name: Translated
@@ -136,6 +188,16 @@ class CampaignInfo(Frozen):
         exclude_if=lambda value: not value,
         description="How the messages address readers, per language, when not formally (u, vous, Sie): "
         "{nl: je}. The newsletter's footer follows it; an audience's own `register` comes first.",
+    )
+    branding: Branding | None = Field(
+        default=None,
+        # Left out of the dump when unset, so campaigns written before it keep their content hash.
+        exclude_if=lambda value: value is None,
+    )
+    subscribe: Subscribe | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="The public subscribe form; without it, /subscribe says the campaign takes no subscriptions.",
     )
     approvals: int = Field(default=1, ge=1, le=5, description="Distinct approvers a wave needs.")
     click_tracking: bool = False
@@ -374,6 +436,11 @@ class Campaign(Frozen):
     ambitions: tuple[Ambition, ...] = Field(min_length=1)
     initiatives: tuple[Initiative, ...] = ()
     audiences: tuple[Audience, ...] = Field(min_length=1)
+    interests: tuple[Interest, ...] = Field(
+        default=(),
+        exclude_if=lambda value: not value,
+        description="What subscribers can choose on the subscribe form and in the preference centre.",
+    )
     channels: dict[ChannelId, ChannelConfig] = Field(default_factory=lambda: _all_channels())
     waves: tuple[Wave, ...] = Field(min_length=1)
 
@@ -394,6 +461,12 @@ class Campaign(Frozen):
             if ambition.id == ambition_id:
                 return ambition
         raise KeyError(ambition_id)
+
+    def interest(self, interest_id: str) -> Interest:
+        for interest in self.interests:
+            if interest.id == interest_id:
+                return interest
+        raise KeyError(interest_id)
 
     def initiative(self, initiative_id: str) -> Initiative:
         for initiative in self.initiatives:

@@ -283,10 +283,13 @@ def render_newsletter(
         "colon": colon(key.lang),
         "view_url": view_url(base_url, info.id, key),
     }
-    # The unsubscribe page speaks to the reader as the newsletter did; the List-Unsubscribe
-    # header keeps the bare address.
-    informal = extra["register"] not in REGISTERS.get(key.lang, ("",))[:1]
-    extra["unsubscribe_query"] = f"?register={extra['register']}" if informal else ""
+    # The unsubscribe page and the preference centre speak to the reader as the newsletter did;
+    # the List-Unsubscribe header keeps the bare address. The link names the register when it is
+    # informal, or when the audience is formal where the campaign is not (the preference centre
+    # takes the campaign's register when the link names none).
+    formal = REGISTERS.get(key.lang, ("",))[0]
+    named = extra["register"] != formal or info.register_.get(key.lang, formal) != formal
+    extra["unsubscribe_query"] = f"?register={extra['register']}" if named else ""
     if image is not None and not image.src.startswith(("https://", "http://")):
         body.images.append(image.src)
     page, text = _layout_outputs(info, context | extra, body)

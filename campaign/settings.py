@@ -122,6 +122,9 @@ class Settings:
     dkim: DkimKey | None = None  # unset: messages go unsigned (doctor fails a real relay without it)
     bounces: BouncePolicy = BouncePolicy()
     campaign_dir: Path | None = None  # WAVECAST_CAMPAIGN: the campaign commands use unless given one
+    # Subscribe requests allowed per hour for one address, and for one client (keyed hash of the IP).
+    subscribe_per_address: int = 3
+    subscribe_per_client: int = 20
 
     @property
     def embedded(self) -> bool:
@@ -524,6 +527,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dkim=_dkim(read),
         bounces=_bounce_policy(read),
         campaign_dir=_campaign_dir(read),
+        subscribe_per_address=read.integer(p + "SUBSCRIBE_PER_ADDRESS", 3, 1, 1000),
+        subscribe_per_client=read.integer(p + "SUBSCRIBE_PER_CLIENT", 20, 1, 100_000),
     )
     _unknown(read)
     _relay_is_safe(settings)

@@ -35,6 +35,7 @@ def check_unique_ids(bundle: Bundle) -> list[Problem]:
         found += _duplicates(bundle, ambition.kpis, ("ambitions", ai, "kpis"), "KPI id")
     found += _duplicates(bundle, spec.initiatives, ("initiatives",), "initiative id")
     found += _duplicates(bundle, spec.audiences, ("audiences",), "audience id")
+    found += _duplicates(bundle, spec.interests, ("interests",), "interest id")
     found += _duplicates(bundle, spec.waves, ("waves",), "wave id")
     for wi, wave in enumerate(spec.waves):
         found += _duplicates(bundle, wave.messages, ("waves", wi, "messages"), "message id")
@@ -62,6 +63,12 @@ def _translated(spec: Campaign) -> Iterable[tuple[tuple[Any, ...], Mapping[Any, 
             yield ("audiences", ai, "description"), audience.description
     for wi, wave in enumerate(spec.waves):
         yield ("waves", wi, "title"), wave.title
+    for ii, interest in enumerate(spec.interests):
+        yield ("interests", ii, "label"), interest.label
+    if info.subscribe is not None:
+        yield ("campaign", "subscribe", "consent", "text"), info.subscribe.consent.text
+    if info.branding is not None and info.branding.logo is not None:
+        yield ("campaign", "branding", "logo_alt"), info.branding.logo_alt
 
 
 def check_languages(bundle: Bundle) -> list[Problem]:
@@ -283,8 +290,41 @@ def _register_problems(bundle: Bundle) -> list[Problem]:
     ]
 
 
+def _rule_tags(rule: Any) -> Iterable[str]:
+    if rule.tag is not None:
+        yield rule.tag.strip().lower()
+    for child in (*(rule.all or ()), *(rule.any or ()), *((rule.not_,) if rule.not_ else ())):
+        yield from _rule_tags(child)
+
+
+def check_subscriptions(bundle: Bundle) -> list[Problem]:
+    """An interest whose tags no audience reads puts its people nowhere; a logo must exist."""
+    spec = bundle.spec
+    read = {tag for audience in spec.audiences for tag in _rule_tags(audience.rule)}
+    found = []
+    for ii, interest in enumerate(spec.interests):
+        for ti, tag in enumerate(interest.tags):
+            if tag.strip().lower() not in read:
+                found.append(
+                    bundle.source.problem(
+                        ("interests", ii, "tags", ti),
+                        f"interest {interest.id}: no audience's rule reads the tag {tag!r}",
+                        severity="warning",
+                    )
+                )
+    branding = spec.campaign.branding
+    if branding is not None and branding.logo is not None and not (bundle.root / branding.logo).is_file():
+        found.append(
+            bundle.source.problem(
+                ("campaign", "branding", "logo"), f"logo {branding.logo}: no such file in the campaign folder"
+            )
+        )
+    return found
+
+
 CHECKS: list[Check] = [
     check_unique_ids,
+    check_subscriptions,
     check_languages,
     check_layout_strings,
     check_references,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import audiences.models  # noqa: F401 - registers the tables on Base.metadata
+import audiences.models  # registers the tables on Base.metadata
+import audiences.subscription_models  # noqa: F401 - consent, interests, requests: revision 0009
 import campaign.clicks  # click counts and initiative requests: the tables of revision 0004
 import campaign.initiative_models  # noqa: F401
 import waves.bounces.models

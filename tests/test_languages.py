@@ -22,6 +22,7 @@ LAYOUT_STRINGS = {
         "why": "Ricevi questa e-mail perché ti sei iscritto alle notizie di questa campagna.",
         "unsubscribe_intro": "Non vuoi più ricevere questi messaggi?",
         "unsubscribe": "Annulla l'iscrizione",
+        "preferences": "Le tue preferenze",
         "sent_by": "Inviato da",
         "website": "Sito web",
         "view_in_browser": "Apri questa newsletter nel browser",
@@ -32,6 +33,7 @@ LAYOUT_STRINGS = {
         "why": "Dir kritt dës E-Mail, well Dir Iech fir Neiegkeeten iwwer dës Campagne ageschriwwen hutt.",
         "unsubscribe_intro": "Wëllt Dir keng Messagen méi kréien?",
         "unsubscribe": "Ofmellen",
+        "preferences": "Är Astellungen",
         "sent_by": "Geschéckt vum",
         "website": "Websäit",
         "view_in_browser": "Dëse Newsletter am Browser kucken",
@@ -156,7 +158,8 @@ def test_a_language_without_the_layout_texts_is_refused_naming_them(
         [error] = [e for e in errors if f"language {lang!r}" in e]
         assert error.startswith(f"minimal/campaign.yaml:{line_of(camp / 'campaign.yaml', f'- {lang}')}:"), error
         assert (
-            "why, unsubscribe_intro, unsubscribe, sent_by, website, view_in_browser, reader, your_organisation" in error
+            "why, unsubscribe_intro, unsubscribe, preferences, sent_by, website, view_in_browser, "
+            "reader, your_organisation" in error
         )
         assert f"campaign.layout_strings.{lang}" in error
 

@@ -83,7 +83,8 @@ def test_text_part_is_written_for_reading() -> None:
     assert text.startswith("Hello Sam,\n\nThis is the youth message in nl.\n\n- Codeschool\n")
     assert "<" not in text and "**" not in text
     assert "Read more:\nhttps://example.org/nl?utm_source=newsletter&utm_medium=email" in text
-    assert text.rstrip().endswith("https://wavecast.example.org/u/preview")
+    assert "Uitschrijven:\nhttps://wavecast.example.org/u/preview\n" in text
+    assert text.rstrip().endswith("voorkeuren:\nhttps://wavecast.example.org/u/preview/preferences")
 
 
 def test_links_to_the_campaign_site_carry_utm_tags() -> None:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, bindparam, exists, select
+from sqlalchemy import Connection, Date, Engine, bindparam, exists, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -149,7 +149,14 @@ _HELD = exists().where(
     Delivery.id == bindparam("ledger_id"), Delivery.status == SENDING, Delivery.claimed_by == bindparam("worker")
 )
 _STATE = select(WaveRun.state).where(WaveRun.id == bindparam("run_id")).scalar_subquery()
-_CHECK = select(_STATE, exists().where(contacts.c.id == bindparam("contact_id"), eligible()), _HELD)
+_CAMPAIGN = select(WaveRun.campaign_id).where(WaveRun.id == bindparam("run_id")).scalar_subquery()
+# Scope: unsubscribed from everything or from this run's campaign, suppressed, or paused past
+# today (the UTC date: near midnight a pause ends up to two hours late, never early).
+_CHECK = select(
+    _STATE,
+    exists().where(contacts.c.id == bindparam("contact_id"), eligible(_CAMPAIGN, bindparam("today", type_=Date))),
+    _HELD,
+)
 _CHECK_POST = select(_STATE, _HELD)
 
 
@@ -164,7 +171,8 @@ def _still_wanted(conn: Connection, run_id: int, row: ledger.Claimed, worker: st
         state, held = conn.execute(_CHECK_POST, params).one()
         allowed = True
     else:
-        state, allowed, held = conn.execute(_CHECK, {**params, "contact_id": row.contact_id}).one()
+        facts = {**params, "contact_id": row.contact_id, "today": utcnow().date()}
+        state, allowed, held = conn.execute(_CHECK, facts).one()
     if not held:
         return CLAIM_LOST
     if state != RUNNING:

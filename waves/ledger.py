@@ -68,10 +68,13 @@ def claim(conn: Connection, run_id: int, first_id: int, last_id: int, worker: st
     now = utcnow()
     running = exists().where(r.id == run_id, r.state == RUNNING)
     in_range = and_(d.run_id == run_id, d.id.between(first_id, last_id), d.status == PENDING, due(now))
-    # Consent is re-checked here, at send time, not only when the ledger was made.
+    # Consent is re-checked here, at send time, not only when the ledger was made: in the scope of
+    # this run's campaign, and a pause past today (UTC) holds the row back as well.
+    campaign = select(r.campaign_id).where(r.id == run_id).scalar_subquery()
+    allowed = eligible(campaign, now.date())
     withdrawn = and_(
         d.account.is_(None),
-        or_(d.contact_id.is_(None), not_(exists().where(contacts.c.id == d.contact_id, eligible()))),
+        or_(d.contact_id.is_(None), not_(exists().where(contacts.c.id == d.contact_id, allowed))),
     )
     conn.execute(
         update(deliveries)

@@ -29,6 +29,8 @@ from sqlalchemy import Connection, Engine, func, select, text, update
 
 from audiences.consent import ERASED, contact_record, erase, find_contact_id, iso, suppression_of
 from audiences.normalise import email_hash, normalise_typed
+from audiences.preferences import history
+from audiences.subscriptions import pending_requests
 from campaign.db import get_engine
 from campaign.errors import internal_error_log
 from campaign.initiative_models import InitiativeRequest
@@ -55,6 +57,7 @@ class Holdings:
     text_cells: list[str] = field(default_factory=list)  # "table.column #id" that quote the address
     logs: list[Path] = field(default_factory=list)
     suppression: dict[str, Any] | None = None  # its reason and evidence, when the address is suppressed
+    pending_subscriptions: list[dict[str, Any]] = field(default_factory=list)  # unconfirmed double opt-ins
 
     @property
     def suppressed(self) -> bool:
@@ -62,7 +65,14 @@ class Holdings:
 
     @property
     def anything(self) -> bool:
-        return bool(self.record or self.outbox_files or self.initiative_requests or self.text_cells or self.logs)
+        return bool(
+            self.record
+            or self.outbox_files
+            or self.initiative_requests
+            or self.text_cells
+            or self.logs
+            or self.pending_subscriptions
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The contact's own record at the top (as before), and every other place beside it."""
@@ -72,6 +82,7 @@ class Holdings:
         data["other_database_text"] = self.text_cells
         data["logs"] = [str(p) for p in self.logs]
         data["suppression"] = self.suppression
+        data["pending_subscriptions"] = self.pending_subscriptions
         data["not_held_per_person"] = NOT_HELD
         return data
 
@@ -172,6 +183,7 @@ def find(email: str) -> Holdings:
         if holdings.contact_id is not None:
             holdings.record = {
                 **contact_record(conn, holdings.contact_id),
+                **history(conn, holdings.contact_id),
                 "messages": messages_of(conn, holdings.contact_id),
             }
             holdings.names = tuple(
@@ -191,6 +203,7 @@ def find(email: str) -> Holdings:
             )
         ]
         holdings.text_cells = _text_cells(conn, address)
+        holdings.pending_subscriptions = pending_requests(conn, holdings.digest)
     holdings.outbox_files = _outbox_files(holdings)
     holdings.logs = _logs(holdings)
     return holdings

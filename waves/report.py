@@ -16,6 +16,9 @@ Definitions:
   featured one of the ambition's initiatives. Erased contacts no longer count.
 - coverage (per audience): of the audience's current members (eligible today), the share
   who received at least one message of the campaign.
+- unsubscribes count leaving this campaign (``campaign_unsubscribes``) and leaving everything.
+- subscriptions (per event × language × interest): double opt-in requests, confirmations,
+  expiries and preference changes, from ``subscription_events`` (aggregate rows, no person).
 - deliverability (per wave × audience × language, e-mail): delivered, hard and soft bounces,
   complaints, unsubscribes (the 7-day count above) and suppressed before sending, with their
   rates; defined in waves/deliverability.
@@ -28,10 +31,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, select
+from sqlalchemy import Connection, and_, case, exists, func, or_, select
 
 from audiences.models import contacts
+from audiences.preferences import subscription_counts
 from audiences.segments import audience_condition, local_date
+from audiences.subscription_models import campaign_unsubscribes
 from campaign.bundle import Bundle
 from campaign.channel_ids import NEWSLETTER, is_post
 from campaign.clicks import click_counts
@@ -44,6 +49,8 @@ from waves.deliverability import DeliverabilityLine, deliverability, total
 from waves.models import FAILED, PENDING, SENDING, SENT, SKIPPED, Delivery, WaveRun
 
 UNSUBSCRIBE_WINDOW = dt.timedelta(days=7)
+_INSTANT = dt.timedelta(microseconds=1)  # BETWEEN is inclusive: the window is [start, start + 7 days)
+u = campaign_unsubscribes.c
 
 
 @dataclass
@@ -116,6 +123,7 @@ class Report:
     ambitions: list[AmbitionLine] = field(default_factory=list)
     coverage: list[CoverageLine] = field(default_factory=list)
     clicks: list[dict[str, Any]] = field(default_factory=list)
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
     deliverability: list[DeliverabilityLine] = field(default_factory=list)
 
     def deliverability_total(self) -> DeliverabilityLine:
@@ -142,9 +150,9 @@ class Report:
 
 
 def _runs(conn: Connection, campaign_id: str) -> list[Any]:
-    """The campaign's runs as rows (id, wave_id, state, created_at)."""
+    """The campaign's runs as rows (id, wave_id, state, created_at, campaign_id)."""
     query = (
-        select(WaveRun.id, WaveRun.wave_id, WaveRun.state, WaveRun.created_at)
+        select(WaveRun.id, WaveRun.wave_id, WaveRun.state, WaveRun.created_at, WaveRun.campaign_id)
         .where(WaveRun.campaign_id == campaign_id)
         .order_by(WaveRun.id)
     )
@@ -193,8 +201,14 @@ def _segments(conn: Connection, runs: list[Any]) -> list[SegmentLine]:
             .where(
                 d.run_id == run.id,
                 d.status == SENT,
-                contacts.c.unsubscribed_at >= start,
-                contacts.c.unsubscribed_at < start + UNSUBSCRIBE_WINDOW,
+                or_(
+                    contacts.c.unsubscribed_at.between(start, start + UNSUBSCRIBE_WINDOW - _INSTANT),
+                    exists().where(
+                        u.contact_id == d.contact_id,
+                        u.campaign_id == run.campaign_id,
+                        u.unsubscribed_at.between(start, start + UNSUBSCRIBE_WINDOW - _INSTANT),
+                    ),
+                ),
             )
             .group_by(d.audience_id, d.language, d.channel)
         )
@@ -294,6 +308,7 @@ def build_report(
         generated_at=now.isoformat(timespec="seconds"),
         wave=wave,
     )
+    report.subscriptions = subscription_counts(conn, spec.campaign.id)  # for the whole campaign, any wave
     for w in spec.waves:
         if wave is not None and w.id != wave:
             continue

@@ -21,6 +21,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from audiences.subscriptions import expire as expire_requests
 from campaign.bundle import Bundle
 from campaign.db import get_engine, session_scope, utcnow
 from campaign.errors import WavecastError
@@ -164,6 +165,10 @@ class Scheduler:
     def sweep(self) -> None:
         if self.active:
             sweeper.sweep()
+            with get_engine().begin() as conn:
+                gone = expire_requests(conn)  # unconfirmed double opt-ins: the address goes too
+            if gone:
+                log.warning("scheduler %s deleted %d expired subscription request(s)", self.name, gone)
 
     def stop(self) -> None:
         if self.active:

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "frontends.cli.bounces",
     "frontends.cli.dkim",
     "frontends.cli.doctor",
+    "frontends.cli.subscriptions",
 ]
 
 for _name in COMMAND_MODULES:

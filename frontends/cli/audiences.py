@@ -79,7 +79,7 @@ def _print_coverage(spec: Campaign, cover: Coverage) -> None:
     out.print(overlaps)
     out.print(
         f"contacts {cover.contacts}: eligible {cover.eligible}, unsubscribed {cover.unsubscribed}, "
-        f"suppressed {cover.suppressed}\n"
+        f"suppressed {cover.suppressed}, left this campaign {cover.left_campaign}, paused {cover.paused}\n"
         f"in no audience: {cover.no_audience}\n"
         f"only in a campaign-wide audience (no message aimed at them): {cover.only_citizens}"
     )

@@ -130,7 +130,7 @@ def _readable(holdings: personal_data.Holdings, record: dict[str, Any]) -> Itera
         yield "  none"
     else:
         for key, value in record.items():
-            if key in _PLACES or key == "messages":
+            if key in _PLACES or key in _HISTORY or key == "messages":
                 continue
             if key == "tags":
                 value = "; ".join(value) or "-"
@@ -139,6 +139,8 @@ def _readable(holdings: personal_data.Holdings, record: dict[str, Any]) -> Itera
             elif key == "consent":
                 value = f"{value['source'] or '-'} at {value['at'] or '-'}"
             yield f"  {key}: {'-' if value is None else value}"
+    if holdings.record is not None:
+        yield from _history(record)
     yield ""
     yield "Suppression list (database: suppressions, by the address's keyed hash)"
     if holdings.suppression is None:
@@ -163,6 +165,13 @@ def _readable(holdings: personal_data.Holdings, record: dict[str, Any]) -> Itera
                 for r in record["initiative_requests"]
             ],
         ),
+        (
+            "Subscriptions waiting for their confirmation link (database: subscription_requests)",
+            [
+                f"{p['campaign_id']}: asked {p['created_at']} via {p['source']}, link works until {p['expires_at']}"
+                for p in record["pending_subscriptions"]
+            ],
+        ),
         ("Other notes and errors quoting this address (database)", record["other_database_text"]),
         ("Log files", record["logs"]),
     ]
@@ -175,8 +184,40 @@ def _readable(holdings: personal_data.Holdings, record: dict[str, Any]) -> Itera
     yield from (f"  {place}: {why}" for place, why in personal_data.NOT_HELD.items())
 
 
+def _history(record: dict[str, Any]) -> Iterator[str]:
+    """Consent records, interests, campaigns left and preference changes, one line each."""
+    consents = record["consent_records"]
+    yield ""
+    yield f"Consent records (database: consent_records): {len(consents)}"
+    for c in consents:
+        yield (
+            f"  {c['campaign_id']}: confirmed {c['confirmed_at']} (asked {c['requested_at']}), source {c['source']}, "
+            f"language {c['language']}, consent text version {c['text_version']} sha256 {c['text_hash'][:16]}…"
+        )
+    yield ""
+    yield "Interests and campaigns left (database: contact_interests, campaign_unsubscribes)"
+    for campaign_id, interests in record["interests"].items():
+        yield f"  {campaign_id}: interests {', '.join(interests)}"
+    for campaign_id, at in record["campaigns_left"].items():
+        yield f"  {campaign_id}: unsubscribed from this campaign at {at}"
+    changes = record["preference_changes"]
+    yield ""
+    yield f"Preference history (database: preference_changes): {len(changes)}"
+    for c in changes:
+        yield f"  {c['changed_at']} {c['campaign_id']}: {c['kind']} {c['value'] or ''} (from {c['source']})".rstrip()
+
+
+_HISTORY = {"consent_records", "preference_changes", "interests", "campaigns_left"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_PLACES = {"outbox_files", "initiative_requests", "other_database_text", "logs", "not_held_per_person", "suppression"}
+_PLACES = {
+    "outbox_files",
+    "initiative_requests",
+    "other_database_text",
+    "logs",
+    "not_held_per_person",
+    "suppression",
+    "pending_subscriptions",
+}
 
 
 @contacts_app.command("erase")

@@ -92,6 +92,16 @@ def csv_rows(report: Any) -> list[dict[str, Any]]:
                 "value": c["clicks"],
             }
         )
+    for x in report.subscriptions:
+        rows.append(
+            {
+                "section": "subscriptions",
+                "language": x["language"],
+                "item": x["interest"],
+                "metric": x["event"],
+                "value": x["count"],
+            }
+        )
     return rows
 
 
@@ -166,6 +176,11 @@ def _tables(report: Any) -> list[Table]:
         for c in report.clicks:
             clicks.add_row(c["wave"], c["audience"], c["language"], c["link"], str(c["clicks"]))
         tables.append(clicks)
+    if report.subscriptions:
+        subscriptions = Table("Event", "Lang", "Interest", "Count", title="Subscriptions and preference changes")
+        for x in report.subscriptions:
+            subscriptions.add_row(x["event"], x["language"], x["interest"] or "-", str(x["count"]))
+        tables.append(subscriptions)
     return tables
 
 

@@ -15,6 +15,8 @@ ROUTERS: list[str] = [
     "frontends.web.home",
     "frontends.web.dashboard",
     "frontends.web.preview",
+    "frontends.web.subscribe",
+    "frontends.web.preferences",
     "frontends.web.hosted_copy",
     "frontends.web.clicks",
     "frontends.web.bounce_hooks",

@@ -1,4 +1,10 @@
-"""The public unsubscribe page: GET asks, POST unsubscribes (also RFC 8058 one-click).
+"""The public unsubscribe page: GET asks, POST unsubscribes from this campaign (also RFC 8058
+one-click); the page then offers unsubscribing from everything as a second step.
+
+Scope: with a campaign loaded (``wavecast serve DIR``), the POST unsubscribes from that campaign
+only (``campaign_unsubscribes``) and the page says so; the second step (``/u/{token}/leave-all``,
+frontends/web/preferences.py) stops every campaign. Without a campaign there is no scope to
+name, so the POST stops everything (the safe side) and the page says nothing narrower.
 
 ``GET /u/{token}`` shows a confirmation page in the contact's language with one button; it
 never unsubscribes by itself, because mail scanners follow links. ``POST /u/{token}``
@@ -23,10 +29,17 @@ from sqlalchemy import select
 
 from audiences.consent import unsubscribe_contact
 from audiences.models import contacts
+from audiences.preferences import CAMPAIGN, EVERYTHING, left_campaign
+from audiences.preferences import unsubscribe as unsubscribe_in_scope
 from audiences.tokens import InvalidToken, contact_for_token
 from campaign.db import get_engine
+from campaign.errors import WavecastError
 from campaign.layout_strings import typeset
+from campaign.model import Campaign
+from campaign.people_strings import campaign_register, campaign_texts
 from frontends.web.error_pages import reader_language
+from frontends.web.pages import campaign_spec
+from frontends.web.people_page import document
 
 router = APIRouter()
 
@@ -144,16 +157,25 @@ def _reader_language(request: Request) -> str:
     return reader_language(request)
 
 
-def _lookup(token: str) -> tuple[int, str | None, bool] | None:
-    """(contact id, language, unsubscribed?) or None when the contact no longer exists."""
+def _spec(request: Request) -> Campaign | None:
+    try:
+        return campaign_spec(request)
+    except (WavecastError, OSError):
+        return None
+
+
+def _lookup(token: str, spec: Campaign | None) -> tuple[int, str | None, str] | None:
+    """(contact id, language, what they left: "" nothing, CAMPAIGN or EVERYTHING) or None when
+    the contact no longer exists."""
     contact_id = contact_for_token(token)
     with get_engine().connect() as conn:
         row = conn.execute(
             select(contacts.c.language, contacts.c.unsubscribed_at).where(contacts.c.id == contact_id)
         ).first()
-    if row is None:
-        return None
-    return contact_id, row.language, row.unsubscribed_at is not None
+        if row is None:
+            return None
+        left = spec is not None and left_campaign(conn, contact_id, spec.campaign.id)
+    return contact_id, row.language, EVERYTHING if row.unsubscribed_at is not None else CAMPAIGN if left else ""
 
 
 def _everyone(request: Request) -> list[str]:
@@ -161,10 +183,10 @@ def _everyone(request: Request) -> list[str]:
     return [first, *(lang for lang in TEXTS if lang != first)]
 
 
-def _found(token: str, request: Request) -> tuple[int, str | None, bool] | HTMLResponse:
+def _found(token: str, request: Request, spec: Campaign | None) -> tuple[int, str | None, str] | HTMLResponse:
     """The token's contact, or the page that says, in every language, why there is none."""
     try:
-        found = _lookup(token)
+        found = _lookup(token, spec)
     except InvalidToken:
         return page(_everyone(request), "invalid", status=400)
     if found is None:
@@ -172,25 +194,62 @@ def _found(token: str, request: Request) -> tuple[int, str | None, bool] | HTMLR
     return found
 
 
+def _branded(
+    spec: Campaign, token: str, lang: str, key: str, register: str, *, form: bool, everything: bool
+) -> HTMLResponse:
+    """The page in the campaign's colours; after unsubscribing, "everything" as a second step
+    (unless that is done already)."""
+    text = texts(lang, register)
+    people = campaign_texts(spec, lang, register)
+    query = f"?lang={lang}" + (f"&amp;register={html.escape(register)}" if register else "")
+    e = html.escape
+    body = f"<p>{e(people['left_all'] if everything else text[key])}</p>"
+    if form and not everything:
+        body += f'<form method="post"><button type="submit">{e(text["button"])}</button></form>'
+    elif not everything:
+        body += (
+            f"<section><h2>{e(people['leave_all_title'])}</h2><p>{e(people['leave_all_text'])}</p>"
+            f'<form method="post" action="/u/{token}/leave-all{query}">'
+            f'<button type="submit" class="quiet">{e(people["leave_all_button"])}</button></form></section>'
+        )
+    body += f'<p><a href="/u/{token}/preferences{query}">{e(people["preferences_link"])}</a></p>'
+    return document(spec, lang, text["title"], body, people)
+
+
+def _show(
+    spec: Campaign | None, token: str, lang: str, key: str, register: str, form: bool = False, left: str = ""
+) -> HTMLResponse:
+    if spec is None or lang not in spec.campaign.languages:
+        return page([lang], key, form=form, register=register)
+    # The footer's link names the register when it is not the campaign's (see campaign.newsletter).
+    register = register or campaign_register(spec, lang)
+    return _branded(spec, token, lang, key, register, form=form, everything=left == EVERYTHING)
+
+
 @router.get("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
 def confirm_page(token: str, request: Request, register: str = "") -> HTMLResponse:
-    found = _found(token, request)
+    spec = _spec(request)
+    found = _found(token, request, spec)
     if isinstance(found, HTMLResponse):
         return found
-    _, language, unsubscribed = found
+    _, language, left = found
     lang = language if language in TEXTS else _reader_language(request)
-    if unsubscribed:
-        return page([lang], "already", register=register)
-    return page([lang], "ask", form=True, register=register)
+    if left:
+        return _show(spec, token, lang, "already", register, left=left)
+    return _show(spec, token, lang, "ask", register, form=True)
 
 
 @router.post("/u/{token}", response_class=HTMLResponse, include_in_schema=False)
 def unsubscribe(token: str, request: Request, register: str = "") -> HTMLResponse:
-    found = _found(token, request)
+    spec = _spec(request)
+    found = _found(token, request, spec)
     if isinstance(found, HTMLResponse):
         return found
-    contact_id, language, _ = found
-    with get_engine().begin() as conn:
-        unsubscribe_contact(conn, contact_id)
+    contact_id, language, left = found
     lang = language if language in TEXTS else _reader_language(request)
-    return page([lang], "done", register=register)
+    with get_engine().begin() as conn:
+        if spec is None:
+            unsubscribe_contact(conn, contact_id)
+        else:
+            unsubscribe_in_scope(conn, contact_id, spec.campaign.id, CAMPAIGN, lang, "one-click")
+    return _show(spec, token, lang, "done", register, left=left)

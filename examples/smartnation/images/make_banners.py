@@ -1,4 +1,5 @@
-"""Draw the banner of each wave in each language: images/<wave id>.<lang>.png, 600 x 200.
+"""Draw the banner of each wave in each language: images/<wave id>.<lang>.png, 600 x 200, and
+the logo of the public pages (subscribe, preferences): images/logo.png, 400 x 80 (shown at half).
 
 The campaign name and the wave's title in the campaign colours (navy and yellow), both in
 the banner's language: a reader sees the words of their own language, large enough to read.
@@ -71,9 +72,21 @@ def banner(name: str, title: str) -> Image.Image:
     return image
 
 
+def logo() -> Image.Image:
+    """The word mark on white: a navy square with a yellow bar, then "SmartNation" in navy."""
+    image = Image.new("RGB", (400, 80), WHITE)
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((0, 0, 79, 79), radius=12, fill=NAVY)
+    draw.rectangle((16, 52, 63, 63), fill=YELLOW)
+    draw.text((96, 40), "SmartNation", font=font(40, bold=True), fill=NAVY, anchor="lm")
+    return image
+
+
 def main() -> None:
     spec = yaml.safe_load(CAMPAIGN.read_text(encoding="utf-8"))
     info = spec["campaign"]
+    logo().save(HERE / "logo.png", optimize=True)
+    print("wrote images/logo.png")
     for wave in spec["waves"]:
         for lang in info["languages"]:
             path = HERE / f"{wave['id']}.{lang}.png"
