@@ -16,7 +16,9 @@ from pathlib import Path
 from campaign.bundle import read_bundle
 from campaign.errors import Problem, WavecastError
 from campaign.file_writes import scratch_copy, write_atomically
+from campaign.git_commits import commit_file, in_work_tree
 from campaign.model import Campaign
+from campaign.settings import get_settings
 
 MAX_DRAFT = 256 * 1024  # characters: a message far beyond any newsletter's size is a mistake
 
@@ -48,6 +50,8 @@ class SavedMeanwhile(WavecastError):
 class Saved:
     name: str  # relative to the campaign directory
     diff: str  # unified diff of the change, for the record
+    committed: bool = False  # WAVECAST_EDITOR_COMMITS: the save is a git commit
+    not_committed: str | None = None  # why the asked-for commit was not made (the file is saved)
 
 
 def digest(text: str) -> str:
@@ -93,8 +97,11 @@ def check_draft(root: Path, name: str, text: str) -> list[Problem]:
     ]
 
 
-def save_message(root: Path, name: str, text: str, started_from: str) -> Saved:
-    """Write the draft over the file, if the file is still what the editor started from."""
+def save_message(
+    root: Path, name: str, text: str, started_from: str, author: str = "wavecast <wavecast@localhost>"
+) -> Saved:
+    """Write the draft over the file, if the file is still what the editor started from; with
+    WAVECAST_EDITOR_COMMITS, in a git working tree, commit it as `author` ("Name <address>")."""
     path = root / name
     current = path.read_text(encoding="utf-8") if path.exists() else ""
     if digest(current) != digest(started_from):
@@ -107,4 +114,8 @@ def save_message(root: Path, name: str, text: str, started_from: str) -> Saved:
     if errors:
         raise DraftRefused(f"{name} was not saved: {len(errors)} problem(s)", errors)
     write_atomically(path, text)
-    return Saved(name, diff(current, text, name))
+    change = diff(current, text, name)
+    if not get_settings().editor_commits or not in_work_tree(root):
+        return Saved(name, change)
+    problem = commit_file(root, name, author, f"Edit {name} in the web app")
+    return Saved(name, change, committed=problem is None, not_committed=problem)

@@ -115,6 +115,7 @@ class Settings:
     visibility_timeout_seconds: int
     smtp: SmtpRelay | None = None
     allow_insecure_relay: bool = False
+    editor_commits: bool = False  # a save in the web editor becomes a git commit by its author
     bluesky_accounts: tuple[SocialAccount, ...] = ()
     mastodon_accounts: tuple[SocialAccount, ...] = ()
     sms_gateway_url: str | None = None  # unset: each SMS is a file in OUTBOX_DIR/sms
@@ -520,6 +521,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         visibility_timeout_seconds=visibility,
         smtp=smtp,
         allow_insecure_relay=read.flag(p + "ALLOW_INSECURE_RELAY"),
+        editor_commits=read.flag(p + "EDITOR_COMMITS"),
         bluesky_accounts=_accounts(read, p + "BLUESKY_ACCOUNTS", user_required=True),
         mastodon_accounts=_accounts(read, p + "MASTODON_ACCOUNTS", user_required=False),
         sms_gateway_url=_sms_gateway_url(read),

@@ -128,3 +128,28 @@ def test_editing_needs_the_operator(client: TestClient, camp: Path) -> None:
         "/edit/first/citizens/fr", data={"text": "x", "started_from": saved, "action": "save", "csrf_token": csrf}
     )
     assert anonymous.status_code == 401 and (camp / FR).read_text() == saved
+
+
+def test_with_editor_commits_a_save_is_a_git_commit_of_that_file_only(
+    client: TestClient, camp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from tests.conftest import reset_caches
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(camp), *args], check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q")
+    git("-c", "user.name=Team", "-c", "user.email=team@example.org", "add", "-A")
+    git("-c", "user.name=Team", "-c", "user.email=team@example.org", "commit", "-qm", "the campaign")
+    (camp / "notes.txt").write_text("staged, not the editor's\n")
+    git("add", "notes.txt")
+    monkeypatch.setenv("WAVECAST_EDITOR_COMMITS", "1")
+    reset_caches()
+    saved = (camp / FR).read_text()
+    done = _post(client, saved.replace("Read more", "Lire la suite"), saved, "save")
+    assert done.status_code == 303 and done.headers["location"].endswith("done=saved-committed")
+    assert git("log", "-1", "--format=%s|%cn").strip() == f"Edit {FR} in the web app|wavecast"
+    assert git("show", "--name-only", "--format=", "HEAD").split() == [FR]
+    assert git("diff", "--cached", "--name-only").split() == ["notes.txt"]  # still staged, not committed

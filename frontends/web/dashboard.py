@@ -68,6 +68,8 @@ DONE_MESSAGES = {
     "login": "You are logged in as operator.",
     "logout": "You are logged out.",
     "saved": "Saved: the message file has your text, and the wave's earlier approvals no longer hold.",
+    "saved-committed": "Saved and committed to the campaign's git history under your name.",
+    "saved-not-committed": "Saved, but the git commit failed: the file has your text; commit it by hand.",
     "moved": "The wave was moved: campaign.yaml has its new day, and its earlier approvals no longer hold.",
 }
 

@@ -165,7 +165,7 @@ async def edit_post(
     started_from = started_from.replace("\r\n", "\n")
     if action == "save":
         try:
-            await run_in_threadpool(save_message, root, name, text, started_from)
+            saved = await run_in_threadpool(save_message, root, name, text, started_from)
         except SavedMeanwhile as exc:
             shown = await run_in_threadpool(render_draft, spec, root, wave, audience, lang, text)
             current = _read(root, name)
@@ -173,7 +173,8 @@ async def edit_post(
         except DraftRefused as exc:
             shown = Rendered(problems=exc.problems)
             return _editor(request, spec, wave, audience, lang, text, started_from, shown, status=422)
-        return RedirectResponse(f"/edit/{wave}/{audience}/{lang}?done=saved", status_code=303)
+        done = "saved-not-committed" if saved.not_committed else "saved-committed" if saved.committed else "saved"
+        return RedirectResponse(f"/edit/{wave}/{audience}/{lang}?done={done}", status_code=303)
     shown = await run_in_threadpool(render_draft, spec, root, wave, audience, lang, text)
     return _editor(request, spec, wave, audience, lang, text, started_from, shown)
 
