@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import accounts.models  # noqa: F401 - accounts, tokens, sessions, the audit log (0010)
 import audiences.models  # noqa: F401 - registers the tables on Base.metadata
 import campaign.clicks  # click counts and initiative requests: the tables of revision 0004
 import campaign.initiative_models  # noqa: F401

@@ -1,0 +1,63 @@
+"""Signing in with a password (and a one-time code when the account has one), with backoff.
+
+After `FREE_TRIES` wrong tries in a row the account is locked for a minute, and each further
+wrong try doubles the lock, up to a day. A right answer during a lock is refused like a wrong
+one, so guessing gains nothing from the lock ending early. An admin unlocks with
+`wavecast accounts unlock`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from accounts import audit, directory
+from accounts.models import Account
+from accounts.passwords import password_matches
+from accounts.roles import Actor, NotSignedIn
+from accounts.totp import code_matches
+from campaign.db import utcnow
+
+FREE_TRIES = 5
+MAX_LOCK = dt.timedelta(days=1)
+REFUSED = "that address, password or code is not right"
+
+
+def lock_for(failures: int) -> dt.timedelta | None:
+    if failures < FREE_TRIES:
+        return None
+    return min(dt.timedelta(minutes=2 ** (failures - FREE_TRIES)), MAX_LOCK)
+
+
+def _refuse(session: Session, account: Account, why: str) -> NotSignedIn:
+    account.failed_signins += 1
+    lock = lock_for(account.failed_signins)
+    if lock is not None:
+        account.locked_until = utcnow() + lock
+    audit.record(session, directory.actor(session, account), "account.signin_failed", "account", account.email,
+                 after={"why": why, "failures": account.failed_signins})  # fmt: skip
+    return NotSignedIn(REFUSED)
+
+
+def with_password(session: Session, email: str, password: str, code: str = "") -> Actor:
+    """The account, signed in; NotSignedIn (one message for every reason) otherwise. A failed try
+    is recorded and counted: the caller must commit even when this raises."""
+    try:
+        account = directory.find(session, email)
+    except ValueError:
+        account = None
+    if account is None or account.disabled_at is not None or account.password_hash is None:
+        password_matches(None, password)  # the same work as for a real account
+        raise NotSignedIn(REFUSED)
+    now = utcnow()
+    if account.locked_until is not None and account.locked_until > now:
+        raise _refuse(session, account, "locked")
+    if not password_matches(account.password_hash, password):
+        raise _refuse(session, account, "password")
+    if account.totp_secret is not None and not code_matches(account.totp_secret, code):
+        raise _refuse(session, account, "code")
+    account.failed_signins = 0
+    account.locked_until = None
+    signed_in = directory.actor(session, account)
+    audit.record(session, signed_in, "account.signin", "account", account.email, after={"how": "password"})
+    return signed_in
