@@ -32,8 +32,18 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def entry_digest(prev: str, seq: int, at: dt.datetime, account_id: int | None, actor: str, action: str,
-                 object_type: str, object_id: str, before: str | None, after: str | None) -> str:  # fmt: skip
+def entry_digest(
+    prev: str,
+    seq: int,
+    at: dt.datetime,
+    account_id: int | None,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before: str | None,
+    after: str | None,
+) -> str:
     fields = [prev, seq, at.astimezone(dt.UTC).isoformat(), account_id, actor, action, object_type, object_id]
     text = json.dumps([*fields, before, after], ensure_ascii=False)
     return hmac.new(get_settings().secret_key.encode(), text.encode(), hashlib.sha256).hexdigest()

@@ -62,5 +62,8 @@ def end_everywhere(session: Session, account_id: int) -> int:
 
 
 def live_count(session: Session, account_id: int) -> int:
-    return len(session.scalars(select(WebSession.digest).where(WebSession.account_id == account_id,
-                                                                WebSession.ended_at.is_(None))).all())  # fmt: skip
+    return len(
+        session.scalars(
+            select(WebSession.digest).where(WebSession.account_id == account_id, WebSession.ended_at.is_(None))
+        ).all()
+    )

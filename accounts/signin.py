@@ -8,6 +8,8 @@ one, so guessing gains nothing from the lock ending early. An admin unlocks with
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from sqlalchemy.orm import Session
 
@@ -17,6 +19,7 @@ from accounts.passwords import password_matches
 from accounts.roles import Actor, NotSignedIn
 from accounts.totp import code_matches
 from campaign.db import utcnow
+from campaign.errors import WavecastError
 
 FREE_TRIES = 5
 MAX_LOCK = dt.timedelta(days=1)
@@ -29,35 +32,55 @@ def lock_for(failures: int) -> dt.timedelta | None:
     return min(dt.timedelta(minutes=2 ** (failures - FREE_TRIES)), MAX_LOCK)
 
 
-def _refuse(session: Session, account: Account, why: str) -> NotSignedIn:
+def _refuse(session: Session, account: Account, why: str) -> None:
     account.failed_signins += 1
     lock = lock_for(account.failed_signins)
     if lock is not None:
         account.locked_until = utcnow() + lock
-    audit.record(session, directory.actor(session, account), "account.signin_failed", "account", account.email,
-                 after={"why": why, "failures": account.failed_signins})  # fmt: skip
-    return NotSignedIn(REFUSED)
+    audit.record(
+        session,
+        directory.actor(session, account),
+        "account.signin_failed",
+        "account",
+        account.email,
+        after={"why": why, "failures": account.failed_signins},
+    )
 
 
-def with_password(session: Session, email: str, password: str, code: str = "") -> Actor:
-    """The account, signed in; NotSignedIn (one message for every reason) otherwise. A failed try
-    is recorded and counted: the caller must commit even when this raises."""
+def _account(session: Session, email: str) -> Account | None:
     try:
-        account = directory.find(session, email)
-    except ValueError:
-        account = None
+        return directory.find(session, email)
+    except WavecastError:  # not even an address: no such account
+        return None
+
+
+def attempt(session: Session, email: str, password: str, code: str = "") -> Actor | None:
+    """The account, signed in, or None (the caller says `REFUSED`, one message for every reason).
+    A failed try is counted and recorded in the session: commit it either way."""
+    account = _account(session, email)
     if account is None or account.disabled_at is not None or account.password_hash is None:
         password_matches(None, password)  # the same work as for a real account
-        raise NotSignedIn(REFUSED)
+        return None
     now = utcnow()
     if account.locked_until is not None and account.locked_until > now:
-        raise _refuse(session, account, "locked")
+        return _refuse(session, account, "locked")
     if not password_matches(account.password_hash, password):
-        raise _refuse(session, account, "password")
+        return _refuse(session, account, "password")
     if account.totp_secret is not None and not code_matches(account.totp_secret, code):
-        raise _refuse(session, account, "code")
+        return _refuse(session, account, "code")
     account.failed_signins = 0
     account.locked_until = None
     signed_in = directory.actor(session, account)
     audit.record(session, signed_in, "account.signin", "account", account.email, after={"how": "password"})
     return signed_in
+
+
+def with_password(
+    session_scope: Callable[[], AbstractContextManager[Session]], email: str, password: str, code: str = ""
+) -> Actor:
+    """`attempt` in its own transaction, committed whether it succeeds or not; NotSignedIn if not."""
+    with session_scope() as session:
+        actor = attempt(session, email, password, code)
+    if actor is None:
+        raise NotSignedIn(REFUSED)
+    return actor

@@ -48,6 +48,11 @@ def revoke(session: Session, account: Account, name: str) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def revoke_value(session: Session, token: str) -> None:
+    """Revoke the token itself (`wavecast logout`)."""
+    session.execute(update(ApiToken).where(ApiToken.digest == digest(token.strip())).values(revoked_at=utcnow()))
+
+
 def resolve(session: Session, token: str) -> Actor:
     """The account a token stands for; NotSignedIn when it is unknown, revoked or expired."""
     token = token.strip()

@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "frontends.cli.bounces",
     "frontends.cli.dkim",
     "frontends.cli.doctor",
+    "frontends.cli.accounts",
+    "frontends.cli.audit",
 ]
 
 for _name in COMMAND_MODULES:
