@@ -240,7 +240,7 @@ def review(
     reason = reason.strip()
     if not reason:
         raise WavecastError("--reason is required: say why, for the audit trail")
-    by = _one_line(by, "--by (the reviewer's name)")
+    by = _one_line(by, "the reviewer's account")
     with session_scope() as session:
         row = session.get(InitiativeRequest, request_id)
         if row is None:

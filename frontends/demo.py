@@ -64,7 +64,7 @@ def team() -> list[str]:
     """The admin (signed in on this computer for the demo) and two approvers; a token for each approver."""
     if not has_account(ADMIN) or not TOKEN_FILE.exists():
         step(
-            "0a. First run: the admin account (signed in here; no password for the demo)",
+            "0a. First run: the admin account (signed in here; a password can come later)",
             "accounts",
             "create-admin",
             ADMIN,
@@ -72,7 +72,7 @@ def team() -> list[str]:
             "operator",
             "--role",
             "editor",
-            "--no-password",
+            "--tokens-only",
         )
     for email in APPROVERS:
         if not has_account(email):

@@ -158,17 +158,18 @@ def test_a_malformed_records_line_is_one_error_naming_file_and_line(
     assert f"{records}:2: " in result.err and "double quotes" in result.err
 
 
+@pytest.mark.usefixtures("signed_in")
 def test_approve_refuses_on_a_fail_and_records_an_override(
     relay: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     camp = str(copy_campaign(tmp_path))
-    refused = wavecast(capsys, "approve", camp, "--wave", "first", "--by", "Ann Peeters")
+    refused = wavecast(capsys, "approve", camp, "--wave", "first")
     assert refused.code == 1
     assert "one-click unsubscribe" in refused.err and "--override-doctor" in refused.err
     with session_scope() as session:
         assert session.scalars(select(Approval)).all() == []
     reason = "proofs to the team's own mailboxes only"
-    accepted = wavecast(capsys, "approve", camp, "--wave", "first", "--by", "Ann Peeters", "--override-doctor", reason)
+    accepted = wavecast(capsys, "approve", camp, "--wave", "first", "--override-doctor", reason)
     assert accepted.code == 0, accepted.err
     with session_scope() as session:
         (row,) = session.scalars(select(Approval)).all()

@@ -46,7 +46,7 @@ def create_admin(
     email: str = typer.Argument(..., help="The first admin's e-mail address.", show_default=False),
     role: list[str] = RoleOpt,
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
-    no_password: bool = typer.Option(False, "--no-password", help="Token only; set a password later."),
+    tokens_only: bool = typer.Option(False, "--tokens-only", help="No password now; set one later."),
 ) -> None:
     """First run: the first admin account (with any extra --role), signed in on this computer.
 
@@ -55,7 +55,7 @@ def create_admin(
         if directory.admin_count(session):
             raise WavecastError("an admin exists already: ask them to `wavecast accounts add` you")
         account = directory.add(session, email, [Role.ADMIN, *_roles(role)])
-        if not no_password:
+        if not tokens_only:
             account.password_hash = hash_password(_password(password_stdin))
         admin = directory.actor(session, account)
         audit.record(session, admin, "accounts.add", "account", account.email, after={"roles": sorted(admin.roles)})

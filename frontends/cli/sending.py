@@ -26,7 +26,7 @@ from frontends.cli import counting
 from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, open_bundle, out
 from frontends.cli.as_of import say, warn_past
 from frontends.cli.choices import check_picked
-from frontends.cli.identity import acting, signed_in
+from frontends.cli.identity import acting
 from frontends.cli.progress import working
 from waves import approval, control
 from waves.deliverability import percent_of
@@ -68,7 +68,6 @@ def approve(
 @app.command()
 def approvals(directory: Path | None = DirArg, campaign: Path | None = CampaignOpt) -> None:
     """The audit trail: who approved which content of which wave, and when."""
-    signed_in()
     directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory)
     table = Table("Wave", "State", "Approved by", "When (UTC)", "Content")
@@ -223,7 +222,6 @@ def status(
     follow: bool = typer.Option(False, "--follow", help="Show progress bars until the wave is done."),
 ) -> None:
     """Counts per audience × language × channel × status for launched waves."""
-    signed_in()
     engine = get_engine()
     with engine.connect() as conn:
         reports = all_status(conn, wave)
