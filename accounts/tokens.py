@@ -58,15 +58,15 @@ def resolve(session: Session, token: str) -> Actor:
     token = token.strip()
     row = session.scalar(select(ApiToken).where(ApiToken.digest == digest(token))) if token else None
     if row is None:
-        raise NotSignedIn(f"that token is not valid: {HOW_TO_SIGN_IN}")
+        raise NotSignedIn("that token is not valid")
     if row.revoked_at is not None:
-        raise NotSignedIn(f"that token ({row.name}) was revoked: {HOW_TO_SIGN_IN}")
+        raise NotSignedIn(f"that token ({row.name}) was revoked")
     now = utcnow()
     if row.expires_at is not None and row.expires_at <= now:
-        raise NotSignedIn(f"that token ({row.name}) expired on {row.expires_at:%Y-%m-%d}: {HOW_TO_SIGN_IN}")
+        raise NotSignedIn(f"that token ({row.name}) expired on {row.expires_at:%Y-%m-%d}")
     account = session.get(Account, row.account_id)
     if account is None or account.disabled_at is not None:
-        raise NotSignedIn(f"that token's account is disabled: {HOW_TO_SIGN_IN}")
+        raise NotSignedIn("that token's account is disabled")
     row.last_used_at = now
     return actor(session, account)
 

@@ -56,3 +56,13 @@ def sign_in(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
 
     monkeypatch.setenv("WAVECAST_TOKEN", token)
     get_settings.cache_clear()
+
+
+def account_with_token(token: str, email: str = "operator@example.org", roles: tuple[Role, ...] = ROLES) -> Actor:
+    """An account whose personal token is `token` (a fixed test value), stored as a digest like any."""
+    from accounts.models import ApiToken
+
+    with session_scope() as session:
+        account = directory.add(session, email, list(roles))
+        session.add(ApiToken(account_id=account.id, name="tests", digest=tokens.digest(token)))
+        return directory.actor(session, account)

@@ -41,8 +41,11 @@ def signed_in() -> Actor:
     token = settings.token or stored_token(settings.token_file)
     if token is None:
         raise NotSignedIn(f"this command acts as a person, and none is signed in: {tokens.HOW_TO_SIGN_IN}")
-    with session_scope() as session:
-        return tokens.resolve(session, token)
+    try:
+        with session_scope() as session:
+            return tokens.resolve(session, token)
+    except NotSignedIn as exc:
+        raise NotSignedIn(f"{exc}: {tokens.HOW_TO_SIGN_IN}") from None
 
 
 def acting(action: str) -> Actor:

@@ -18,6 +18,8 @@ ROUTERS: list[str] = [
     "frontends.web.clicks",
     "frontends.web.bounce_hooks",
     "frontends.web.calendar_feed",
+    "frontends.web.signin",
+    "frontends.web.audit_page",
 ]
 
 
