@@ -39,6 +39,17 @@ CSRF_COOKIE = "wavecast_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
+# The state-changing routes anyone may call, each with its own proof instead of an account:
+# the one place that says so (tests/test_role_matrix.py holds every other route to a role).
+PUBLIC_ROUTES: dict[tuple[str, str], str] = {
+    ("POST", "/u/{token}"): "an unsubscribe: the signed token in the link is the proof",
+    ("POST", "/hooks/ses"): "a bounce report: the provider's signature is the proof",
+    ("POST", "/hooks/mailgun"): "a bounce report: the provider's signature is the proof",
+    ("POST", "/login"): "signing in: the password (and code) is the proof",
+    ("POST", "/logout"): "signing out this browser: ends only the session it holds",
+    ("POST", "/logout/everywhere"): "signing out everywhere: ends only the signed-in account's own sessions",
+}
+
 Unauthorised = NotSignedIn  # 401, with WWW-Authenticate (frontends.web.pages)
 Forbidden = NotAllowed  # 403
 
