@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts import audit, directory
@@ -84,3 +85,21 @@ def with_password(
     if actor is None:
         raise NotSignedIn(REFUSED)
     return actor
+
+
+def with_single_sign_on(session: Session, issuer: str, subject: str, email: str, verified: bool) -> Actor | None:
+    """The account the provider vouched for, or None. The provider's (issuer, subject) is the
+    link; the first sign-in makes it, from an address the provider verified and an admin had
+    given an account. Nobody gets an account just by signing on."""
+    account = session.scalar(select(Account).where(Account.oidc_issuer == issuer, Account.oidc_subject == subject))
+    if account is None and verified:
+        account = _account(session, email)
+        if account is not None and account.oidc_subject is not None:
+            return None  # linked to another identity at the provider already
+        if account is not None:
+            account.oidc_issuer, account.oidc_subject = issuer, subject
+    if account is None or account.disabled_at is not None:
+        return None
+    signed_in = directory.actor(session, account)
+    audit.record(session, signed_in, "account.signin", "account", account.email, after={"how": "single sign-on"})
+    return signed_in

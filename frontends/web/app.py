@@ -19,6 +19,7 @@ ROUTERS: list[str] = [
     "frontends.web.bounce_hooks",
     "frontends.web.calendar_feed",
     "frontends.web.signin",
+    "frontends.web.oidc",
     "frontends.web.audit_page",
 ]
 
