@@ -38,7 +38,7 @@ def test_approve_send_watch_and_report(chromium: str, campaign: Path) -> None:
         wave = page.locator("#wave-first")
         assert wave.locator("[data-state]").inner_text() == "awaiting approval"
 
-        page.get_by_role("link", name="Sign in").click()
+        page.get_by_role("link", name="Sign in", exact=True).click()
         page.get_by_label("E-mail address").fill(ANN)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
