@@ -63,12 +63,18 @@ def attempt(session: Session, email: str, password: str, code: str = "") -> Acto
         password_matches(None, password)  # the same work as for a real account
         return None
     now = utcnow()
-    if account.locked_until is not None and account.locked_until > now:
-        return _refuse(session, account, "locked")
-    if not password_matches(account.password_hash, password):
-        return _refuse(session, account, "password")
-    if account.totp_secret is not None and not code_matches(account.totp_secret, code):
-        return _refuse(session, account, "code")
+    why = (
+        "locked"
+        if account.locked_until is not None and account.locked_until > now
+        else "password"
+        if not password_matches(account.password_hash, password)
+        else "code"
+        if account.totp_secret is not None and not code_matches(account.totp_secret, code)
+        else None
+    )
+    if why is not None:
+        _refuse(session, account, why)
+        return None
     account.failed_signins = 0
     account.locked_until = None
     signed_in = directory.actor(session, account)

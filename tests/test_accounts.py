@@ -125,3 +125,16 @@ def test_an_erasure_is_recorded_with_the_keyed_hash_only(token_file: Path, capsy
         rows = [" ".join(str(c) for c in row) for row in conn.execute(select(AuditEntry.__table__))]
     assert any("contacts.erase" in r for r in rows)
     assert not any("person@example.org" in r.lower() for r in rows)
+
+
+def test_the_migration_builds_the_tables_the_models_describe(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    import accounts.models  # noqa: F401 - the tables of revision 0010
+    from campaign.db import Base
+
+    mine = {"accounts", "account_roles", "api_tokens", "web_sessions", "audit_log", "audit_head", "approvals"}
+    with get_engine().connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in diffs if any(f"'{name}'" in repr(d) for name in mine)] == []

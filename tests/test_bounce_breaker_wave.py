@@ -45,6 +45,7 @@ def relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
         sink.stop()
 
 
+@pytest.mark.usefixtures("signed_in")  # the command acts as an account
 @pytest.mark.usefixtures("database_url")
 def test_a_wave_with_ten_percent_dead_addresses_pauses_itself_until_an_operator_resumes(
     relay: SmtpSink, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -239,6 +239,7 @@ def test_a_post_the_pds_refuses_fails_with_its_reply_shown_by_status(
     assert f"failed 4 × bluesky: {reason}" in shown.out
 
 
+@pytest.mark.usefixtures("signed_in")  # the command acts as an account
 def test_an_unapproved_wave_publishes_nothing(
     tmp_path: Path, accounts: dict[str, PdsAccount], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -99,6 +99,7 @@ def test_a_publish_retried_after_a_crash_gets_the_first_status_back(tmp_path: Pa
     assert {n: sorted(api.statuses) for n, api in instances.by_account.items()} == before
 
 
+@pytest.mark.usefixtures("signed_in")  # the command acts as an account
 @pytest.mark.parametrize("throttled", ["nl", "default"])
 def test_a_429_holds_back_only_that_accounts_posts_while_emails_and_the_other_account_go_at_once(
     tmp_path: Path, instances: Instances, capsys: pytest.CaptureFixture[str], throttled: str

@@ -214,6 +214,7 @@ BAD_PHONES = [
 ]
 
 
+@pytest.mark.usefixtures("signed_in")  # the command acts as an account
 def test_import_refuses_a_bad_phone_number_at_its_line(tmp_path: Path) -> None:
     lines = ["email,first_name,phone", "good@example.org,Good,+32 470 12 34 56"]
     lines += [f"p{i}@example.org,P{i},{value}" for i, (value, _) in enumerate(BAD_PHONES)]
