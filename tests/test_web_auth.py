@@ -255,3 +255,38 @@ def test_actions_through_a_real_server(site: Site) -> None:
         )
         assert response.status_code == 303
     assert snapshot()[0] == 1
+
+
+def test_an_account_with_one_time_codes_needs_the_current_code(site: Site) -> None:
+    import pyotp
+
+    secret = pyotp.random_base32()
+    with get_engine().begin() as conn:
+        conn.execute(update(Account).where(Account.email == ANN).values(totp_secret=secret))
+    token = csrf(site.client)
+    form = {"email": ANN, "password": PASSWORD, "csrf_token": token}
+    assert site.client.post("/login", data=form, follow_redirects=False).status_code == 401
+    wrong = str((int(pyotp.TOTP(secret).now()) + 500_000) % 1_000_000).zfill(6)
+    assert site.client.post("/login", data={**form, "code": wrong}, follow_redirects=False).status_code == 401
+    right = pyotp.TOTP(secret).now()
+    assert site.client.post("/login", data={**form, "code": right}, follow_redirects=False).status_code == 303
+
+
+def test_over_https_the_session_cookie_is_secure(site: Site) -> None:
+    secure = TestClient(site.client.app, client=("127.0.0.1", 50126), base_url="https://127.0.0.1")
+    token = csrf(secure)
+    response = secure.post(
+        "/login", data={"email": ANN, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
+    assert response.status_code == 303 and "secure" in response.headers["set-cookie"].lower()
+
+
+def test_the_audit_page_needs_an_account_and_filters(site: Site) -> None:
+    assert site.client.get("/audit").status_code == 401  # it names people: not open, even on loopback
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert _post(site, 2, headers=auth, extra={"csrf_token": csrf(site.client)}).status_code == 303
+    assert _sign_in(site).status_code == 303
+    page = site.client.get("/audit", params={"action": "wave."}).text
+    assert "wave.pause" in page and "operator@example.org" in page and "account.signin" not in page
+    page = site.client.get("/audit", params={"person": ANN}).text
+    assert "account.signin" in page and "wave.pause" not in page and "The log is intact" in page
