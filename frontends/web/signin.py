@@ -17,6 +17,7 @@ from campaign.settings import get_settings
 from frontends.web.pages import FriendlyRoute, page
 from frontends.web.security import (
     CSRF_COOKIE,
+    SESSION_COOKIE,
     check_csrf,
     csrf_for,
     end_session,
@@ -77,7 +78,7 @@ def _everywhere(request: Request) -> None:
 async def logout_everywhere(request: Request) -> Response:
     await run_in_threadpool(_everywhere, request)
     response = RedirectResponse("/?done=everywhere", status_code=303)
-    response.delete_cookie("wavecast_session", path="/", httponly=True, samesite="lax")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
 
 
