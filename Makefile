@@ -56,4 +56,4 @@ faults: $(TEST_STAMP) ## Fault-injection and fuzz suites at full size; worker an
 	WAVECAST_TEST_ALL_DATABASES=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests
 
 clean: ## Remove the demo's database, outbox and previews
-	rm -rf wavecast.db wavecast.db-wal wavecast.db-shm outbox preview report.html
+	rm -rf wavecast.db wavecast.db-wal wavecast.db-shm outbox preview report.html .wavecast-demo-token
