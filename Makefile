@@ -59,4 +59,4 @@ screenshots: $(TEST_STAMP) ## Every page of the web app at desktop and phone wid
 	$(BIN)/python docs/screenshots.py
 
 clean: ## Remove the demo's database, outbox and previews
-	rm -rf wavecast.db wavecast.db-wal wavecast.db-shm outbox preview report.html
+	rm -rf wavecast.db wavecast.db-wal wavecast.db-shm outbox preview report.html .wavecast-demo-token

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from accounts.roles import ROLES, Actor
 from bench.services import ROOT, RedisServer, Worker, flush_redis, postgres_available
 from bench.sink import SinkClient
 
@@ -85,6 +86,10 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+# The account the benchmarks launch as: every role, and only in the audit entries it writes.
+BENCH = Actor(0, "bench@service.invalid", frozenset(ROLES), service=True)
 
 
 @dataclass
@@ -234,8 +239,20 @@ def approved(directory: Path, waves: list[str] | None = None):  # type: ignore[n
     for wave in waves or [w.id for w in bundle.spec.waves]:
         for index in range(bundle.spec.campaign.approvals):
             with session_scope() as session:
-                approve(session, bundle, wave, f"Approver {index + 1}")
+                approve(session, bundle, wave, Actor(index + 1, f"approver{index + 1}@bench.invalid", frozenset(ROLES)))
     return bundle
+
+
+def scheduler_token() -> str:
+    """A token of the scheduler's service account (operator role), for a scheduler process."""
+    from accounts import directory, tokens
+    from accounts.roles import Role
+    from campaign.db import session_scope
+
+    with session_scope() as session:
+        account = directory.find(session, directory.service_email("scheduler"))
+        account = account or directory.add(session, "scheduler", [Role.OPERATOR], service=True)
+        return tokens.create(session, account, "bench")
 
 
 def ledger_counts(run_id: int) -> dict[str, int]:

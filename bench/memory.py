@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import EXAMPLE, ROOT, approved, campaign_copy, insert_contacts, rig, wait_settled
+from bench.common import BENCH, EXAMPLE, ROOT, approved, campaign_copy, insert_contacts, rig, wait_settled
 from bench.services import exit_on_sigterm, own_peak_rss_mb, peak_rss_mb
 
 WAVE = "launch"
@@ -45,7 +45,7 @@ def _launch_child(campaign_dir: str) -> None:
     from waves.launch import launch_wave
 
     started = time.time()
-    launched = launch_wave(load_bundle(Path(campaign_dir)), WAVE, "bench")
+    launched = launch_wave(load_bundle(Path(campaign_dir)), WAVE, BENCH)
     print(
         json.dumps({"run_id": launched.run_id, "rows": launched.rows, "started": started, "peak_mb": own_peak_rss_mb()})
     )

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import MINIMAL, Rig, approved, campaign_copy, insert_contacts, rig
+from bench.common import MINIMAL, Rig, approved, campaign_copy, insert_contacts, rig, scheduler_token
 from bench.services import ROOT, exit_on_sigterm
 
 WAVE = "first"
@@ -94,7 +94,7 @@ def run(waves: int, gap: float, contacts: int, database: str | None = None) -> P
             scheduler = subprocess.Popen(
                 [sys.executable, "-m", "frontends", "scheduler", "--name", "bench"],
                 cwd=ROOT,
-                env=current.env,
+                env={**current.env, "WAVECAST_TOKEN": scheduler_token()},
                 stdout=handle,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

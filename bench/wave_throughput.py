@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.common import EXAMPLE, Rig, approved, campaign_copy, insert_contacts, rig, wait_settled
+from bench.common import BENCH, EXAMPLE, Rig, approved, campaign_copy, insert_contacts, rig, wait_settled
 from bench.services import exit_on_sigterm
 
 WAVE = "launch"
@@ -122,7 +122,7 @@ def measure_wavecast(current: Rig, bundle: Any, count: int) -> tuple[float, floa
 
     before = current.sink.count()
     started = time.time()
-    launched = launch_wave(bundle, WAVE, "bench")
+    launched = launch_wave(bundle, WAVE, BENCH)
     launch_seconds = time.time() - started
     if launched.rows != count:
         raise RuntimeError(f"the wave has {launched.rows} ledger rows, expected {count}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -18,6 +19,7 @@ from typing import Annotated, Any, cast
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, ValidationError
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from campaign.bundle import load_spec, pydantic_problems
 from campaign.db import session_scope, utcnow
@@ -223,12 +225,22 @@ def _one_line(value: str, what: str) -> str:
     return value
 
 
-def review(request_id: int, *, approve: bool, reason: str, by: str, campaign_dir: Path | None = None) -> Decided:
-    """Approve or reject a pending request. A decision is final; approval needs a real ambition."""
+def review(
+    request_id: int,
+    *,
+    approve: bool,
+    reason: str,
+    by: str,
+    campaign_dir: Path | None = None,
+    also: Callable[[Session, str], None] | None = None,
+) -> Decided:
+    """Approve or reject a pending request. A decision is final; approval needs a real ambition.
+
+    `also(session, state)` runs in the decision's transaction: the audit entry commits with it."""
     reason = reason.strip()
     if not reason:
         raise WavecastError("--reason is required: say why, for the audit trail")
-    by = _one_line(by, "--by (the reviewer's name)")
+    by = _one_line(by, "the reviewer's account")
     with session_scope() as session:
         row = session.get(InitiativeRequest, request_id)
         if row is None:
@@ -270,6 +282,8 @@ def review(request_id: int, *, approve: bool, reason: str, by: str, campaign_dir
         if changed != 1:
             raise WavecastError(f"request #{request_id} was decided by someone else just now; a decision is final")
         session.add(InitiativeReview(request_id=request_id, event=state, by=by, at=now, reason=reason))
+        if also is not None:
+            also(session, state)
         session.flush()
         session.refresh(row)
         return Decided(_view(row), notify)

@@ -90,6 +90,15 @@ class BouncePolicy:
 
 
 @dataclass(frozen=True)
+class OidcProvider:
+    """The organisation's OpenID Connect provider: its issuer URL and this app's client."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     broker_url: str | None
@@ -97,7 +106,6 @@ class Settings:
     outbox_dir: Path
     secret_key: str
     base_url: str
-    admin_token: str | None
     send_lease_seconds: int
     sweep_interval_seconds: int
     scheduler_lease_seconds: int
@@ -126,6 +134,10 @@ class Settings:
     # Subscribe requests allowed per hour for one address, and for one client (keyed hash of the IP).
     subscribe_per_address: int = 3
     subscribe_per_client: int = 20
+    token: str | None = None  # WAVECAST_TOKEN: the personal API token the CLI acts with
+    token_file: Path = Path("~/.config/wavecast/token")  # where `wavecast login` keeps it (mode 0600)
+    session_idle_minutes: int = 30  # a web session unused this long is signed out
+    oidc: OidcProvider | None = None  # single sign-on; unset: password sign-in only
 
     @property
     def embedded(self) -> bool:
@@ -442,6 +454,23 @@ def _campaign_dir(env: _Env) -> Path | None:
     return Path(value) if value else None
 
 
+def _oidc(env: _Env) -> OidcProvider | None:
+    """WAVECAST_OIDC_ISSUER with its client id and secret, all three or none. http is for a
+    provider on loopback only (a test's), as for every other service."""
+    issuer = env.url(PREFIX + "OIDC_ISSUER", ("https", "http"))
+    client_id = env.text(PREFIX + "OIDC_CLIENT_ID", "", limit=300)
+    secret = env.secret(PREFIX + "OIDC_CLIENT_SECRET")
+    if issuer is None and not client_id and not secret:
+        return None
+    if issuer is None or not client_id or not secret:
+        raise SettingsError(
+            f"single sign-on needs {PREFIX}OIDC_ISSUER, {PREFIX}OIDC_CLIENT_ID and {PREFIX}OIDC_CLIENT_SECRET together"
+        )
+    if issuer.scheme == "http" and issuer.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SettingsError(f"{PREFIX}OIDC_ISSUER: http is for a provider on this machine only; use https")
+    return OidcProvider(issuer.geturl().rstrip("/"), client_id, secret)
+
+
 def _unknown(env: _Env) -> None:
     """A WAVECAST_* variable nothing reads is almost always a typo of one that is read."""
     for name in sorted(env.env):
@@ -503,7 +532,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         outbox_dir=Path(read.text(p + "OUTBOX_DIR", "outbox", limit=4096)),
         secret_key=read.secret(p + "SECRET_KEY") or _DEFAULT_SECRET,
         base_url=_base_url(read),
-        admin_token=read.secret(p + "ADMIN_TOKEN"),
         send_lease_seconds=lease,
         sweep_interval_seconds=read.integer(p + "SWEEP_INTERVAL_SECONDS", 60, 1, day),
         scheduler_lease_seconds=read.integer(p + "SCHEDULER_LEASE_SECONDS", 30, 2, 3600),
@@ -531,6 +559,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         campaign_dir=_campaign_dir(read),
         subscribe_per_address=read.integer(p + "SUBSCRIBE_PER_ADDRESS", 3, 1, 1000),
         subscribe_per_client=read.integer(p + "SUBSCRIBE_PER_CLIENT", 20, 1, 100_000),
+        token=read.secret(p + "TOKEN"),
+        token_file=Path(read.text(p + "TOKEN_FILE", "~/.config/wavecast/token", limit=4096)).expanduser(),
+        session_idle_minutes=read.integer(p + "SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+        oidc=_oidc(read),
     )
     _unknown(read)
     _relay_is_safe(settings)

@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 EXAMPLE = ROOT / "examples" / "smartnation"
-TOKEN = "screenshots-operator"  # noqa: S105 - the operator token of a throwaway loopback server
+TEAM = ("admin@example.org", "ann.peeters@example.org", "luc.dubois@example.org")
+PASSWORD = "screenshots of a throwaway database"  # noqa: S105 - accounts that live for one run
 WIDTHS = {"desktop": 1280, "phone": 390}
 PAGES = {
     "dashboard": "/?as_of=2023-06-26",
@@ -32,6 +33,7 @@ PAGES = {
     "report": "/report",
     "doctor": "/doctor",
     "subscribe": "/subscribe?lang=fr",
+    "audit": "/audit",
 }
 
 
@@ -76,9 +78,10 @@ def shoot(base: str) -> list[Path]:
             context = browser.new_context(viewport={"width": width, "height": 900})
             page = context.new_page()
             page.goto(f"{base}/login?next=/")
-            page.get_by_label("Operator token").fill(TOKEN)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{base}/**")
+            page.get_by_label("E-mail address").fill(TEAM[0])
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{base}/?done=login")
             for name, path in PAGES.items():
                 response = page.goto(base + path)
                 if response is None or response.status >= 400:
@@ -93,6 +96,24 @@ def shoot(base: str) -> list[Path]:
     return taken
 
 
+def team(env: dict[str, str]) -> list[str]:
+    """The admin (every role, a password for the browser) and two approvers; their tokens."""
+    os.environ.update(env)
+    from accounts import directory, tokens
+    from accounts.passwords import hash_password
+    from accounts.roles import ROLES, Role
+    from campaign.db import get_engine, session_scope, upgrade
+
+    upgrade(get_engine())
+    made = []
+    with session_scope() as session:
+        for email in TEAM:
+            account = directory.add(session, email, list(ROLES) if email == TEAM[0] else [Role.APPROVER])
+            account.password_hash = hash_password(PASSWORD)
+            made.append(tokens.create(session, account, "screenshots"))
+    return made
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="wavecast-screens-") as scratch:
@@ -100,15 +121,15 @@ def main() -> None:
             **os.environ,
             "WAVECAST_DATABASE_URL": f"sqlite:///{scratch}/screens.db",
             "WAVECAST_OUTBOX_DIR": f"{scratch}/outbox",
-            "WAVECAST_ADMIN_TOKEN": TOKEN,
             "PYTHONPATH": str(ROOT),
         }
         for key in ("WAVECAST_SMTP_URL", "WAVECAST_BROKER_URL"):
             env.pop(key, None)
-        wavecast("contacts", "generate", "500", "--seed", "2023", env=env)
-        for name in ("Ann Peeters", "Luc Dubois"):
-            wavecast("approve", str(EXAMPLE), "--wave", "launch", "--by", name, env=env)
-        wavecast("send", str(EXAMPLE), "--wave", "launch", env=env)
+        admin, *approvers = team(env)
+        wavecast("contacts", "generate", "500", "--seed", "2023", env={**env, "WAVECAST_TOKEN": admin})
+        for token in approvers:
+            wavecast("approve", str(EXAMPLE), "--wave", "launch", env={**env, "WAVECAST_TOKEN": token})
+        wavecast("send", str(EXAMPLE), "--wave", "launch", env={**env, "WAVECAST_TOKEN": admin})
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "frontends", "serve", str(EXAMPLE), "--port", str(port)],

@@ -1,7 +1,9 @@
 """`make demo`: the whole story on the embedded default, step by step, with no services.
 
 SQLite in ./wavecast.db, tasks called in-process, e-mail written as .eml files to ./outbox.
-Running it again is safe: contacts are upserted, approvals kept, a launched wave is not sent twice.
+Running it again is safe: accounts and contacts are kept, approvals kept, a launched wave is not sent twice.
+The first run creates the team: an admin (signed in for the demo through .wavecast-demo-token) and two
+approvers, each approving with a token of their own.
 
 The example is the real campaign of 2023, so its waves lie in the past: the plan is read as of
 the campaign's launch day (`--as-of`, default that day), and the launch wave is sent now, by hand,
@@ -10,6 +12,7 @@ as `wavecast send` does with any wave. No date in the campaign files is changed.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,15 +24,73 @@ from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 
 CONTACTS = 2000
-APPROVERS = ("Ann Peeters", "Luc Dubois")  # the example needs two different people (four eyes)
+ADMIN = "admin@smartnation.example"  # the demo's first account: admin, operator, editor
+# The example needs two different accounts holding the approver role (four eyes).
+APPROVERS = ("ann.peeters@smartnation.example", "luc.dubois@smartnation.example")
+TOKEN_FILE = Path(".wavecast-demo-token")  # the admin's sign-in, beside the demo's database
 
 
-def step(title: str, *args: str) -> None:
-    print(f"\n=== {title}\n$ wavecast {' '.join(args)}", flush=True)
-    result = subprocess.run([sys.executable, "-m", "frontends", *args], check=False)
+def step(title: str, *args: str, token: str | None = None, capture: bool = False) -> str:
+    """Run one `wavecast` command as the demo's admin, or as the account of `token` (shown as
+    WAVECAST_TOKEN=…); with `capture`, return what it printed (a token) instead of showing it."""
+    who = "WAVECAST_TOKEN=… " if token else ""
+    print(f"\n=== {title}\n$ {who}wavecast {' '.join(args)}", flush=True)
+    env = {**os.environ, "WAVECAST_TOKEN_FILE": str(TOKEN_FILE.resolve())}
+    if token:
+        env["WAVECAST_TOKEN"] = token
+    result = subprocess.run(
+        [sys.executable, "-m", "frontends", *args], check=False, env=env, stdout=subprocess.PIPE if capture else None
+    )
     if result.returncode != 0:
         print(f"\nthe demo stopped: `wavecast {' '.join(args)}` exited {result.returncode}", file=sys.stderr)
         sys.exit(result.returncode)
+    if capture:
+        printed = result.stdout.decode().strip()
+        print(printed[:8] + "…  (the new token, shown once; the demo keeps it for the next step)", flush=True)
+        return printed
+    return ""
+
+
+def has_account(email: str) -> bool:
+    """Running the demo again finds the accounts of the first run."""
+    from accounts import directory
+    from campaign.db import session_scope
+
+    with session_scope() as session:
+        return directory.find(session, email) is not None
+
+
+def team() -> list[str]:
+    """The admin (signed in on this computer for the demo) and two approvers; a token for each approver."""
+    if not has_account(ADMIN) or not TOKEN_FILE.exists():
+        step(
+            "0a. First run: the admin account (signed in here; a password can come later)",
+            "accounts",
+            "create-admin",
+            ADMIN,
+            "--role",
+            "operator",
+            "--role",
+            "editor",
+            "--tokens-only",
+        )
+    for email in APPROVERS:
+        if not has_account(email):
+            step(f"0b. An account for {email}, who approves", "accounts", "add", email, "--role", "approver")
+    return [
+        step(
+            f"0c. A personal token for {email}",
+            "tokens",
+            "create",
+            email,
+            "--name",
+            "demo",
+            "--expires",
+            "1",
+            capture=True,
+        )
+        for email in APPROVERS
+    ]
 
 
 def launch_day(directory: str, as_of: str | None) -> str:
@@ -56,6 +117,7 @@ def main(example: str, as_of: str | None = None) -> None:
         f"{day} (--as-of {day}), and sends the launch wave now, to the local outbox only.",
         flush=True,
     )
+    approver_tokens = team()
     step(
         f"1. {CONTACTS} synthetic contacts (plausible Belgian names; no real person)",
         "contacts",
@@ -67,8 +129,8 @@ def main(example: str, as_of: str | None = None) -> None:
     step("2a. Validate the campaign files", "validate", "--strict", directory)
     step(f"2b. The plan, as of {day}", "plan", directory, "--as-of", day)
     step("3. Every message, per wave × audience × language × channel", "preview", directory, "--out", "preview")
-    for name in APPROVERS:
-        step(f"4a. Approval by {name}", "approve", directory, "--wave", "launch", "--by", name)
+    for email, token in zip(APPROVERS, approver_tokens, strict=True):
+        step(f"4a. Approval by {email}", "approve", directory, "--wave", "launch", token=token)
     step(
         "4b. Proofs of the launch wave to the team",
         "send",
@@ -88,6 +150,7 @@ def main(example: str, as_of: str | None = None) -> None:
         f"  social outbox:   {outbox / 'social'}\n"
         "  wavecast:        .venv/bin/wavecast --help  (or `source .venv/bin/activate`, then `wavecast --help`)\n"
         "  status:          .venv/bin/wavecast status --wave launch\n"
+        f"  who did what:    WAVECAST_TOKEN_FILE={TOKEN_FILE} .venv/bin/wavecast audit\n"
         "  web preview:     .venv/bin/wavecast serve examples/smartnation  (http://127.0.0.1:8000)\n"
         "  report:          .venv/bin/wavecast report examples/smartnation --format html --out report.html"
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import audiences.models  # registers the tables on Base.metadata
+import accounts.models  # noqa: F401 - accounts, tokens, sessions, the audit log (0010)
+import audiences.models
 import audiences.subscription_models  # noqa: F401 - consent, interests, requests: revision 0009
 import campaign.clicks  # click counts and initiative requests: the tables of revision 0004
 import campaign.initiative_models  # noqa: F401

@@ -155,3 +155,17 @@ def chromium() -> str:
     path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
     need(path is not None, "Debian's chromium")
     return str(path)
+
+
+@pytest.fixture
+def signed_in(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The CLI acts as an account with every role, in the test's database (the one `database_url`
+    chose, when the test uses it). Tests of who may do what make their own accounts instead."""
+    from accounts.roles import ROLES
+    from tests.accounts_setup import make_account, sign_in
+
+    if "database_url" in request.fixturenames:
+        request.getfixturevalue("database_url")
+    actor, token = make_account("tester@example.org", *ROLES)
+    sign_in(monkeypatch, token)
+    yield actor

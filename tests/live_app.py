@@ -15,16 +15,17 @@ from tests.conftest import free_port
 
 
 @contextmanager
-def live_app(campaign_dir: Path | None) -> Iterator[str]:
-    """Yield the base address (http://127.0.0.1:PORT) while the server runs."""
-    with live_server(campaign_dir) as (base, _server):
+def live_app(campaign_dir: Path | None, port: int | None = None) -> Iterator[str]:
+    """Yield the base address (http://127.0.0.1:PORT) while the server runs; on `port` if given
+    (a peer that redirects back to the app must know its address before it starts)."""
+    with live_server(campaign_dir, port) as (base, _server):
         yield base
 
 
 @contextmanager
-def live_server(campaign_dir: Path | None) -> Iterator[tuple[str, uvicorn.Server]]:
+def live_server(campaign_dir: Path | None, port: int | None = None) -> Iterator[tuple[str, uvicorn.Server]]:
     """``live_app`` with the server too, for tests that look at the requests under way."""
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(
         create_app(campaign_dir), host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
     )

@@ -1,5 +1,5 @@
-"""The web app in-process, for a campaign, with an operator who may act on it: the client and a
-form POST that carries the operator's credentials and a CSRF token, as a browser's would."""
+"""The web app in-process, for a campaign, with an account that may act on it (every role): the
+client, and a form POST that carries the account's token and a CSRF token, as a script's would."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
 from frontends.web.app import create_app
+from tests.accounts_setup import account_with_token
 from tests.conftest import reset_caches
 
 with warnings.catch_warnings():
@@ -20,13 +21,15 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-TOKEN = "operator-test-token"
+TOKEN = "wct_operator-test-token"
+EMAIL = "editor@example.org"
 
 
 @contextmanager
 def operator_client(camp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("WAVECAST_ADMIN_TOKEN", TOKEN)
+    """The app over `camp`; the test's database must be set (the account is made in it)."""
     reset_caches()
+    account_with_token(TOKEN, EMAIL)
     with TestClient(
         create_app(camp), client=("127.0.0.1", 50340), base_url="http://127.0.0.1", raise_server_exceptions=False
     ) as client:

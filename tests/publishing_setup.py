@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from campaign.bundle import Bundle, load_bundle
 from campaign.db import get_engine, session_scope
+from tests.accounts_setup import TESTER
 from tests.campaign_copy import copy_campaign, edit
 from waves.approval import approve
 from waves.models import Delivery, WaveRun
@@ -76,7 +77,7 @@ def publishing_campaign(
     if approved:
         with session_scope() as session:
             for wave in bundle.spec.waves:
-                approve(session, bundle, wave.id, "Tester")
+                approve(session, bundle, wave.id, TESTER)
     return bundle
 
 

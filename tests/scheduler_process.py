@@ -20,6 +20,10 @@ class SchedulerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        if "WAVECAST_TOKEN" not in self.env:  # the scheduler launches as its service account
+            from tests.accounts_setup import service_token
+
+            self.env["WAVECAST_TOKEN"] = service_token(self.env["WAVECAST_DATABASE_URL"])
         handle = self.log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "frontends", "scheduler", "--name", self.name],

@@ -10,6 +10,7 @@ from audiences.models import Contact
 from audiences.normalise import email_hash
 from campaign.bundle import Bundle, load_bundle
 from campaign.db import get_engine, session_scope, utcnow
+from tests.accounts_setup import TESTER
 from tests.campaign_copy import copy_campaign, edit
 
 LANGS = ("nl", "fr", "de", "en")
@@ -58,7 +59,7 @@ def approved_campaign(tmp_path: Path, *, rate: float | None = None, x_stagger: i
     bundle = load_bundle(camp)
     with session_scope() as session:
         for wave in bundle.spec.waves:
-            approve(session, bundle, wave.id, "Tester")
+            approve(session, bundle, wave.id, TESTER)
     return bundle
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from audiences.models import Suppression
 from campaign.db import get_engine
+from tests.accounts_setup import TESTER
 from tests.cli import wavecast
 from tests.conftest import reset_caches
 from tests.sending_setup import add_contacts, approved_campaign
@@ -44,6 +45,7 @@ def relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
         sink.stop()
 
 
+@pytest.mark.usefixtures("signed_in")  # the command acts as an account
 @pytest.mark.usefixtures("database_url")
 def test_a_wave_with_ten_percent_dead_addresses_pauses_itself_until_an_operator_resumes(
     relay: SmtpSink, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -52,7 +54,7 @@ def test_a_wave_with_ten_percent_dead_addresses_pauses_itself_until_an_operator_
 
     add_contacts(TOTAL)
     bundle = approved_campaign(tmp_path)
-    launched = launch_wave(bundle, "first", "tester")  # embedded: the chunks run in this process
+    launched = launch_wave(bundle, "first", TESTER)  # embedded: the chunks run in this process
 
     with get_engine().connect() as conn:
         run = conn.execute(select(WaveRun.state, WaveRun.note).where(WaveRun.id == launched.run_id)).one()
@@ -100,7 +102,7 @@ def test_a_relay_refusing_our_sender_suppresses_no_recipient(tmp_path: Path, mon
     reset_caches()
     try:
         add_contacts(8)
-        launched = launch_wave(approved_campaign(tmp_path), "first", "tester")
+        launched = launch_wave(approved_campaign(tmp_path), "first", TESTER)
     finally:
         sink.stop()
     with get_engine().connect() as conn:

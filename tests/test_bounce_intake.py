@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from audiences.consent import erase, is_suppressed
 from audiences.models import Contact, Suppression
 from campaign.db import get_engine
+from tests.accounts_setup import TESTER
 from tests.bounce_rows import fixture, return_path, sent_rows
 from tests.conftest import reset_caches
 from waves.bounces import intake, reports
@@ -160,7 +161,7 @@ def test_the_breaker_pauses_a_wave_past_the_complaint_line_and_an_operator_resum
     state, note = _state(run)
     assert state == PAUSED and note is not None
     assert note.startswith("paused by the bounce breaker: 2 spam complaints in the last 400 e-mails")
-    set_state("test:bounces-0", (PAUSED,), RUNNING)  # the operator resumes
+    set_state("test:bounces-0", (PAUSED,), RUNNING, by=TESTER, action="wave.resume")  # the operator resumes
     late = Report(rows[2], Kind.COMPLAINT, "abuse", None, "late-complaint")
     assert intake.take([late], source="ses").paused == []  # judged on what is sent from now: nothing yet
     assert _state(run)[0] == RUNNING

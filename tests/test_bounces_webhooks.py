@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 from audiences.models import contacts, suppressions
 from audiences.normalise import email_hash
 from campaign.db import get_engine
+from tests.accounts_setup import TESTER
 from tests.conftest import free_port, reset_caches
 from tests.live_app import live_app
 from tests.sending_setup import add_contacts, approved_campaign
@@ -227,7 +228,7 @@ def wave(fetched: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     reset_caches()
     try:
         ids = add_contacts(3)
-        launch_wave(approved_campaign(tmp_path), "first", "tester")
+        launch_wave(approved_campaign(tmp_path), "first", TESTER)
         sink.wait_for(3, timeout=20)
     finally:
         sink.stop()

@@ -10,27 +10,31 @@ from typing import Any
 
 import pytest
 
+from accounts.roles import Role
+from tests.accounts_setup import make_account
 from tests.browser import browse
 from tests.campaign_copy import copy_campaign, edit
 from tests.conftest import reset_caches
 from tests.live_app import live_app
 
 pytestmark = pytest.mark.browser
-TOKEN = "editing-operator-token"
+EDITOR = "editor@example.org"
+PASSWORD = "correct horse battery staple"
 FR = "messages/hello/all.fr.md"
 
 
 @pytest.fixture
-def campaign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("WAVECAST_ADMIN_TOKEN", TOKEN)
+def campaign(tmp_path: Path) -> Path:
     reset_caches()
+    make_account(EDITOR, Role.EDITOR, password=PASSWORD)
     return copy_campaign(tmp_path)
 
 
 def _log_in(page: Any, base: str, then: str) -> None:
     page.goto(f"{base}/login?next={then}")
-    page.get_by_label("Operator token").fill(TOKEN)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("E-mail address").fill(EDITOR)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(re.escape(then)))
 
 

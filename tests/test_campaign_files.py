@@ -16,6 +16,9 @@ from tests.campaign_copy import copy_campaign, edit, line_of
 from tests.cli import wavecast
 from tests.fuzz_cases import no_hang
 
+# These commands change state: they run as an account with every role (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("signed_in")
+
 MESSAGE = "messages/hello/youth.nl.md"
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="

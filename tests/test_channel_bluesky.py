@@ -28,6 +28,7 @@ from sqlalchemy import update
 from campaign.db import get_engine, utcnow
 from campaign.errors import WavecastError
 from campaign.timing import resolve_starts
+from tests.accounts_setup import TESTER
 from tests.cli import wavecast
 from tests.conftest import reset_caches
 from tests.peers.bluesky_pds import PdsAccount, bluesky_pds_fixture, create_account
@@ -106,7 +107,7 @@ def test_a_wave_publishes_one_post_per_audience_and_language_through_the_account
     bundle = publishing_campaign(tmp_path, "bluesky", accounts={"nl": "nl"}, banner=BANNER)
     due = resolve_starts(bundle.spec)["first"]
 
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_wave(bundle, "first", TESTER)
 
     rows = post_rows(launched.run_id)
     assert launched.posts == 8 and {r.status for r in rows} == {"sent"}
@@ -135,7 +136,7 @@ def test_a_publish_retried_after_a_crash_lands_on_the_same_record(
     tmp_path: Path, accounts: dict[str, PdsAccount]
 ) -> None:
     bundle = publishing_campaign(tmp_path, "bluesky", accounts={"nl": "nl"}, banner=BANNER)
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_wave(bundle, "first", TESTER)
     before = {name: records(account) for name, account in accounts.items()}
     forget_posts_were_sent(launched.run_id)
 
@@ -158,7 +159,7 @@ def test_a_spent_quota_holds_the_post_back_until_its_window_ends_then_it_goes_on
     for window in (this_hour, this_hour + 1):  # the next too, should the hour turn meanwhile
         LocalQuota._used[f"quota:bluesky:nl:{hour.seconds}:{window}"] = hour.points - 2  # a post costs 3
 
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_wave(bundle, "first", TESTER)
 
     rows = post_rows(launched.run_id)
     held = next(r for r in rows if r.language == "nl" and r.audience_id == "youth")
@@ -225,7 +226,7 @@ def test_a_post_the_pds_refuses_fails_with_its_reply_shown_by_status(
     banner = png((9, 9, 9), noise=os.urandom(1_100_000))
     bundle = publishing_campaign(tmp_path, "bluesky", accounts={"nl": "nl"}, banner=banner)
 
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_wave(bundle, "first", TESTER)
 
     rows = post_rows(launched.run_id)
     failed = [r for r in rows if r.status == "failed"]
@@ -238,12 +239,13 @@ def test_a_post_the_pds_refuses_fails_with_its_reply_shown_by_status(
     assert f"failed 4 × bluesky: {reason}" in shown.out
 
 
+@pytest.mark.usefixtures("signed_in")  # the command acts as an account
 def test_an_unapproved_wave_publishes_nothing(
     tmp_path: Path, accounts: dict[str, PdsAccount], capsys: pytest.CaptureFixture[str]
 ) -> None:
     bundle = publishing_campaign(tmp_path, "bluesky", accounts={"nl": "nl"}, approved=False)
     with pytest.raises(WavecastError, match="not approved"):
-        launch_wave(bundle, "first", "tester")
+        launch_wave(bundle, "first", TESTER)
     refused = wavecast(capsys, "send", str(bundle.root), "--wave", "first")
     assert refused.code != 0 and "not approved" in refused.err
     # Approved, then the post's text changed: the approval no longer holds.

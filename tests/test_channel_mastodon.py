@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import select, update
 
 from campaign.db import get_engine, utcnow
+from tests.accounts_setup import TESTER
 from tests.cli import wavecast
 from tests.conftest import reset_caches
 from tests.peers.mastodon_api import MastodonApi, running_mastodon
@@ -68,7 +69,7 @@ def test_a_wave_publishes_one_status_per_audience_and_language_with_language_vis
         tmp_path, "mastodon", accounts={"nl": "nl"}, banner=BANNER, extra=", visibility: unlisted"
     )
 
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_wave(bundle, "first", TESTER)
 
     rows = post_rows(launched.run_id)
     assert launched.posts == 8 and {r.status for r in rows} == {"sent"}
@@ -88,7 +89,7 @@ def test_a_wave_publishes_one_status_per_audience_and_language_with_language_vis
 
 def test_a_publish_retried_after_a_crash_gets_the_first_status_back(tmp_path: Path, instances: Instances) -> None:
     bundle = publishing_campaign(tmp_path, "mastodon", accounts={"nl": "nl"}, banner=BANNER)
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_wave(bundle, "first", TESTER)
     before = {n: sorted(api.statuses) for n, api in instances.by_account.items()}
     forget_posts_were_sent(launched.run_id)
 
@@ -98,6 +99,7 @@ def test_a_publish_retried_after_a_crash_gets_the_first_status_back(tmp_path: Pa
     assert {n: sorted(api.statuses) for n, api in instances.by_account.items()} == before
 
 
+@pytest.mark.usefixtures("signed_in")  # the command acts as an account
 @pytest.mark.parametrize("throttled", ["nl", "default"])
 def test_a_429_holds_back_only_that_accounts_posts_while_emails_and_the_other_account_go_at_once(
     tmp_path: Path, instances: Instances, capsys: pytest.CaptureFixture[str], throttled: str
@@ -144,7 +146,7 @@ def test_a_refused_status_fails_with_mastodons_reply_shown_by_status(
     # A PNG named .jpg: Mastodon refuses a file whose bytes are not the type it is sent as.
     bundle = publishing_campaign(tmp_path, "mastodon", accounts={"nl": "nl"}, banner=BANNER, banner_name="banner.jpg")
 
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_wave(bundle, "first", TESTER)
 
     rows = post_rows(launched.run_id)
     failed = [r for r in rows if r.status == "failed"]
@@ -177,7 +179,7 @@ def test_a_celery_worker_publishes_the_posts_once(
     worker.start()
     try:
         bundle = publishing_campaign(tmp_path, "mastodon", accounts={"nl": "nl"}, banner=BANNER)
-        launched = launch_wave(bundle, "first", "tester")
+        launched = launch_wave(bundle, "first", TESTER)
         wait_for(lambda: {r.status for r in post_rows(launched.run_id)} == {"sent"}, "the worker to publish")
     finally:
         worker.stop()

@@ -26,6 +26,7 @@ from audiences.tokens import contact_for_token
 from campaign.bundle import Bundle, load_bundle
 from campaign.db import get_engine, session_scope, utcnow
 from campaign.settings import SettingsError, load_settings
+from tests.accounts_setup import TESTER
 from tests.campaign_copy import copy_campaign, edit
 from tests.cli import wavecast_process as wavecast
 from tests.conftest import reset_caches
@@ -91,7 +92,7 @@ def sms_campaign(tmp_path: Path) -> Bundle:
     always_open(camp)
     bundle = load_bundle(camp)
     with session_scope() as session:
-        approve(session, bundle, "first", "Tester")
+        approve(session, bundle, "first", TESTER)
     return bundle
 
 
@@ -119,7 +120,7 @@ def test_a_wave_sends_each_contact_one_sms_through_the_gateway(
     tmp_path: Path, database_url: str, gateway: Gateway
 ) -> None:
     ids = people(31, without_phone=1)
-    launched = launch_wave(sms_campaign(tmp_path), "first", "tester")
+    launched = launch_wave(sms_campaign(tmp_path), "first", TESTER)
     rows = sms_rows(launched.run_id)
     assert sorted(rows) == ids  # one row per person of the wave, even one without a number
     *reached, unreachable = ids
@@ -141,7 +142,7 @@ def test_a_lost_reply_is_retried_with_its_key_and_makes_no_second_sms(
 ) -> None:
     ids = people(3)
     gateway.answers = {phone(ids[0]): [500, 500], phone(ids[2]): [503]}
-    launched = launch_wave(sms_campaign(tmp_path), "first", "tester")
+    launched = launch_wave(sms_campaign(tmp_path), "first", TESTER)
     keys = Counter(headers["Idempotency-Key"] for headers, _ in gateway.requests)
     rows = sms_rows(launched.run_id)
     assert keys == {
@@ -158,7 +159,7 @@ def test_a_refused_sms_fails_alone_with_the_gateway_reply_and_no_number(
 ) -> None:
     ids = people(3)
     gateway.answers = {phone(ids[1]): [400]}
-    launched = launch_wave(sms_campaign(tmp_path), "first", "tester")
+    launched = launch_wave(sms_campaign(tmp_path), "first", TESTER)
     rows = sms_rows(launched.run_id)
     assert [rows[cid].status for cid in ids] == ["sent", "failed", "sent"]
     reason = rows[ids[1]].last_error or ""
@@ -180,7 +181,7 @@ def test_an_unsubscribed_contact_gets_no_sms(tmp_path: Path, database_url: str, 
 
     bundle = sms_campaign(tmp_path)
     gateway.on_request = unsubscribe_the_last
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_wave(bundle, "first", TESTER)
     rows = sms_rows(launched.run_id)
     assert early not in rows  # unsubscribed before the launch: not in the wave at all
     assert (rows[late].status, rows[late].last_error) == ("skipped", "consent withdrawn before sending")
@@ -198,6 +199,7 @@ BAD_PHONES = [
 ]
 
 
+@pytest.mark.usefixtures("signed_in")  # the command acts as an account
 def test_import_refuses_a_bad_phone_number_at_its_line(tmp_path: Path) -> None:
     lines = ["email,first_name,phone", "good@example.org,Good,+32 470 12 34 56"]
     lines += [f"p{i}@example.org,P{i},{value}" for i, (value, _) in enumerate(BAD_PHONES)]

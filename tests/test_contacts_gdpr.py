@@ -21,6 +21,9 @@ from audiences.upsert import add_contacts
 from campaign.db import Base, get_engine
 from tests.cli import wavecast_process as wavecast
 
+# These commands change state: they run as an account with every role (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("signed_in")
+
 ALL = ("nl", "fr", "de", "en")
 
 

@@ -79,6 +79,7 @@ def test_report_counts_and_rates_per_wave_audience_language(scene: Scene, capsys
         assert not EMAIL.search(text), (name, EMAIL.search(text))
 
 
+@pytest.mark.usefixtures("signed_in")  # contacts show is personal data: an operator's
 def test_status_dashboard_and_contacts_show(scene: Scene, capsys: pytest.CaptureFixture[str]) -> None:
     status = wavecast(capsys, "status")
     assert status.code == 0, status.err

@@ -25,6 +25,7 @@ from campaign.dkim_keys import read_key
 from campaign.dkim_signing import relaxed_body
 from campaign.mime import ListIdentity
 from campaign.settings import get_settings
+from tests.accounts_setup import TESTER
 from tests.campaign_copy import MINIMAL
 from tests.cli import wavecast
 from tests.conftest import ROOT, reset_caches
@@ -128,7 +129,7 @@ def test_a_wave_sent_over_smtp_verifies_against_the_record_keygen_printed(
         record = keygen(capsys, key_file, "--algorithm", algorithm, "--campaign", str(MINIMAL))
         use_key(monkeypatch, key_file)
         add_contacts(2)
-        launch_wave(approved_campaign(tmp_path), "first", "tester")  # embedded: sent from this process
+        launch_wave(approved_campaign(tmp_path), "first", TESTER)  # embedded: sent from this process
         sink.wait_for(2)
     finally:
         sink.stop()

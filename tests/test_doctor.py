@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 
 from campaign.db import get_engine, session_scope, utcnow
 from campaign.settings import get_settings
+from tests.accounts_setup import account_with_token
 from tests.campaign_copy import copy_campaign
 from tests.cli import wavecast
 from tests.conftest import SMARTNATION, free_port, reset_caches
@@ -158,17 +159,18 @@ def test_a_malformed_records_line_is_one_error_naming_file_and_line(
     assert f"{records}:2: " in result.err and "double quotes" in result.err
 
 
+@pytest.mark.usefixtures("signed_in")
 def test_approve_refuses_on_a_fail_and_records_an_override(
     relay: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     camp = str(copy_campaign(tmp_path))
-    refused = wavecast(capsys, "approve", camp, "--wave", "first", "--by", "Ann Peeters")
+    refused = wavecast(capsys, "approve", camp, "--wave", "first")
     assert refused.code == 1
     assert "one-click unsubscribe" in refused.err and "--override-doctor" in refused.err
     with session_scope() as session:
         assert session.scalars(select(Approval)).all() == []
     reason = "proofs to the team's own mailboxes only"
-    accepted = wavecast(capsys, "approve", camp, "--wave", "first", "--by", "Ann Peeters", "--override-doctor", reason)
+    accepted = wavecast(capsys, "approve", camp, "--wave", "first", "--override-doctor", reason)
     assert accepted.code == 0, accepted.err
     with session_scope() as session:
         (row,) = session.scalars(select(Approval)).all()
@@ -187,13 +189,13 @@ def test_the_dashboard_applies_the_same_rule(relay: Path, tmp_path: Path, monkey
         warnings.simplefilter("ignore", StarletteDeprecationWarning)
         from fastapi.testclient import TestClient
 
-    monkeypatch.setenv("WAVECAST_ADMIN_TOKEN", "operator-token")
     reset_caches()
+    account_with_token("operator-token")
     camp = copy_campaign(tmp_path)
     auth = {"Authorization": "Bearer operator-token"}
     with TestClient(create_app(camp), client=("127.0.0.1", 50123), base_url="http://127.0.0.1") as client:
         token = client.get("/api/csrf").json()["csrf_token"]
-        form = {"by": "Ann", "csrf_token": token}
+        form = {"csrf_token": token}
         refused = client.post("/waves/first/approve", data=form, headers=auth, follow_redirects=False)
         assert refused.status_code == 400
         assert "one-click unsubscribe" in refused.text and "Override the doctor" in refused.text

@@ -44,6 +44,7 @@ def _wait_for_files(folder: Path, count: int, proc: subprocess.Popen[bytes], tim
     raise AssertionError(f"fewer than {count} messages written within {timeout} s")
 
 
+@pytest.mark.usefixtures("signed_in")  # the command acts as an account
 @pytest.mark.parametrize("again", [("send", "--wave", "first"), ("resume", "first")], ids=["send", "resume"])
 def test_a_killed_send_is_finished_by_the_next_command(tmp_path: Path, again: tuple[str, ...]) -> None:
     add_contacts(CONTACTS)

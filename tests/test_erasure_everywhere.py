@@ -22,11 +22,15 @@ from audiences.normalise import email_hash
 from campaign.db import get_engine, utcnow
 from campaign.errors import internal_error_log
 from campaign.initiative_models import InitiativeRequest
+from tests.accounts_setup import TESTER
 from tests.cli import wavecast
 from tests.sending_setup import add_contacts, approved_campaign
 from waves.launch import launch_wave
 from waves.models import Delivery, WaveRun
 from waves.proofs import send_proofs
+
+# These commands change state: they run as an account with every role (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("signed_in")
 
 ADDRESS = "zulma.target@example.org"
 NAME = "Xanthippe"
@@ -79,8 +83,8 @@ def sent(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> 
     others = add_contacts(3)
     target = _add_target()
     bundle = approved_campaign(tmp_path)
-    launch_wave(bundle, "first", "tester")
-    send_proofs(bundle, "first", ADDRESS.upper())  # a proof to the person: found by its To: header
+    launch_wave(bundle, "first", TESTER)
+    send_proofs(bundle, "first", ADDRESS.upper(), TESTER)  # a proof to the person: found by its To: header
     reply = f"550 5.1.1 <{ADDRESS}>: mailbox of {NAME} is full"
     with get_engine().begin() as conn:
         conn.execute(update(Delivery).where(Delivery.contact_id == target).values(last_error=reply))

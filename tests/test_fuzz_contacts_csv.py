@@ -196,7 +196,7 @@ def assert_addresses_canonical() -> None:
     assert doubled == [] and upper == 0
 
 
-@pytest.mark.usefixtures("database_url")
+@pytest.mark.usefixtures("database_url", "signed_in")
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

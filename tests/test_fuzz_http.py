@@ -24,6 +24,7 @@ from audiences.tokens import unsubscribe_token
 from audiences.upsert import add_contacts
 from campaign.db import get_engine
 from frontends.web.app import create_app
+from tests.accounts_setup import account_with_token
 from tests.campaign_copy import copy_campaign
 from tests.conftest import reset_caches
 from tests.fuzz_cases import EXAMPLES, counter
@@ -44,8 +45,8 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 @pytest.fixture
 def web_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    monkeypatch.setenv("WAVECAST_ADMIN_TOKEN", TOKEN)
     reset_caches()
+    account_with_token(TOKEN)  # every role: these tests are about pages, not about who may act
     camp = copy_campaign(tmp_path)
     add_contacts([{"email": f"reader{i}@example.org", "language": "nl", "birth_year": 1990} for i in range(3)])
     with get_engine().begin() as conn:

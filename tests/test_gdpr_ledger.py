@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from audiences.consent import erase
 from campaign.db import get_engine
+from tests.accounts_setup import TESTER
 from tests.sending_setup import add_contacts, approved_campaign
 from waves import personal_data
 from waves.launch import launch_wave
@@ -17,7 +18,7 @@ from waves.models import Delivery
 def test_show_lists_messages_and_erasure_keeps_only_anonymous_rows(tmp_path: Path, database_url: str) -> None:
     ids = add_contacts(3)
     bundle = approved_campaign(tmp_path)
-    launch_wave(bundle, "first", "tester")
+    launch_wave(bundle, "first", TESTER)
     record = personal_data.find("person1@example.org").record
     assert record is not None
     assert [(m["wave_id"], m["channel"], m["status"]) for m in record["messages"]] == [("first", "newsletter", "sent")]

@@ -17,6 +17,9 @@ from audiences.models import contact_attributes, contacts
 from campaign.db import get_engine
 from tests.cli import wavecast_process as wavecast
 
+# These commands change state: they run as an account with every role (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("signed_in")
+
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
 HEADER = "email,first_name,language,tags,birth_year,region,organisation_kind,organisation_founded"
 BRUSSELS = ZoneInfo("Europe/Brussels")

@@ -11,13 +11,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from accounts.roles import Role
 from campaign.bundle import load_bundle
 from campaign.initiative_requests import review, submit
 from campaign.segment import render_segment
 from campaign.submitted_text import markdown_literal, plain_text
+from tests.accounts_setup import make_account, sign_in
 from tests.campaign_copy import copy_campaign, edit
 from tests.cli import wavecast
 from waves.assembly import assemble
+
+# These commands change state: they run as an account with every role (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("signed_in")
 
 # One payload per way Markdown, HTML or Jinja could make a submitted text do something.
 PAYLOADS = {
@@ -126,16 +131,15 @@ def test_a_link_that_tries_to_close_the_markdown_link_stays_one_link(camp: Path,
 
 
 def test_the_reviewer_sees_each_text_as_the_newsletter_shows_it(
-    camp: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    camp: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     request = _request(tmp_path)
     wavecast(capsys, "initiatives", "submit", str(request), "--campaign", str(camp))
+    sign_in(monkeypatch, make_account("ann@example.org", Role.APPROVER)[1])  # who submitted does not review
     shown = wavecast(capsys, "initiatives", "review", "1")
     assert shown.code == 0, shown.err
     lines = dict(line.strip().split(": ", 1) for line in shown.out.splitlines() if line.startswith("  "))
-    decided = wavecast(
-        capsys, "initiatives", "review", "1", "--approve", "--reason", "fits", "--by", "Ann", "--campaign", str(camp)
-    )
+    decided = wavecast(capsys, "initiatives", "review", "1", "--approve", "--reason", "fits", "--campaign", str(camp))
     assert decided.code == 0, decided.err
     for lang in ("nl", "fr", "de", "en"):
         text = render_segment(assemble(load_bundle(camp)), "first", "youth", lang, "newsletter").text

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from accounts.roles import Role
 from campaign.bundle import load_bundle
 from campaign.db import get_engine
 from campaign.errors import InvalidInput, WavecastError
@@ -20,6 +21,7 @@ from campaign.initiative_requests import (
     submit,
 )
 from campaign.segment import render_segment
+from tests.accounts_setup import make_account, sign_in
 from tests.campaign_copy import MINIMAL, copy_campaign, edit, line_of
 from tests.cli import wavecast
 from tests.conftest import reset_caches
@@ -115,7 +117,7 @@ def test_approval_needs_a_reason_and_a_name(database_url: str, tmp_path: Path) -
     request_id = submit(request_file(tmp_path), MINIMAL).request.id
     with pytest.raises(WavecastError, match="--reason"):
         review(request_id, approve=True, reason="  ", by="Ann", campaign_dir=MINIMAL)
-    with pytest.raises(WavecastError, match="--by"):
+    with pytest.raises(WavecastError, match="reviewer"):
         review(request_id, approve=True, reason="fits", by="Ann\nEvil", campaign_dir=MINIMAL)
     assert list_requests("pending")[0].id == request_id
 
@@ -158,20 +160,28 @@ def test_list_filters_by_status_and_never_shows_the_contact(
     assert wavecast(capsys, "initiatives", "list", "--status", "weird").code == 1
 
 
-def test_cli_submit_review_list(database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_submit_review_list(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = make_account("eddie@example.org", Role.EDITOR, Role.APPROVER)[1]
+    ann = make_account("ann@example.org", Role.APPROVER)[1]
+    sign_in(monkeypatch, editor)
     path = request_file(tmp_path)
     result = wavecast(capsys, "initiatives", "submit", str(path), "--campaign", str(MINIMAL))
     assert result.code == 0, result.err
     assert "request #1 recorded as pending" in result.out
-    result = wavecast(capsys, "initiatives", "review", "1", "--approve", "--reject", "--reason", "x", "--by", "A")
+    result = wavecast(capsys, "initiatives", "review", "1", "--approve", "--reject", "--reason", "x")
     assert result.code == 1 and "exactly one" in result.err
-    result = wavecast(
-        capsys, "initiatives", "review", "1", "--approve", "--reason", "fits", "--by", "Ann", "--campaign", str(MINIMAL)
-    )
+    review_1 = ("initiatives", "review", "1", "--approve", "--reason", "fits", "--campaign", str(MINIMAL))
+    result = wavecast(capsys, *review_1)  # four eyes: who submitted it does not review it
+    assert result.code == 4 and "eddie@example.org submitted request #1" in result.err
+    sign_in(monkeypatch, ann)
+    result = wavecast(capsys, *review_1)
     assert result.code == 0, result.err
-    assert "approved by Ann" in result.out and "jane.doe@example.net" in result.out
-    result = wavecast(capsys, "initiatives", "review", "1", "--reject", "--reason", "no", "--by", "Bob")
+    assert "approved by ann@example.org" in result.out and "jane.doe@example.net" in result.out
+    result = wavecast(capsys, "initiatives", "review", "1", "--reject", "--reason", "no")
     assert result.code == 1 and "a decision is final" in result.err
+    sign_in(monkeypatch, editor)
     result = wavecast(
         capsys, "initiatives", "submit", str(request_file(tmp_path, "title: [")), "--campaign", str(MINIMAL)
     )
@@ -188,7 +198,7 @@ def _wave_highlights(tmp_path: Path, initiative: str) -> Path:
 
 
 def test_validate_accepts_an_approved_initiative_and_renders_it(
-    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     camp = _wave_highlights(tmp_path, "open-data")
     result = wavecast(capsys, "validate", str(camp))
@@ -210,7 +220,8 @@ def test_validate_accepts_an_approved_initiative_and_renders_it(
     html = render_segment(merged, "first", "youth", "fr", "newsletter").html
     assert "École de code" in html and "Données ouvertes pour tous" in html
     # The commands that approve, plan and send see the approved initiative too.
-    assert wavecast(capsys, "approve", str(camp), "--wave", "first", "--by", "Ann").code == 0
+    sign_in(monkeypatch, make_account("ann@example.org", Role.APPROVER)[1])
+    assert wavecast(capsys, "approve", str(camp), "--wave", "first").code == 0
     planned = wavecast(capsys, "plan", str(camp), "--json")
     assert {"id": "open-data", "ambition": "skills"} in json.loads(planned.out)[0]["initiatives"]
 

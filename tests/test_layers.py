@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FIRST_PARTY = {"frontends", "waves", "audiences", "campaign"}
+FIRST_PARTY = {"frontends", "waves", "audiences", "accounts", "campaign"}
 WORKER_MAY_USE = {"waves", "campaign"}
 
 

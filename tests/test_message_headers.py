@@ -37,6 +37,7 @@ def test_date_header_of_now_is_numeric_and_now() -> None:
     assert before <= parsedate_to_datetime(line[6:].decode().strip()) <= after
 
 
+@pytest.mark.usefixtures("signed_in")  # the command acts as an account
 def test_two_proof_sends_carry_new_message_ids(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,6 +15,9 @@ from campaign.as_of import Today
 from frontends.cli import progress
 from tests.cli import wavecast
 
+# These commands change state: they run as an account with every role (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("signed_in")
+
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = ROOT / "tests" / "fixtures" / "minimal"  # waves: first Mon 12 Jun 2023, second Mon 19 Jun 2023
 

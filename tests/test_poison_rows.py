@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from audiences.models import Contact
 from campaign.db import get_engine
+from tests.accounts_setup import TESTER
 from tests.conftest import reset_caches
 from tests.sending_setup import add_contacts, approved_campaign
 from tests.smtp_sink import SmtpSink
@@ -113,7 +114,7 @@ def test_poison_rows_fail_alone_and_everyone_else_gets_the_wave(
     ids = add_contacts(TOTAL)
     spoiled = _poison(ids, long_names=database_url.startswith("sqlite"))
     bundle = approved_campaign(tmp_path)
-    launched = launch_wave(bundle, "first", "tester")  # embedded: the chunks run in this process
+    launched = launch_wave(bundle, "first", TESTER)  # embedded: the chunks run in this process
     _check_wave(relay, launched.run_id, ids, spoiled)
 
 
@@ -133,7 +134,7 @@ def test_a_celery_worker_keeps_sending_past_poison_rows(
     worker = WorkerProcess(service_env(), tmp_path / "worker.log")
     worker.start()
     try:
-        launched = launch_wave(bundle, "first", "tester")
+        launched = launch_wave(bundle, "first", TESTER)
         from tests.test_sending import wait_until_settled
 
         wait_until_settled(launched.run_id, timeout=120)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from campaign.bundle import load_bundle
 from campaign.db import get_engine, session_scope, utcnow
+from tests.accounts_setup import TESTER
 from tests.campaign_copy import copy_campaign, edit
 from tests.conftest import reset_caches
 from tests.scheduler_process import SchedulerProcess
@@ -26,7 +27,7 @@ def approved(camp: Path):  # type: ignore[no-untyped-def]
     bundle = load_bundle(camp)
     with session_scope() as session:
         for wave in bundle.spec.waves:
-            approve(session, bundle, wave.id, "Ann")
+            approve(session, bundle, wave.id, TESTER)
     return bundle
 
 
@@ -83,12 +84,12 @@ def test_missed_wave_within_grace_is_launched_later_past_grace_reported(
     now = utcnow()
     schedule_row(camp, "first", now - dt.timedelta(minutes=5))
     schedule_row(camp, "second", now - dt.timedelta(hours=2))
-    assert launch_due(now) == ["first"]
+    assert launch_due(TESTER, now) == ["first"]
     with session_scope() as session:
         states = {r.wave_id: (r.state, r.note) for r in session.scalars(select(WaveSchedule))}
     assert states["first"][0] == LAUNCHED
     assert states["second"][0] == MISSED and "missed" in (states["second"][1] or "")
-    assert runs() == [("first", "scheduler")]
+    assert runs() == [("first", TESTER.email)]
 
 
 def test_due_wave_waits_outside_the_send_window(tmp_path: Path, database_url: str) -> None:
@@ -97,7 +98,7 @@ def test_due_wave_waits_outside_the_send_window(tmp_path: Path, database_url: st
     tz = load_bundle(camp).spec.campaign.tz
     saturday = dt.datetime(2023, 6, 17, 12, 0, tzinfo=tz)
     schedule_row(camp, "first", saturday - dt.timedelta(minutes=1))
-    assert launch_due(saturday.astimezone(dt.UTC)) == []
+    assert launch_due(TESTER, saturday.astimezone(dt.UTC)) == []
     with session_scope() as session:
         row = session.get(WaveSchedule, ("mini", "first"))
         assert row is not None and row.state == SCHEDULED
@@ -124,14 +125,14 @@ def test_two_schedulers_launch_once_and_the_standby_takes_over(tmp_path: Path, d
         while time.time() < deadline and len(runs()) < 1:
             time.sleep(0.2)
         first.wait_for_log("launched wave first")
-        assert runs() == [("first", "scheduler")]
+        assert runs() == [("first", "scheduler@service.invalid")]
         first.kill9()
         schedule_row(camp, "second", utcnow() + dt.timedelta(seconds=1))
         deadline = time.time() + 30
         while time.time() < deadline and len(runs()) < 2:
             time.sleep(0.2)
         second.wait_for_log("launched wave second")
-        assert runs() == [("first", "scheduler"), ("second", "scheduler")]
+        assert runs() == [("first", "scheduler@service.invalid"), ("second", "scheduler@service.invalid")]
     finally:
         first.stop()
         second.stop()
@@ -164,4 +165,4 @@ def test_frozen_scheduler_resumed_does_not_launch_twice(tmp_path: Path, database
     finally:
         first.stop()
         second.stop()
-    assert runs() == [("first", "scheduler")]
+    assert runs() == [("first", "scheduler@service.invalid")]

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from campaign.db import get_engine
+from tests.accounts_setup import TESTER
 from tests.conftest import reset_caches
 from tests.sending_setup import LANGS, add_contacts, approved_campaign
 from tests.smtp_sink import SmtpSink
@@ -119,7 +120,7 @@ def stays(value: Callable[[], object], expected: object, seconds: float = 1.5) -
 def launch(bundle, wave: str = "first"):  # type: ignore[no-untyped-def]
     from waves.launch import launch_wave
 
-    return launch_wave(bundle, wave, "tester")
+    return launch_wave(bundle, wave, TESTER)
 
 
 def test_wave_arrives_once_per_person_in_their_language(rig: Rig, tmp_path: Path) -> None:
@@ -191,11 +192,11 @@ def test_pause_then_resume_loses_and_doubles_nothing(rig: Rig, tmp_path: Path) -
     rig.worker()
     launched = launch(bundle)
     wait_for_count(rig.sink, 100)
-    pause("first")
+    pause("first", TESTER)
     at_pause = wait_until_quiet(rig.sink, launched.run_id)  # in-flight sends finish, claimed rows go back
     stays(lambda: len(rig.sink.received), at_pause)  # and nothing new is claimed
     assert at_pause < len(ids)
-    resume("first")
+    resume("first", TESTER)
     assert wait_until_settled(launched.run_id) == {"sent": len(ids)}
     by_person = rig.sink.by_recipient()
     assert len(by_person) == len(ids)
@@ -210,7 +211,7 @@ def test_cancel_stops_sending_for_good(rig: Rig, tmp_path: Path) -> None:
     rig.worker()
     launched = launch(bundle)
     wait_for_count(rig.sink, 80)
-    cancel("first")
+    cancel("first", TESTER)
     counts = wait_until_settled(launched.run_id)  # no row pending or being sent: nothing more can go
     at_cancel = len(rig.sink.received)
     assert counts["sent"] == at_cancel and counts["skipped"] == len(ids) - at_cancel
@@ -240,7 +241,7 @@ def test_test_send_creates_no_ledger_rows(rig: Rig, tmp_path: Path) -> None:
 
     add_contacts(20)
     bundle = approved_campaign(tmp_path)
-    subjects = send_proofs(bundle, "first", "proofs@example.org")
+    subjects = send_proofs(bundle, "first", "proofs@example.org", TESTER)
     assert len(subjects) == 2 * 4  # two audiences × four languages
     received = rig.sink.received
     assert len(received) == 8 and {r.to for r in received} == {"proofs@example.org"}

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from campaign.db import get_engine, utcnow
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
+from tests.accounts_setup import TESTER
 from tests.conftest import reset_caches
 from tests.loopback_http import serving
 from tests.publishing_setup import post_rows
@@ -58,7 +59,7 @@ def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hook]:
 def test_launch_makes_one_post_row_per_segment_due_at_its_staggered_time(tmp_path: Path, database_url: str) -> None:
     add_contacts(4)
     bundle = approved_campaign(tmp_path, x_stagger=45)
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_wave(bundle, "first", TESTER)
     start = resolve_starts(bundle.spec)["first"]
     posts = post_rows(launched.run_id)
     assert launched.posts == 8 and launched.rows == 4
@@ -76,7 +77,7 @@ def test_launch_makes_one_post_row_per_segment_due_at_its_staggered_time(tmp_pat
         assert "#Mini" in line["text"] and "utm_source=x" in line["link"]
         assert line["image"]["url"] and line["image"]["alt"] == line["alt_text"]
     # A second launch adds no row and sends nothing again.
-    again = launch_wave(bundle, "first", "tester")
+    again = launch_wave(bundle, "first", TESTER)
     assert again.posts == 8 and len(post_rows(launched.run_id)) == 8
     assert len(feed.splitlines()) == len(
         (get_settings().outbox_dir / "social" / "published" / "x.jsonl").read_text(encoding="utf-8").splitlines()
@@ -88,7 +89,7 @@ def test_a_post_waits_for_its_time_then_the_sweeper_queues_it(tmp_path: Path, da
     bundle = approved_campaign(tmp_path)
     engine = get_engine()
     later = utcnow() + dt.timedelta(hours=3)
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_wave(bundle, "first", TESTER)
     run_id = launched.run_id
     # Make one post due in three hours, as if the wave had a stagger: it stays pending...
     with engine.begin() as conn:
@@ -117,7 +118,7 @@ def test_webhook_posts_signed_json_and_a_retry_keeps_its_key(tmp_path: Path, dat
     add_contacts(2)
     bundle = approved_campaign(tmp_path)
     hook.answers = [(503, b"busy")]
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_wave(bundle, "first", TESTER)
     posts = post_rows(launched.run_id)
     assert {p.status for p in posts} == {"sent"}
     assert len(hook.requests) == 9  # one answered 503 and was tried again
@@ -150,7 +151,7 @@ def test_a_refused_post_fails_alone_with_the_platform_reply(
     add_contacts(2)
     bundle = approved_campaign(tmp_path)
     hook.answers = [(code, reply)]
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_wave(bundle, "first", TESTER)
     posts = post_rows(launched.run_id)
     failed = [p for p in posts if p.status == "failed"]
     assert len(failed) == 1 and len(posts) == 8

@@ -175,7 +175,7 @@ def test_a_flood_from_one_client_is_refused_and_sends_nothing_more(
 
 
 def test_an_erased_address_comes_back_only_through_double_opt_in(
-    client: httpx.Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    client: httpx.Client, tmp_path: Path, capsys: pytest.CaptureFixture[str], signed_in: object
 ) -> None:
     from tests.cli import wavecast
 

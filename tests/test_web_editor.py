@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from campaign.bundle import load_bundle
-from campaign.db import session_scope
+from campaign.db import get_engine, session_scope
 from tests.operator_client import TestClient, json_as_operator, operator_client, post_as_operator
 from tests.sending_setup import approved_campaign
 from waves.approval import approval_state
@@ -153,3 +153,23 @@ def test_with_editor_commits_a_save_is_a_git_commit_of_that_file_only(
     assert git("log", "-1", "--format=%s|%cn").strip() == f"Edit {FR} in the web app|wavecast"
     assert git("show", "--name-only", "--format=", "HEAD").split() == [FR]
     assert git("diff", "--cached", "--name-only").split() == ["notes.txt"]  # still staged, not committed
+
+
+def test_a_save_is_in_the_audit_log_with_its_diff_and_its_author_cannot_approve(client: TestClient, camp: Path) -> None:
+    from accounts import audit, directory
+    from accounts.roles import NotAllowed
+    from tests.operator_client import EMAIL
+    from waves.approval import approve
+
+    saved = (camp / FR).read_text()
+    assert _post(client, saved.replace("Read more", "Lire la suite"), saved, "save").status_code == 303
+    with get_engine().connect() as conn:
+        edits = {e["object"]: e for e in audit.entries(conn) if e["action"] == "wave.edit"}
+        assert set(edits) == {"wave:mini:first", "wave:mini:second"}  # both waves read hello/all
+        first = edits["wave:mini:first"]
+        assert first["actor"] == EMAIL and '+cta: {label: "Lire la suite"' in first["after"]["diff"]
+        assert audit.verify(conn).intact
+    with session_scope() as session:
+        editor = directory.actor(session, directory.find(session, EMAIL))
+        with pytest.raises(NotAllowed, match="edited it"):
+            approve(session, load_bundle(camp), "first", editor)  # four eyes: someone else approves

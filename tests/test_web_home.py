@@ -16,6 +16,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from campaign.db import get_engine
 from frontends.web.app import create_app
 from frontends.web.overview import countdown
+from tests.accounts_setup import TESTER
 from tests.campaign_copy import edit
 from tests.conftest import reset_caches
 from tests.sending_setup import add_contacts, approved_campaign
@@ -43,7 +44,7 @@ def sent(tmp_path: Path, database_url: str) -> Iterator[tuple[TestClient, Path]]
     """The minimal campaign with its first wave sent to 6 people and its second one sending."""
     add_contacts(6)
     bundle = approved_campaign(tmp_path)
-    launch_wave(bundle, "first", "tester")
+    launch_wave(bundle, "first", TESTER)
     with get_engine().begin() as conn:
         sending_run(conn, bundle.root)
     with _client(bundle.root) as client:
@@ -91,7 +92,7 @@ def test_sending_results_and_problems_each_link_to_their_page(sent: tuple[TestCl
 
     from waves.control import pause
 
-    pause("second")
+    pause("second", TESTER)
     text = _text(client.get("/").text)
     assert "wave second is paused:" in text and 'href="/status"' in client.get("/").text
 

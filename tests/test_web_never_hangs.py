@@ -162,7 +162,7 @@ def test_many_pages_waiting_for_a_slow_render_hold_no_request_thread(
                 "/status": "Live status",
                 "/api/status": "[",
                 "/initiatives": "Review queue",
-                "/login": "operator",
+                "/login": "Sign in",
             }
             for _ in range(2):
                 for path, shows in quick.items():

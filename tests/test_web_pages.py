@@ -18,6 +18,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from audiences.upsert import add_contacts
 from campaign.db import get_engine, utcnow
 from frontends.web.app import create_app
+from tests.accounts_setup import account_with_token
 from tests.campaign_copy import copy_campaign, edit
 from tests.conftest import ROOT, free_port, port_open, reset_caches
 from tests.web_rows import pending_request
@@ -39,8 +40,8 @@ def campaign(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(database_url: str, campaign: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("WAVECAST_ADMIN_TOKEN", TOKEN)
     reset_caches()
+    account_with_token(TOKEN)  # every role: these tests are about pages, not about who may act
     with TestClient(
         create_app(campaign), client=("127.0.0.1", 50300), base_url="http://127.0.0.1", raise_server_exceptions=False
     ) as test_client:

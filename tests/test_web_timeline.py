@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from campaign.reschedule import file_hash
+from tests.accounts_setup import TESTER, approver
 from tests.operator_client import TestClient, operator_client, post_as_operator
 from tests.sending_setup import add_contacts, approved_campaign
 from waves.approval import approval_state
@@ -56,6 +57,13 @@ def test_moving_a_draft_wave_rewrites_its_day_and_voids_its_approvals(client: Te
     with session_scope() as session:
         assert not approval_state(session, load_bundle(camp), "first").valid  # the content changed
     assert "The wave was moved" in client.get(moved.headers["location"]).text
+    from accounts import audit
+    from campaign.db import get_engine
+
+    with get_engine().connect() as conn:
+        [entry] = [e for e in audit.entries(conn) if e["action"] == "wave.edit"]
+    assert entry["object"] == "wave:mini:first" and entry["after"] == {"start": "2023-06-13T10:00:00+02:00"}
+    assert entry["before"]["start"] == "2023-06-12T10:00:00+02:00"
 
 
 @pytest.mark.parametrize(
@@ -88,8 +96,8 @@ def test_a_move_on_an_old_view_or_of_a_launched_wave_is_refused(client: TestClie
 
     bundle = load_bundle(camp)
     with session_scope() as session:
-        approve(session, bundle, "first", "Tester")
-    launch_wave(bundle, "first", "tester")
+        approve(session, bundle, "first", approver(1))
+    launch_wave(bundle, "first", TESTER)
     launched = _move(client, camp, "first", "2023-06-14")
     assert launched.status_code == 400 and "was launched" in launched.text
 

@@ -1,4 +1,9 @@
-"""Approvals: a wave is sent only when enough different people approved its current content.
+"""Approvals: a wave is sent only when enough different accounts approved its current content.
+
+Four eyes for real: an approval is bound to an account (its id, not a typed name) and to the
+wave's content hash; `approvals: 2` needs two different accounts holding the approver role;
+the account that made the wave's last test send, or edited its content in the web app, is not
+one of them. Each approval is one audit entry, in the same transaction.
 
 The front ends approve through `approve_after_doctor`: the bulk-sender preflight runs first,
 and a failing check refuses the approval unless the approver states why to go past it.
@@ -12,6 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts import audit
+from accounts.roles import Actor, NotAllowed
 from campaign.bundle import Bundle
 from campaign.db import utcnow
 from campaign.errors import WavecastError
@@ -44,7 +51,7 @@ class ApprovalState:
     wave_id: str
     content_hash: str
     required: int
-    approvers: tuple[str, ...]  # for the current hash
+    approvers: tuple[str, ...]  # the approving accounts' addresses, for the current hash
     stale: tuple[tuple[str, str, dt.datetime], ...]  # (who, hash, when) for older content
 
     @property
@@ -73,39 +80,76 @@ def approval_state(session: Session, bundle: Bundle, wave_id: str) -> ApprovalSt
         .where(Approval.campaign_id == bundle.spec.campaign.id, Approval.wave_id == wave_id)
         .order_by(Approval.approved_at)
     ).all()
-    current = tuple(dict.fromkeys(r.approved_by for r in rows if r.content_hash == content_hash))
+    # One account counts once; an approval without an account (a typed name, before 0010) not at all.
+    current = {r.account_id: r.approved_by for r in rows if r.content_hash == content_hash and r.account_id is not None}
     stale = tuple((r.approved_by, r.content_hash, r.approved_at) for r in rows if r.content_hash != content_hash)
-    return ApprovalState(wave_id, content_hash, bundle.spec.campaign.approvals, current, stale)
+    return ApprovalState(wave_id, content_hash, bundle.spec.campaign.approvals, tuple(current.values()), stale)
+
+
+def wave_key(bundle: Bundle, wave_id: str) -> str:
+    """How the audit log names a wave (the same as its run's key)."""
+    return campaign_wave_key(bundle.spec.campaign.id, wave_id)
+
+
+def campaign_wave_key(campaign_id: str, wave_id: str) -> str:
+    return f"{campaign_id}:{wave_id}"
+
+
+def _approver_ids(session: Session, bundle: Bundle, wave_id: str, content_hash: str) -> set[int]:
+    rows = session.scalars(
+        select(Approval.account_id).where(
+            Approval.campaign_id == bundle.spec.campaign.id,
+            Approval.wave_id == wave_id,
+            Approval.content_hash == content_hash,
+        )
+    )
+    return {r for r in rows if r is not None}
+
+
+def authors(session: Session, bundle: Bundle, wave_id: str) -> set[int]:
+    """The accounts that may not approve the wave: who made its last test send, who edited it."""
+    key = wave_key(bundle, wave_id)
+    last_proof = audit.last_by(session, "wave.proof", key)
+    found = audit.accounts_that(session, "wave.edit", key)
+    if last_proof is not None and last_proof.account_id is not None:
+        found.add(last_proof.account_id)
+    return found
 
 
 def approve(
-    session: Session, bundle: Bundle, wave_id: str, by: str, *, doctor_override: str | None = None
+    session: Session, bundle: Bundle, wave_id: str, by: Actor, *, doctor_override: str | None = None
 ) -> ApprovalState:
-    """Record `by`'s approval of the wave's current content; the same person cannot count twice.
+    """Record the account's approval of the wave's current content; one account counts once.
 
     This records; it does not run the preflight (`approve_after_doctor` does, for the front ends).
     `doctor_override`: the approver's reason for going past failing checks, and which ones."""
-    by = by.strip()
-    if not by or any(c in by for c in "\r\n"):
-        raise WavecastError("--by needs the approver's name on one line")
+    by.require("wave.approve")
     state = approval_state(session, bundle, wave_id)
-    if by in state.approvers:
+    if by.id in authors(session, bundle, wave_id):
+        raise NotAllowed(
+            f"{by.email} made the last test send of wave {wave_id!r} or edited it, so cannot approve it "
+            "(four eyes: someone else approves)"
+        )
+    if by.id in _approver_ids(session, bundle, wave_id, state.content_hash):
         if state.valid:
             return state
-        raise WavecastError(
-            f"{by} already approved this content of wave {wave_id!r}; "
-            f"the campaign needs {state.required} different people (four eyes)"
+        raise NotAllowed(
+            f"{by.email} already approved this content of wave {wave_id!r}; "
+            f"the campaign needs {state.required} different accounts (four eyes)"
         )
     session.add(
         Approval(
             campaign_id=bundle.spec.campaign.id,
             wave_id=wave_id,
             content_hash=state.content_hash,
-            approved_by=by,
+            approved_by=by.email,
+            account_id=by.id,
             approved_at=utcnow(),
             doctor_override=doctor_override,
         )
     )
+    after = {"content_hash": state.content_hash, "doctor_override": doctor_override}
+    audit.record(session, by, "wave.approve", "wave", wave_key(bundle, wave_id), after=after)
     session.flush()
     return approval_state(session, bundle, wave_id)
 
@@ -114,7 +158,7 @@ def approve_after_doctor(
     session: Session,
     bundle: Bundle,
     wave_id: str,
-    by: str,
+    by: Actor,
     override: str | None = None,
     *,
     how_to_override: str = '--override-doctor "REASON"',
@@ -122,6 +166,7 @@ def approve_after_doctor(
     """Run the preflight, then approve. A failing check refuses (DoctorFailed names each one)
     unless `override` gives the reason to go past them; the reason and the failing checks'
     names go into the audit trail. A reason given when nothing fails is not recorded."""
+    by.require("wave.approve")  # before the preflight: a refused account learns nothing from it
     reason = (override or "").strip()
     if len(reason) > OVERRIDE_MAX or any(c in reason for c in "\r\n"):
         raise WavecastError(f"the reason to override the doctor is one line of at most {OVERRIDE_MAX} characters")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
+from accounts import audit
+from accounts.roles import Actor
 from campaign.db import get_engine, utcnow
 from campaign.errors import WavecastError
 from waves.models import CANCELLED, DONE, PAUSED, PENDING, RUNNING, SENDING, SKIPPED, Delivery, WaveRun
@@ -23,8 +25,12 @@ def find_run(conn: Connection, wave: str) -> WaveRun:
     return run
 
 
-def set_state(wave: str, allowed_from: tuple[str, ...], to: str, note: str | None = None) -> WaveRun:
-    """The run of `wave` moved to `to`, only from one of `allowed_from`; a cancel skips what is pending."""
+def set_state(
+    wave: str, allowed_from: tuple[str, ...], to: str, note: str | None = None, *, by: Actor, action: str
+) -> WaveRun:
+    """The run of `wave` moved to `to`, only from one of `allowed_from`; a cancel skips what is
+    pending. `by` needs the role of `action`; the change and its audit entry commit together."""
+    by.require(action)
     engine = get_engine()
     with engine.begin() as conn:
         run = find_run(conn, wave)
@@ -42,15 +48,18 @@ def set_state(wave: str, allowed_from: tuple[str, ...], to: str, note: str | Non
                 .where(Delivery.run_id == run.id, Delivery.status == PENDING)
                 .values(status=SKIPPED, last_error="wave cancelled")
             )
+        audit.record(
+            Session(bind=conn), by, action, "wave", run.run_key, before={"state": run.state}, after={"state": to}
+        )
         return find_run(conn, wave)
 
 
-def pause(wave: str) -> WaveRun:
-    return set_state(wave, (RUNNING,), PAUSED, "paused by operator")
+def pause(wave: str, by: Actor) -> WaveRun:
+    return set_state(wave, (RUNNING,), PAUSED, f"paused by {by.email}", by=by, action="wave.pause")
 
 
-def cancel(wave: str) -> WaveRun:
-    return set_state(wave, (RUNNING, PAUSED), CANCELLED, "cancelled by operator")
+def cancel(wave: str, by: Actor) -> WaveRun:
+    return set_state(wave, (RUNNING, PAUSED), CANCELLED, f"cancelled by {by.email}", by=by, action="wave.cancel")
 
 
 def pause_for(run_id: int, note: str) -> None:

@@ -17,6 +17,8 @@ from sqlalchemy import Connection, Table, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from accounts import audit
+from accounts.roles import Actor
 from audiences.assignment import assignment_select
 from audiences.models import contacts
 from campaign.bundle import Bundle
@@ -123,16 +125,22 @@ def _finish_stopped(run_id: int) -> Launched:
     return Launched(run_id, False, rows, chunks, recovered=settled, posts=posts)
 
 
-def launch_wave(bundle: Bundle, wave_id: str, by: str) -> Launched:
-    """Launch now. Requires a valid approval; a wave is launched at most once.
+def launch_wave(bundle: Bundle, wave_id: str, by: Actor) -> Launched:
+    """Launch now. Requires the operator role and a valid approval; a wave is launched at most once.
 
     The ledger gets the wave's e-mails and its posts; the posts wait for their scheduled time.
+    The run and the audit entry of its launch commit together.
     """
+    by.require("wave.launch")
     with session_scope() as session:
         content_hash = require_approval(session, bundle, wave_id)
     engine = get_engine()
     with engine.begin() as conn:
-        run, created = _claim_run(conn, bundle, wave_id, content_hash, by)
+        run, created = _claim_run(conn, bundle, wave_id, content_hash, by.email)
+        if created:
+            audit.record(
+                Session(bind=conn), by, "wave.launch", "wave", run.run_key, after={"content_hash": content_hash}
+            )
     if run.state == RUNNING and get_settings().embedded:
         return _finish_stopped(run.id)
     if run.state != LAUNCHING:

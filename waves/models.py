@@ -59,7 +59,10 @@ class Approval(Base):
     campaign_id: Mapped[str] = mapped_column(String(64))
     wave_id: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))
-    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_by: Mapped[str] = mapped_column(String(200))  # the account's address, as shown
+    # The account that approved (accounts.id; no foreign key: the trail outlives an account).
+    # NULL on approvals made before accounts (revision 0010): those no longer count.
+    account_id: Mapped[int | None] = mapped_column(Integer, default=None)
     approved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when the approver went past a failing `doctor` check: which checks, and why.
     doctor_override: Mapped[str | None] = mapped_column(Text, default=None)

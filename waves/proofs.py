@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import secrets
 
-from audiences.normalise import normalise_typed
+from accounts import audit
+from accounts.roles import Actor
+from audiences.normalise import email_hash, normalise_typed
 from campaign.bundle import Bundle
+from campaign.db import session_scope
 from campaign.dkim_signing import signed
 from campaign.errors import WavecastError
 from campaign.mime import message_id
@@ -25,8 +28,10 @@ def proof_message_id(campaign_id: str, wave_id: str, audience: str, lang: str, d
     return message_id(campaign_id, wave_id, f"{audience}.{lang}.{secrets.token_hex(8)}", "proof", domain)
 
 
-def send_proofs(bundle: Bundle, wave_id: str, to: str) -> list[str]:
-    """Send the proofs; returns the subjects sent."""
+def send_proofs(bundle: Bundle, wave_id: str, to: str, by: Actor) -> list[str]:
+    """Send the proofs; returns the subjects sent. The sender (editor role) is recorded: the
+    account that made a wave's last test send may not approve it."""
+    by.require("wave.proof")
     address = normalise_typed(to)
     spec = bundle.spec
     try:
@@ -63,4 +68,8 @@ def send_proofs(bundle: Bundle, wave_id: str, to: str) -> list[str]:
             subjects.append(f"[{audience} · {lang}] {segment.subject}")
     finally:
         transport.close()
+        if subjects:
+            with session_scope() as session:
+                after = {"to": email_hash(address), "proofs": len(subjects)}  # the address only as its keyed hash
+                audit.record(session, by, "wave.proof", "wave", f"{spec.campaign.id}:{wave_id}", after=after)
     return subjects

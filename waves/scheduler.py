@@ -21,6 +21,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from accounts.roles import Actor
 from audiences.subscriptions import expire as expire_requests
 from campaign.bundle import Bundle
 from campaign.db import get_engine, session_scope, utcnow
@@ -97,8 +98,9 @@ def _set(campaign_id: str, wave_id: str, **values: object) -> None:
         )
 
 
-def launch_due(now: dt.datetime | None = None) -> list[str]:
-    """Launch every scheduled wave whose time has come; report missed ones. Returns launched ids."""
+def launch_due(by: Actor, now: dt.datetime | None = None) -> list[str]:
+    """Launch every scheduled wave whose time has come, as `by` (the scheduler's service account);
+    report missed ones. Returns launched ids."""
     settings = get_settings()
     now = now or utcnow()
     grace = dt.timedelta(seconds=settings.misfire_grace_seconds)
@@ -127,7 +129,7 @@ def launch_due(now: dt.datetime | None = None) -> list[str]:
                     note="waiting for the send window / after a blackout date",
                 )
                 continue
-            launch_wave(bundle, item.wave_id, by="scheduler")
+            launch_wave(bundle, item.wave_id, by)
         except WavecastError as exc:
             log.error("wave %s cannot be launched: %s", item.wave_id, exc)
             _set(item.campaign_id, item.wave_id, state=BLOCKED, note=str(exc)[:2000])
@@ -140,7 +142,9 @@ def launch_due(now: dt.datetime | None = None) -> list[str]:
 class Scheduler:
     """One scheduler process; active while it holds the lease, standby otherwise."""
 
-    def __init__(self, name: str | None = None, tick_seconds: float = 0.5) -> None:
+    def __init__(self, account: Actor, name: str | None = None, tick_seconds: float = 0.5) -> None:
+        account.require("wave.launch")  # refused at start, not at the first due wave
+        self.account = account
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.tick_seconds = tick_seconds
         self.active = False
@@ -159,7 +163,7 @@ class Scheduler:
 
     def tick(self) -> None:
         if self.active:
-            for wave_id in launch_due():
+            for wave_id in launch_due(self.account):
                 log.warning("scheduler %s launched wave %s", self.name, wave_id)
 
     def sweep(self) -> None:

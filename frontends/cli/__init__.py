@@ -27,6 +27,8 @@ COMMAND_MODULES = [
     "frontends.cli.dkim",
     "frontends.cli.doctor",
     "frontends.cli.subscriptions",
+    "frontends.cli.accounts",
+    "frontends.cli.audit",
 ]
 
 for _name in COMMAND_MODULES:

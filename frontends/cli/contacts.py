@@ -18,6 +18,7 @@ from audiences.consent import UnknownContact, describe_suppression, erased_note,
 from audiences.csv_rows import RowProblem
 from audiences.export import export_contacts
 from audiences.importer import import_contacts
+from audiences.normalise import email_hash, normalise_typed
 from audiences.synthetic import generate, write_csv
 from audiences.tokens import unsubscribe_url
 from campaign.bundle import load_spec
@@ -26,6 +27,7 @@ from campaign.model import LANGS, Campaign
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 from frontends.cli.app import app, out
+from frontends.cli.identity import acting, record_action
 from frontends.cli.progress import counting
 from waves import personal_data
 
@@ -58,6 +60,11 @@ def _campaign(directory: Path | None) -> Campaign | None:
     return load_spec(directory)[0]
 
 
+def contact_hash(email: str) -> str:
+    """How the audit log names a person: the keyed hash of the address, never the address."""
+    return email_hash(normalise_typed(email))
+
+
 def _problem(problem: RowProblem) -> None:
     sys.stderr.write(f"{problem}\n")
 
@@ -70,6 +77,7 @@ def import_command(
     campaign: Path | None = CampaignOpt,
 ) -> None:
     """Import or update contacts (by email, case-insensitively). Nothing is imported if a row is bad."""
+    me = acting("contacts.import")
     spec = _campaign(campaign)
     languages = spec.campaign.languages if spec else LANGS
     tz = spec.campaign.tz if spec else ZoneInfo("Europe/Brussels")
@@ -83,6 +91,8 @@ def import_command(
             on_problem=_problem,
             on_progress=done,
         )
+    if not dry_run:
+        record_action(me, "contacts.import", "file", file.name[:200], after={"summary": summary.describe()})
     out.print(escape(summary.describe()))
     if dry_run and summary.invalid:
         raise typer.Exit(1)
@@ -91,14 +101,19 @@ def import_command(
 @contacts_app.command("export")
 def export_command(file: Path = typer.Argument(..., help="CSV file to write.")) -> None:
     """Write every contact held to a CSV (formula-like cells neutralised)."""
+    me = acting("contacts.export")
     count = export_contacts(file)
+    record_action(me, "contacts.export", "file", file.name[:200], after={"contacts": count})
     out.print(f"wrote {escape(str(file))} ({count} contacts)")
 
 
 @contacts_app.command("unsubscribe")
 def unsubscribe_command(email: str = typer.Argument(..., help="The contact's address.")) -> None:
     """Unsubscribe one contact: no further message of any campaign reaches them."""
+    me = acting("contacts.unsubscribe")
     changed = unsubscribe_email(email)
+    if changed:
+        record_action(me, "contacts.unsubscribe", "contact", contact_hash(email))
     out.print("unsubscribed" if changed else "already unsubscribed")
 
 
@@ -108,6 +123,7 @@ def show_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Everything held about one person, in every place wavecast writes (GDPR right of access)."""
+    acting("contacts.export")
     holdings = personal_data.find(email)
     if not holdings.anything:
         raise UnknownContact(f"no contact holds {holdings.address}" + erased_note(holdings.suppression))
@@ -224,8 +240,11 @@ _PLACES = {
 def erase_command(email: str = typer.Argument(..., help="The contact's address.")) -> None:
     """Erase one person (GDPR) everywhere wavecast wrote them: the database, the outbox, the logs.
 
-    Only a keyed hash of the address is kept, so later imports skip them."""
+    Only a keyed hash of the address is kept, so later imports skip them; the audit log names
+    the person by that hash only."""
+    me = acting("contacts.erase")
     erasure = personal_data.erase_everywhere(email)
+    record_action(me, "contacts.erase", "contact", contact_hash(email), after={"held": bool(erasure.held)})
     out.print(escape(("erased: " if erasure.held else "") + erasure.describe()))
 
 
@@ -237,6 +256,7 @@ def generate_command(
     csv_file: Path | None = typer.Option(None, "--csv", help="Write a CSV instead of the database."),
 ) -> None:
     """Create synthetic demo contacts (no real person): all audiences, languages and regions."""
+    me = acting("contacts.import") if csv_file is None else None
     spec = _campaign(campaign)
     reference = dt.date.today()
     if spec is not None:
@@ -250,5 +270,7 @@ def generate_command(
         return
     with counting("generating contacts", total=n) as done:
         result = generate(n, seed, reference, on_progress=done)
+    if me is not None:
+        record_action(me, "contacts.import", "synthetic", str(seed), after={"created": result.created})
     kept_out = f", {result.suppressed} kept out (suppression list)" if result.suppressed else ""
     out.print(f"{n} synthetic contacts: {result.created} new, {result.updated} updated{kept_out}")

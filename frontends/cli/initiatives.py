@@ -12,6 +12,8 @@ from rich.table import Table
 from campaign import initiative_requests
 from campaign.errors import WavecastError
 from frontends.cli.app import app, campaign_dir, out, report
+from frontends.cli.identity import acting, record_action
+from waves.reviews import review_as
 
 initiatives_app = typer.Typer(help="Initiative publication requests: submit, review, list.", no_args_is_help=True)
 app.add_typer(initiatives_app, name="initiatives")
@@ -37,8 +39,12 @@ def submit(
     ),
     campaign: Path | None = CampaignOpt,
 ) -> None:
-    """Record a publication request as pending."""
+    """Record a publication request as pending (editor role); someone else reviews it."""
+    me = acting("initiative.submit")
     done = initiative_requests.submit(file, campaign_dir(None, campaign, default=DEFAULT_CAMPAIGN))
+    record_action(
+        me, "initiative.submit", "initiative", str(done.request.id), after={"initiative": done.request.initiative_id}
+    )
     report(done.warnings)
     r = done.request
     out.print(
@@ -55,7 +61,6 @@ def review(
     approve: bool = typer.Option(False, "--approve", help="Publish it: it fits one of the ambitions."),
     reject: bool = typer.Option(False, "--reject", help="Refuse it."),
     reason: str | None = typer.Option(None, "--reason", help="Why, for the audit trail.", show_default=False),
-    by: str | None = typer.Option(None, "--by", help="Your name, for the audit trail.", show_default=False),
     campaign: Path | None = CampaignOpt,
 ) -> None:
     """Show a request's texts as newsletters will show them; with --approve or --reject, decide.
@@ -64,6 +69,7 @@ def review(
     """
     if approve and reject:
         raise WavecastError("give exactly one of --approve and --reject")
+    me = acting("initiative.review") if approve or reject else None
     shown = initiative_requests.get_request(request_id)
     out.print(f"request #{shown.id}: initiative {shown.initiative_id!r}, ambition {shown.ambition!r}, {shown.status}")
     out.print("as newsletters will show it (plain text: no link or markup from the request):")
@@ -71,12 +77,13 @@ def review(
         # Printed as it is: no console markup, emoji codes or highlighting read into it.
         out.print(f"  {label}: {text}", markup=False, emoji=False, highlight=False)
     if not approve and not reject:
-        out.print("decide with --approve or --reject, --reason and --by")
+        out.print("decide with --approve or --reject and --reason")
         return
-    if reason is None or by is None:
-        raise WavecastError("--reason and --by are required to decide: they go into the audit trail")
+    if reason is None:
+        raise WavecastError("--reason is required to decide: it goes into the audit trail")
     directory = campaign_dir(None, campaign, default=DEFAULT_CAMPAIGN)
-    decided = initiative_requests.review(request_id, approve=approve, reason=reason, by=by, campaign_dir=directory)
+    assert me is not None  # a decision was asked for, so the role was checked above
+    decided = review_as(me, request_id, approve=approve, reason=reason, campaign_dir=directory)
     r = decided.request
     out.print(f"request #{r.id} ({r.initiative_id}) {r.status} by {escape(r.decided_by or '')}")
     if decided.notify:

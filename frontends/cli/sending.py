@@ -17,6 +17,7 @@ from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from accounts import audit
 from audiences.consent import describe_counts, suppression_counts
 from campaign.as_of import Today
 from campaign.db import get_engine, session_scope
@@ -27,6 +28,7 @@ from frontends.cli import counting
 from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, open_bundle, out
 from frontends.cli.as_of import say, warn_past
 from frontends.cli.choices import check_picked
+from frontends.cli.identity import acting
 from frontends.cli.progress import following, working
 from waves import approval, control
 from waves.deliverability import percent_of
@@ -43,7 +45,6 @@ def approve(
     directory: Path | None = DirArg,
     campaign: Path | None = CampaignOpt,
     wave: str = WaveOpt,
-    by: str = typer.Option(..., "--by", help="Your name, as it goes into the audit trail.", show_default=False),
     override_doctor: str | None = typer.Option(
         None,
         "--override-doctor",
@@ -54,15 +55,16 @@ def approve(
     """Approve the current content of a wave (all audiences, languages and channels).
 
     `wavecast doctor` runs first: a failing check refuses the approval unless --override-doctor
-    gives the reason to go past it."""
+    gives the reason to go past it. You approve as the account you signed in with (approver role)."""
+    me = acting("wave.approve")
     directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory)
     check_picked(bundle.spec, wave=wave)
     with session_scope() as session:
-        state = approval.approve_after_doctor(session, bundle, wave, by, override_doctor)
+        state = approval.approve_after_doctor(session, bundle, wave, me, override_doctor)
     out.print(f"wave {wave}: content {state.content_hash[:12]}: {state.describe()}")
     if not state.valid:
-        out.print(f"it needs {state.required - len(state.approvers)} more approval(s) from someone else")
+        out.print(f"it needs {state.required - len(state.approvers)} more approval(s) from another account")
 
 
 @app.command()
@@ -100,11 +102,16 @@ def schedule(directory: Path | None = DirArg, campaign: Path | None = CampaignOp
     """Store the due times of the approved waves in the database, for `wavecast scheduler`.
 
     Due times are real: the scheduler acts on them in real time, so there is no --as-of here."""
+    me = acting("wave.schedule")
     directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory)
     warn_past(Today.of(None, bundle.spec.campaign.tz), resolve_starts(bundle.spec))
     table = Table("Wave", "Due (local)", "State", "Note")
-    for line in store_schedule(bundle):
+    lines = store_schedule(bundle)
+    with session_scope() as session:
+        after = {line.wave_id: line.state for line in lines}
+        audit.record(session, me, "wave.schedule", "campaign", bundle.spec.campaign.id, after=after)
+    for line in lines:
         due = line.due_at.strftime("%a %d %b %Y %H:%M %Z") if line.due_at else "-"
         table.add_row(line.wave_id, due, line.state, line.note)
     out.print(table)
@@ -114,10 +121,13 @@ def schedule(directory: Path | None = DirArg, campaign: Path | None = CampaignOp
 def scheduler(
     name: str | None = typer.Option(None, help="This scheduler's name in the lease (default host:pid)."),
 ) -> None:
-    """Run the scheduler: launches waves when due, sweeps stuck rows. Run one more as standby."""
+    """Run the scheduler: launches waves when due, sweeps stuck rows. Run one more as standby.
+
+    It launches as the account of WAVECAST_TOKEN: a service account with the operator role
+    (`wavecast accounts add scheduler --service --role operator`, then `wavecast tokens create scheduler`)."""
     logging.getLogger().setLevel(logging.WARNING)
     get_engine()
-    process = Scheduler(name)
+    process = Scheduler(acting("wave.launch"), name)
 
     def stop(*_: object) -> None:
         raise KeyboardInterrupt
@@ -135,14 +145,14 @@ def send(
     campaign: Path | None = CampaignOpt,
     wave: str = WaveOpt,
     test_to: str | None = typer.Option(None, "--test-to", help="Send proofs to this address only; no ledger."),
-    by: str = typer.Option("operator", "--by", help="Who launches, for the record."),
 ) -> None:
-    """Launch a wave now (it must be approved), or send proofs with --test-to."""
+    """Launch a wave now (it must be approved; operator role), or send proofs with --test-to (editor role)."""
+    me = acting("wave.proof" if test_to is not None else "wave.launch")
     directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory)
     check_picked(bundle.spec, wave=wave)
     if test_to is not None:
-        sent = send_proofs(bundle, wave, test_to)
+        sent = send_proofs(bundle, wave, test_to, me)
         out.print(f"sent {len(sent)} proof(s) of wave {wave} to {test_to}:")
         for subject in sent:
             out.print(f"  {subject}")
@@ -158,7 +168,7 @@ def send(
     else:
         shown = working(f"launching wave {wave}")
     with shown:
-        launched = launch_wave(bundle, wave, by)
+        launched = launch_wave(bundle, wave, me)
     if launched.recovered is not None:
         out.print(
             f"wave {wave}: run {launched.run_id} had stopped while sending; "
@@ -307,7 +317,7 @@ def _follow(wave: str | None) -> None:
 @app.command()
 def pause(wave: str = typer.Argument(..., help="The wave's id.")) -> None:
     """Pause a sending wave: nothing more goes out until `resume`."""
-    run = control.pause(wave)
+    run = control.pause(wave, acting("wave.pause"))
     out.print(f"wave {run.wave_id} is {run.state}")
 
 
@@ -317,12 +327,12 @@ def resume(wave: str = typer.Argument(..., help="The wave's id.")) -> None:
     # Lazy: resuming queues chunks, and the Celery app (~0.2 s) is for the commands that do.
     from waves.resume import resume as resume_run
 
-    run = resume_run(wave)
+    run = resume_run(wave, acting("wave.resume"))
     out.print(f"wave {run.wave_id} is {run.state}")
 
 
 @app.command()
 def cancel(wave: str = typer.Argument(..., help="The wave's id.")) -> None:
     """Cancel a wave: what was not sent is skipped, for good."""
-    run = control.cancel(wave)
+    run = control.cancel(wave, acting("wave.cancel"))
     out.print(f"wave {run.wave_id} is {run.state}")

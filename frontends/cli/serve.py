@@ -11,12 +11,18 @@ from pathlib import Path
 
 import typer
 
+from accounts import directory as team
+from campaign.db import session_scope
 from campaign.errors import InvalidInput, WavecastError
-from campaign.settings import get_settings
 from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, out
 from waves.assembly import assembled
 
 STOP_SECONDS = 2  # after SIGTERM, how long requests in flight may take to finish
+
+
+def _has_accounts() -> bool:
+    with session_scope() as session:
+        return bool(team.listing(session))
 
 
 @app.command()
@@ -46,9 +52,9 @@ def serve(
         # Still serve: the preview shows the problems and picks up the fix on reload.
         sys.stderr.write(f"{exc}\nthe preview shows these problems until the files are fixed\n")
     if not _loopback(host):
-        out.print(f"listening on {host}: pages need the operator token from other machines")
-    if get_settings().admin_token is None:
-        out.print("WAVECAST_ADMIN_TOKEN is not set: the dashboard is read-only")
+        out.print(f"listening on {host}: pages need a signed-in account from other machines")
+    if not _has_accounts():
+        out.print("no account yet: nobody can sign in until `wavecast accounts create-admin EMAIL`")
     out.print(f"wavecast: http://{host if ':' not in host else f'[{host}]'}:{port}/  (preview: /preview)")
     uvicorn.run(
         create_app(directory.resolve()),

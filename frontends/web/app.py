@@ -23,6 +23,9 @@ ROUTERS: list[str] = [
     "frontends.web.calendar_feed",
     "frontends.web.timeline",
     "frontends.web.editor",
+    "frontends.web.signin",
+    "frontends.web.oidc",
+    "frontends.web.audit_page",
 ]
 
 

@@ -1,8 +1,9 @@
 """The team's dashboard: plan, live status, report, initiatives; and the operator's actions.
 
 Pages read (open on loopback, see ``security``). Actions change state and each one is a POST
-guarded by the operator token and a CSRF token; the guard runs before anything else, so a
-refused request changes nothing. Actions call the same functions as the command line
+guarded by a signed-in account holding the action's role and by a CSRF token; the guard runs
+before anything else, so a refused request changes nothing. Each action is done, and recorded
+in the audit log, as that account. Actions call the same functions as the command line
 (``waves.approval.approve_after_doctor``, ``waves.launch.launch_wave``, ``waves.control``,
 ``campaign.initiative_requests.review``): the web adds no rules of its own.
 
@@ -24,40 +25,35 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from accounts.roles import Actor
 from audiences.consent import describe_counts, suppression_counts
 from campaign.bundle import Bundle
 from campaign.db import get_engine, session_scope
 from campaign.errors import WavecastError
 from campaign.initiative_models import PENDING as REQUEST_PENDING
-from campaign.initiative_requests import audit_trail, list_requests, review
+from campaign.initiative_requests import audit_trail, list_requests
 from campaign.model import Campaign
 from campaign.render import translated
 from campaign.timing import resolve_starts
 from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, campaign_spec, current_bundle, page
-from frontends.web.security import (
-    CSRF_COOKIE,
-    Unauthorised,
-    check_csrf,
-    clear_operator_cookie,
-    csrf_for,
-    remember_csrf,
-    require_operator,
-    require_reader,
-    set_operator_cookie,
-    token_matches,
-)
+from frontends.web.security import acting, require, require_reader
 from waves.approval import approval_state, approve_after_doctor, require_approval
 from waves.control import cancel, find_run, pause
 from waves.launch import launch_wave
 from waves.models import PAUSED, WaveRun, WaveSchedule
 from waves.report import build_report
 from waves.resume import resume as resume_run
+from waves.reviews import review_as
 from waves.status import all_status
 
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=FriendlyRoute)
 reader = [Depends(require_reader)]
-operator = [Depends(require_operator)]
+
+
+def needs(action: str) -> list[Any]:
+    return [Depends(require(action))]
+
 
 DONE_MESSAGES = {
     "approved": "Your approval was recorded.",
@@ -65,8 +61,9 @@ DONE_MESSAGES = {
     "paused": "The wave is paused.",
     "resumed": "The wave is sending again.",
     "cancelled": "The wave is cancelled: what was not sent is skipped.",
-    "login": "You are logged in as operator.",
-    "logout": "You are logged out.",
+    "login": "You are signed in.",
+    "logout": "You are signed out.",
+    "everywhere": "You are signed out everywhere: every browser must sign in again.",
     "saved": "Saved: the message file has your text, and the wave's earlier approvals no longer hold.",
     "saved-committed": "Saved and committed to the campaign's git history under your name.",
     "saved-not-committed": "Saved, but the git commit failed: the file has your text; commit it by hand.",
@@ -241,59 +238,20 @@ def initiatives_page(request: Request) -> Response:
     )
 
 
-# ---------------------------------------------------------------------------- operator login
-
-
-@router.get("/login", summary="Operator login form")
-def login_page(request: Request, next: str = "/") -> Response:
-    return page(request, "login.html", title="Operator login", next=_local(next))
-
-
-def _local(path: str) -> str:
-    """Only a path on this site (no scheme, no //host): an open redirect otherwise."""
-    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
-
-
-@router.post("/login", summary="Log in with the operator token (sets a cookie)")
-async def login(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
-    await check_csrf(request)
-    if not token_matches(token.strip()):
-        raise Unauthorised("that is not the operator token")
-    response = RedirectResponse(_local(next) + ("&" if "?" in _local(next) else "?") + "done=login", status_code=303)
-    set_operator_cookie(request, response)
-    return response
-
-
-@router.post("/logout", summary="Log out (clears the cookie)")
-async def logout(request: Request) -> Response:
-    await check_csrf(request)
-    response = _after("/", "logout")
-    clear_operator_cookie(response)
-    return response
-
-
-@router.get("/api/csrf", summary="A CSRF token (and its cookie) for scripted operator clients")
-def csrf_token(request: Request) -> JSONResponse:
-    nonce, token = csrf_for(request)
-    response = JSONResponse({"csrf_token": token, "cookie": CSRF_COOKIE, "header": "X-CSRF-Token"})
-    remember_csrf(request, response, nonce)
-    return response
-
-
 # ---------------------------------------------------------------------------- operator actions
 
 
-@router.post("/waves/{wave_id}/approve", dependencies=operator, summary="Approve the wave's current content")
-async def approve_wave(request: Request, wave_id: str, by: str = Form(""), override_doctor: str = Form("")) -> Response:
+@router.post(
+    "/waves/{wave_id}/approve", dependencies=needs("wave.approve"), summary="Approve the wave's current content"
+)
+async def approve_wave(request: Request, wave_id: str, override_doctor: str = Form("")) -> Response:
     bundle = await current_bundle(request)
     _wave_or_404(bundle.spec, wave_id)
-    if not by.strip():
-        raise WavecastError("give your name in 'Approved by': it goes into the audit trail")
-    await run_in_threadpool(_approve, bundle, wave_id, by, override_doctor)
+    await run_in_threadpool(_approve, bundle, wave_id, acting(request), override_doctor)
     return _after("/plan", "approved")
 
 
-def _approve(bundle: Bundle, wave_id: str, by: str, override: str) -> None:
+def _approve(bundle: Bundle, wave_id: str, by: Actor, override: str) -> None:
     """The command line's rule: a failing preflight refuses, naming its checks, unless the form
     gives the reason to go past it."""
     with session_scope() as session:
@@ -302,21 +260,21 @@ def _approve(bundle: Bundle, wave_id: str, by: str, override: str) -> None:
         )
 
 
-def _launch(bundle: Bundle, wave_id: str, by: str) -> None:
+def _launch(bundle: Bundle, wave_id: str, by: Actor) -> None:
     try:
         launch_wave(bundle, wave_id, by)
     except WavecastError as exc:
         log.error("launching wave %s from the dashboard failed: %s", wave_id, exc)
 
 
-@router.post("/waves/{wave_id}/launch", dependencies=operator, summary="Send an approved wave now")
-async def launch_now(request: Request, wave_id: str, background: BackgroundTasks, by: str = Form("")) -> Response:
+@router.post("/waves/{wave_id}/launch", dependencies=needs("wave.launch"), summary="Send an approved wave now")
+async def launch_now(request: Request, wave_id: str, background: BackgroundTasks) -> Response:
     bundle = await current_bundle(request)
     _wave_or_404(bundle.spec, wave_id)
     await run_in_threadpool(_require_approval, bundle, wave_id)
     # Launching builds the ledger and, embedded, sends in-process: after the response, so the
     # page can show the counts growing.
-    background.add_task(_launch, bundle, wave_id, by.strip() or "dashboard")
+    background.add_task(_launch, bundle, wave_id, acting(request))
     return _after("/status", "launched")
 
 
@@ -332,46 +290,48 @@ def _run_key(request: Request, wave_id: str) -> str:
     return f"{spec.campaign.id}:{wave_id}"
 
 
-@router.post("/waves/{wave_id}/pause", dependencies=operator, summary="Pause a sending wave")
+@router.post("/waves/{wave_id}/pause", dependencies=needs("wave.pause"), summary="Pause a sending wave")
 def pause_wave(request: Request, wave_id: str) -> Response:
-    pause(_run_key(request, wave_id))
+    pause(_run_key(request, wave_id), acting(request))
     return _after("/status", "paused")
 
 
-@router.post("/waves/{wave_id}/resume", dependencies=operator, summary="Resume a paused wave")
+@router.post("/waves/{wave_id}/resume", dependencies=needs("wave.resume"), summary="Resume a paused wave")
 def resume_wave(request: Request, wave_id: str, background: BackgroundTasks) -> Response:
     key = _run_key(request, wave_id)
     with get_engine().connect() as conn:
         run = find_run(conn, key)
     if run.state != PAUSED:
         raise WavecastError(f"wave {wave_id!r} is {run.state}; only a paused wave can resume")
-    background.add_task(_resume, key)
+    background.add_task(_resume, key, acting(request))
     return _after("/status", "resumed")
 
 
-def _resume(key: str) -> None:
+def _resume(key: str, by: Actor) -> None:
     try:
-        resume_run(key)
+        resume_run(key, by)
     except WavecastError as exc:
         log.error("resuming %s from the dashboard failed: %s", key, exc)
 
 
-@router.post("/waves/{wave_id}/cancel", dependencies=operator, summary="Cancel a wave: what was not sent is skipped")
+@router.post(
+    "/waves/{wave_id}/cancel", dependencies=needs("wave.cancel"), summary="Cancel a wave: what was not sent is skipped"
+)
 def cancel_wave(request: Request, wave_id: str) -> Response:
-    cancel(_run_key(request, wave_id))
+    cancel(_run_key(request, wave_id), acting(request))
     return _after("/status", "cancelled")
 
 
-@router.post("/initiatives/{request_id}/review", dependencies=operator, summary="Approve or reject a request")
-def review_request(
-    request: Request, request_id: int, decision: str = Form(""), reason: str = Form(""), by: str = Form("")
-) -> Response:
+@router.post(
+    "/initiatives/{request_id}/review", dependencies=needs("initiative.review"), summary="Approve or reject a request"
+)
+def review_request(request: Request, request_id: int, decision: str = Form(""), reason: str = Form("")) -> Response:
     spec = campaign_spec(request)
     if request_id not in {r.id for r in list_requests(campaign_id=spec.campaign.id)}:
         raise NotFound(f"there is no request #{request_id} for this campaign")
     if decision not in ("approve", "reject"):
         raise WavecastError("choose approve or reject")
-    decided = review(
-        request_id, approve=decision == "approve", reason=reason, by=by, campaign_dir=campaign_dir(request)
+    decided = review_as(
+        acting(request), request_id, approve=decision == "approve", reason=reason, campaign_dir=campaign_dir(request)
     )
     return page(request, "decided.html", title="Decision recorded", decided=decided.request, notify=decided.notify)

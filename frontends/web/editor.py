@@ -29,15 +29,16 @@ from campaign.file_writes import scratch_copy
 from campaign.message_edit import DraftRefused, SavedMeanwhile, check_draft, message_name, save_message
 from campaign.model import Campaign
 from campaign.segment import NoSuchSegment, render_segment
+from frontends.web.audit_trail import recorded_edit, waves_using
 from frontends.web.dashboard import done_message
 from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, campaign_spec, page
 from frontends.web.preview import FRAME_HEADERS, served_here
-from frontends.web.security import require_operator, require_reader
+from frontends.web.security import acting, require, require_reader
 from waves.assembly import assembled
 
 router = APIRouter(route_class=FriendlyRoute)
 reader = [Depends(require_reader)]
-operator = [Depends(require_operator)]
+editor = [Depends(require("wave.edit"))]
 DRAFTS_KEPT = 64  # rendered draft newsletters, for the preview frames (newest kept)
 _drafts: OrderedDict[str, str] = OrderedDict()
 
@@ -149,7 +150,7 @@ async def edit_page(request: Request, wave: str, audience: str, lang: str) -> Re
     return _editor(request, spec, wave, audience, lang, text, text, shown)
 
 
-@router.post("/edit/{wave}/{audience}/{lang}", dependencies=operator, summary="Preview or save a message draft")
+@router.post("/edit/{wave}/{audience}/{lang}", dependencies=editor, summary="Preview or save a message draft")
 async def edit_post(
     request: Request,
     wave: str,
@@ -164,8 +165,9 @@ async def edit_post(
     text = text.replace("\r\n", "\n")
     started_from = started_from.replace("\r\n", "\n")
     if action == "save":
+        me = acting(request)
         try:
-            saved = await run_in_threadpool(save_message, root, name, text, started_from)
+            saved = await run_in_threadpool(save_message, root, name, text, started_from, f"{me.email} <{me.email}>")
         except SavedMeanwhile as exc:
             shown = await run_in_threadpool(render_draft, spec, root, wave, audience, lang, text)
             current = _read(root, name)
@@ -173,6 +175,9 @@ async def edit_post(
         except DraftRefused as exc:
             shown = Rendered(problems=exc.problems)
             return _editor(request, spec, wave, audience, lang, text, started_from, shown, status=422)
+        await run_in_threadpool(
+            recorded_edit, me, spec, waves_using(spec, name), {"file": name}, {"file": name, "diff": saved.diff}
+        )
         done = "saved-not-committed" if saved.not_committed else "saved-committed" if saved.committed else "saved"
         return RedirectResponse(f"/edit/{wave}/{audience}/{lang}?done={done}", status_code=303)
     shown = await run_in_threadpool(render_draft, spec, root, wave, audience, lang, text)
@@ -180,7 +185,7 @@ async def edit_post(
 
 
 @router.post(
-    "/api/edit/{wave}/{audience}/{lang}", dependencies=operator, summary="Check and render a draft as it is typed"
+    "/api/edit/{wave}/{audience}/{lang}", dependencies=editor, summary="Check and render a draft as it is typed"
 )
 async def edit_api(
     request: Request, wave: str, audience: str, lang: str, text: str = Body(..., embed=True)

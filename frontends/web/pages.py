@@ -28,7 +28,7 @@ from campaign.db import DatabaseError
 from campaign.errors import InvalidInput, Problem, WavecastError
 from campaign.model import Campaign
 from frontends.web import rendering
-from frontends.web.security import csrf_for, is_operator, remember_csrf
+from frontends.web.security import csrf_for, remember_csrf, shown_account
 from frontends.web.templates import render
 from waves.bundles import bundle_at
 
@@ -42,7 +42,8 @@ def page(request: Request, template: str, *, status: int = 200, **context: Any) 
         request=request,
         nonce=nonce,
         csrf_token=csrf_token,
-        operator=is_operator(request),
+        account=(account := shown_account(request)),
+        operator=account is not None,
         path=request.url.path,
         **context,
     )

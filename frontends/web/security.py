@@ -1,82 +1,103 @@
-"""Who may do what in the web app: open reading on loopback, an operator token for every change.
+"""Who may do what in the web app: people sign in; each action needs its role and a CSRF token.
 
 - Reading (dashboard and preview pages) is open to requests from 127.0.0.1 / ::1 that name
-  this machine by a loopback name (or WAVECAST_BASE_URL's host); otherwise it needs the
-  operator token too.
+  this machine by a loopback name; otherwise it needs a signed-in account (any role).
+- Signing in: a password (Argon2) with a one-time code when the account has one
+  (`/login`), or the organisation's OpenID Connect provider (`/login/oidc`). The browser gets
+  a session cookie: a random id (its digest in `web_sessions`), HttpOnly, SameSite=Lax, Secure
+  on https; it ends after WAVECAST_SESSION_IDLE_MINUTES unused, after 12 hours in any case, at
+  sign-out, and everywhere at once with "sign out everywhere".
+- A script sends a personal API token instead: ``Authorization: Bearer <token>``.
 - Every state-changing request (approve, launch, pause, resume, cancel, review) needs:
-  1. the operator token ``WAVECAST_ADMIN_TOKEN``, as ``Authorization: Bearer <token>`` or the
-     cookie the login form sets (signed, HttpOnly, SameSite=Strict, 12 hours; it holds no
-     copy of the token and dies when the token changes) -> else 401;
-  2. a CSRF token (signed double submit): the page's form field ``csrf_token`` or the
+  1. an account (session or token) -> else 401;
+  2. the role of the action (`accounts.roles.ACTIONS`) -> else 403;
+  3. a CSRF token (signed double submit): the page's form field ``csrf_token`` or the
      ``X-CSRF-Token`` header must be our signature of the nonce in the ``wavecast_csrf``
      cookie -> else 403.
-  Without ``WAVECAST_ADMIN_TOKEN`` set, no change can be made from the web at all (403).
-  Both checks run before anything is read from the database, so a refused request changes
-  nothing.
+  All three run before anything else is read, so a refused request changes nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
+import datetime as dt
 import hmac
 import ipaddress
 import secrets
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
-from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeSerializer
+from starlette.concurrency import run_in_threadpool
 
-from campaign.errors import WavecastError
+from accounts import sessions, tokens
+from accounts.roles import Actor, NotAllowed, NotSignedIn
+from campaign.db import session_scope
 from campaign.settings import get_settings
 
-OPERATOR_COOKIE = "wavecast_operator"
+SESSION_COOKIE = "wavecast_session"
 CSRF_COOKIE = "wavecast_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-SESSION_SECONDS = 12 * 3600
-_OPERATOR = "operator"
 
+# The state-changing routes anyone may call, each with its own proof instead of an account:
+# the one place that says so (tests/test_role_matrix.py holds every other route to a role).
+PUBLIC_ROUTES: dict[tuple[str, str], str] = {
+    ("POST", "/u/{token}"): "an unsubscribe: the signed token in the link is the proof",
+    ("POST", "/hooks/ses"): "a bounce report: the provider's signature is the proof",
+    ("POST", "/hooks/mailgun"): "a bounce report: the provider's signature is the proof",
+    ("POST", "/login"): "signing in: the password (and code) is the proof",
+    ("POST", "/logout"): "signing out this browser: ends only the session it holds",
+    ("POST", "/logout/everywhere"): "signing out everywhere: ends only the signed-in account's own sessions",
+    ("POST", "/subscribe"): "a visitor's subscribe request: nothing counts until the e-mailed link is followed",
+    ("POST", "/subscribe/embed"): "the same request from the form embedded on the campaign's site",
+    ("POST", "/api/subscribe"): "the same request as JSON, from the origins the campaign lists",
+    ("OPTIONS", "/api/subscribe"): "the browser's CORS question before that request; changes nothing",
+    ("POST", "/subscribe/confirm/{token}"): "confirming a subscription: the signed, expiring link is the proof",
+    ("POST", "/u/{token}/preferences"): "a reader's own preferences: the signed link in their e-mail is the proof",
+    ("POST", "/u/{token}/leave"): "a reader leaving this campaign: the signed link is the proof",
+    ("POST", "/u/{token}/leave-all"): "a reader leaving every campaign: the signed link is the proof",
+    ("POST", "/u/{token}/erase"): "a reader's erasure, after a confirmation step: the signed link is the proof",
+}
 
-class Unauthorised(WavecastError):
-    http_status = 401
-    title = "Operator token needed"
-
-
-class Forbidden(WavecastError):
-    http_status = 403
-    title = "Not allowed"
-
-
-def _operator_serializer(token: str) -> URLSafeTimedSerializer:
-    # The salt carries a digest of the admin token: changing the token logs every browser out.
-    salt = "wavecast.operator." + hashlib.sha256(token.encode()).hexdigest()
-    return URLSafeTimedSerializer(get_settings().secret_key, salt=salt)
+Unauthorised = NotSignedIn  # 401, with WWW-Authenticate (frontends.web.pages)
+Forbidden = NotAllowed  # 403
 
 
 def _csrf_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(get_settings().secret_key, salt="wavecast.csrf")
 
 
-def token_matches(given: str) -> bool:
-    expected = get_settings().admin_token
-    return expected is not None and hmac.compare_digest(given.encode(), expected.encode())
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def is_operator(request: Request) -> bool:
-    """Does the request carry the operator token (header) or a valid operator cookie?"""
-    expected = get_settings().admin_token
-    if expected is None:
-        return False
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return token_matches(value.strip())
-    cookie = request.cookies.get(OPERATOR_COOKIE)
-    if not cookie:
-        return False
+def _lookup(request: Request) -> Actor | None:
+    token = _bearer(request)
+    with session_scope() as session:
+        if token is not None:
+            return tokens.resolve(session, token)  # a bad token is a 401 saying why, not "anonymous"
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            return None
+        return sessions.resume(session, cookie, dt.timedelta(minutes=get_settings().session_idle_minutes))
+
+
+def signed_in(request: Request) -> Actor | None:
+    """The request's account, looked up once per request; NotSignedIn for a bad bearer token."""
+    if "actor" not in request.state._state:
+        request.state.actor = _lookup(request)
+    actor: Actor | None = request.state.actor
+    return actor
+
+
+def shown_account(request: Request) -> Actor | None:
+    """The account a page names in its header; none when the request's token is bad (the page
+    is then the 401 that says so)."""
     try:
-        return bool(_operator_serializer(expected).loads(cookie, max_age=SESSION_SECONDS) == _OPERATOR)
-    except BadData:
-        return False
+        return signed_in(request)
+    except NotSignedIn:
+        return None
 
 
 def is_loopback(request: Request) -> bool:
@@ -105,32 +126,35 @@ def proxied(request: Request) -> bool:
 
 
 def require_reader(request: Request) -> None:
-    """Reading is open on loopback; from another machine (or through a proxy) it takes the operator token."""
-    if not ((is_loopback(request) and local_host_name(request) and not proxied(request)) or is_operator(request)):
-        raise Unauthorised("this page is open on 127.0.0.1 only; from elsewhere, log in with the operator token")
+    """Reading is open on loopback; from another machine (or through a proxy) it takes an account."""
+    if is_loopback(request) and local_host_name(request) and not proxied(request) and _bearer(request) is None:
+        return
+    if signed_in(request) is None:
+        raise Unauthorised("this page is open on 127.0.0.1 only; from elsewhere, sign in")
 
 
-def operator_cookie() -> str:
-    token = get_settings().admin_token
-    if token is None:
-        raise Forbidden("set WAVECAST_ADMIN_TOKEN to allow operator actions")
-    return _operator_serializer(token).dumps(_OPERATOR)
-
-
-def set_operator_cookie(request: Request, response: Response) -> None:
+def start_session(request: Request, response: Response, actor: Actor) -> None:
+    with session_scope() as session:
+        session_id = sessions.start(session, actor)
     response.set_cookie(
-        OPERATOR_COOKIE,
-        operator_cookie(),
-        max_age=SESSION_SECONDS,
+        SESSION_COOKIE,
+        session_id,
+        max_age=int(sessions.MAX_AGE.total_seconds()),
         httponly=True,
-        samesite="strict",
+        # Lax, not Strict: the browser comes back from the sign-on provider by a cross-site
+        # redirect; state changes are POSTs, which Lax keeps same-site, and CSRF guards them too.
+        samesite="lax",
         secure=request.url.scheme == "https",
         path="/",
     )
 
 
-def clear_operator_cookie(response: Response) -> None:
-    response.delete_cookie(OPERATOR_COOKIE, path="/", httponly=True, samesite="strict")
+def end_session(request: Request, response: Response) -> None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        with session_scope() as session:
+            sessions.end(session, cookie)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
 
 
 def csrf_for(request: Request) -> tuple[str, str]:
@@ -168,10 +192,22 @@ async def check_csrf(request: Request) -> None:
         raise Forbidden("the form's security token does not match: reload the page and try again")
 
 
-async def require_operator(request: Request) -> None:
-    """The guard of every state-changing route: operator token (401), then CSRF (403)."""
-    if get_settings().admin_token is None:
-        raise Forbidden("operator actions are switched off: set WAVECAST_ADMIN_TOKEN and restart")
-    if not is_operator(request):
-        raise Unauthorised("this action needs the operator token: log in, or send Authorization: Bearer <token>")
-    await check_csrf(request)
+def require(action: str) -> Callable[[Request], Awaitable[None]]:
+    """The guard of a state-changing route: an account (401), its role (403), then CSRF (403)."""
+
+    async def guard(request: Request) -> None:
+        actor = await run_in_threadpool(signed_in, request)
+        if actor is None:
+            raise Unauthorised("this action needs you signed in: sign in, or send Authorization: Bearer <token>")
+        actor.require(action)
+        await check_csrf(request)
+
+    guard.__name__ = f"require_{action.replace('.', '_')}"
+    return guard
+
+
+def acting(request: Request) -> Actor:
+    """The account a guarded route acts as (its guard has checked it)."""
+    actor = signed_in(request)
+    assert actor is not None, "acting() is for routes behind require()"
+    return actor

@@ -21,13 +21,14 @@ from campaign.bundle import Bundle
 from campaign.errors import WavecastError
 from campaign.model import WEEKDAYS, Campaign
 from campaign.reschedule import file_hash, move_wave
+from frontends.web.audit_trail import recorded_edit
 from frontends.web.dashboard import done_message, plan_rows
 from frontends.web.pages import FriendlyRoute, campaign_dir, current_bundle, page
-from frontends.web.security import require_operator, require_reader
+from frontends.web.security import acting, require, require_reader
 
 router = APIRouter(route_class=FriendlyRoute)
 reader = [Depends(require_reader)]
-operator = [Depends(require_operator)]
+editor = [Depends(require("wave.edit"))]
 
 
 class BadDay(WavecastError):
@@ -137,7 +138,7 @@ async def timeline(request: Request, month: str | None = None, week: str | None 
     )
 
 
-@router.post("/waves/{wave_id}/move", dependencies=operator, summary="Move a wave not yet launched to another day")
+@router.post("/waves/{wave_id}/move", dependencies=editor, summary="Move a wave not yet launched to another day")
 async def move(request: Request, wave_id: str, day: str = Form(""), seen_hash: str = Form("")) -> Response:
     when = _day_of(day, "day")
     if when is None:
@@ -147,4 +148,12 @@ async def move(request: Request, wave_id: str, day: str = Form(""), seen_hash: s
     if wave_id in rows and rows[wave_id]["launched"]:
         raise BadDay(f"wave {wave_id!r} was launched: it can no longer move")
     moved = await run_in_threadpool(move_wave, bundle.root, wave_id, when, seen_hash or None)
+    await run_in_threadpool(
+        recorded_edit,
+        acting(request),
+        bundle.spec,
+        [wave_id],
+        {"start": moved.before.isoformat(), "campaign.yaml line": moved.line},
+        {"start": moved.after.isoformat()},
+    )
     return RedirectResponse(f"/timeline?month={moved.after:%Y-%m}&done=moved", status_code=303)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bench.services import RedisServer
 from bench.sink import SinkClient
 from campaign.db import get_engine
+from tests.accounts_setup import TESTER
 from tests.scheduler_process import SchedulerProcess
 from tests.worker_process import service_env
 
@@ -121,14 +122,14 @@ class FaultRig:
         bundle = load_bundle(camp)
         with session_scope() as session:
             for wave in bundle.spec.waves:
-                approve(session, bundle, wave.id, "Tester")
+                approve(session, bundle, wave.id, TESTER)
         return bundle
 
     def launch(self, bundle) -> int:  # type: ignore[no-untyped-def]
         from waves.launch import launch_wave
 
         self.started = time.time()
-        launched = launch_wave(bundle, WAVE, "tester")
+        launched = launch_wave(bundle, WAVE, TESTER)
         assert launched.rows == self.size
         return launched.run_id
 

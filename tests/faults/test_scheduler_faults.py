@@ -53,7 +53,9 @@ def test_frozen_scheduler_resumed_mid_wave_launches_once(fault_rig: FaultRig) ->
     first.wait_for_log("scheduler s1 is now standby", timeout=lease * 4 + 30)
     first.stop()
     with session_scope() as session:
-        assert [(r.wave_id, r.launched_by) for r in session.scalars(select(WaveRun))] == [(WAVE, "scheduler")]
+        assert [(r.wave_id, r.launched_by) for r in session.scalars(select(WaveRun))] == [
+            (WAVE, "scheduler@service.invalid")
+        ]
     assert f"launched wave {WAVE}" not in first.log.read_text(errors="replace")
     # No sending process failed: no duplicate is expected at all.
     check(

@@ -50,28 +50,28 @@ def node_tools_available() -> bool:
     return shutil.which("node") is not None and shutil.which("npm") is not None
 
 
-def install_node_modules() -> None:
-    """`npm ci` when node_modules is missing or older than package-lock.json.
+def install_node_modules(directory: Path = PDS_DIR) -> None:
+    """`npm ci` in a peer's folder when node_modules is missing or older than package-lock.json.
 
     npm writes node_modules/.package-lock.json at the end of an install, so its age tells
     whether the tree matches the lock. A file lock keeps two test runs from installing at once.
     """
-    lock = PDS_DIR / "package-lock.json"
-    done = PDS_DIR / "node_modules" / ".package-lock.json"
-    with open(Path(tempfile.gettempdir()) / "wavecast-pds-npm.lock", "w") as guard:
+    lock = directory / "package-lock.json"
+    done = directory / "node_modules" / ".package-lock.json"
+    with open(Path(tempfile.gettempdir()) / f"wavecast-{directory.name}-npm.lock", "w") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)
         if done.exists() and done.stat().st_mtime >= lock.stat().st_mtime:
             return
         result = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=PDS_DIR,
+            cwd=directory,
             capture_output=True,
             text=True,
             timeout=INSTALL_TIMEOUT,
             check=False,
         )
         if result.returncode != 0:
-            pytest.fail(f"npm ci in {PDS_DIR} failed ({result.returncode}):\n{result.stderr[-4000:]}")
+            pytest.fail(f"npm ci in {directory} failed ({result.returncode}):\n{result.stderr[-4000:]}")
 
 
 def _node_env(admin_password: str) -> dict[str, str]:
