@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bench.sink import SinkClient
 from campaign.db import get_engine
 from tests.conftest import reset_caches
-from tests.sending_setup import add_contacts, approved_campaign
+from tests.sending_setup import add_contacts, approved_campaign, person_statuses
 from tests.worker_process import WorkerProcess, service_env
-from waves.models import DONE, RUNNING, Delivery, WaveRun
+from waves.models import DONE, RUNNING, WaveRun
 
 pytestmark = [pytest.mark.services]
 
@@ -51,16 +51,6 @@ def worker(database_url: str, redis_url: str, tmp_path: Path, monkeypatch: pytes
             yield sink
         finally:
             process.stop()
-
-
-def person_rows(run_id: int) -> dict[str, int]:
-    with get_engine().connect() as conn:
-        rows = conn.execute(
-            select(Delivery.status, func.count())
-            .where(Delivery.run_id == run_id, Delivery.account.is_(None))
-            .group_by(Delivery.status)
-        ).all()
-    return {status: int(count) for status, count in rows}
 
 
 def run_of(run_id: int) -> WaveRun:
@@ -94,7 +84,9 @@ def test_the_first_batch_is_sent_while_the_ledger_grows_and_the_run_ends_only_af
         if where is not None and "rows" not in seen:
             # Only the first batch is written: the worker sends it, and marks it, now.
             seen["arrived"] = wait_for(lambda: worker.count() >= BATCH and worker.count(), "the first batch")
-            seen["rows"] = wait_for(lambda: person_rows(run_id) == {"sent": BATCH} and person_rows(run_id), "marks")
+            seen["rows"] = wait_for(
+                lambda: person_statuses(run_id) == {"sent": BATCH} and person_statuses(run_id), "marks"
+            )
             seen["finished"] = finish_if_done(run_id)
             sweep()
             seen["state"] = run_of(run_id).state
@@ -108,7 +100,7 @@ def test_the_first_batch_is_sent_while_the_ledger_grows_and_the_run_ends_only_af
     assert seen["finished"] is False
     assert seen["state"] == RUNNING
     assert launched.rows == CONTACTS
-    wait_for(lambda: person_rows(launched.run_id) == {"sent": CONTACTS}, "the whole wave")
+    wait_for(lambda: person_statuses(launched.run_id) == {"sent": CONTACTS}, "the whole wave")
     copies = Counter(to for _at, to, _message_id in worker.records())
     assert len(copies) == CONTACTS and set(copies.values()) == {1}
     wait_for(lambda: sweep() and run_of(launched.run_id).state == DONE, "the sweeper to finish the run")

@@ -13,13 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from bench.sink import SinkClient
-from campaign.db import get_engine
 from tests.conftest import reset_caches
-from tests.sending_setup import add_contacts, approved_campaign
-from waves.models import Delivery
+from tests.sending_setup import add_contacts, approved_campaign, person_statuses
 
 pytestmark = [pytest.mark.services]
 
@@ -54,14 +51,7 @@ def send_wave(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **settings: str) 
         monkeypatch.setenv(key, value)
     reset_caches()
     add_contacts(CONTACTS)
-    run_id = launch_wave(approved_campaign(tmp_path), "first", "tester").run_id
-    with get_engine().connect() as conn:
-        rows = conn.execute(
-            select(Delivery.status, func.count())
-            .where(Delivery.run_id == run_id, Delivery.account.is_(None))
-            .group_by(Delivery.status)
-        ).all()
-    return {status: int(count) for status, count in rows}
+    return person_statuses(launch_wave(approved_campaign(tmp_path), "first", "tester").run_id)
 
 
 def arrivals(sink: SinkClient) -> Counter[str]:
