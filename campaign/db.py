@@ -116,8 +116,9 @@ def _create(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             # A sending process checks each relay connection's messages on a database connection
-            # of its own (waves/delivery.py), beside its claims and marks: room for all of them.
-            overflow = 5 + get_settings().smtp_connections
+            # of its own (waves/delivery.py) and may skip or fail a row on another at the same
+            # moment, beside its claims and marks: room for all of them.
+            overflow = 5 + 2 * get_settings().smtp_connections
             engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=overflow)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
         shown = mask_url(url)
