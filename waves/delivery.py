@@ -234,7 +234,8 @@ class _Stop(Exception):
 
 
 class _Busy(Exception):
-    """The relay refused a new connection with 421: this lane rests, the others go on."""
+    """The relay refused a new connection with 421: this lane sits out the rest of the chunk while
+    the others go on; the last one left makes the chunk wait like after any 4xx."""
 
 
 class _Chunk:
@@ -307,9 +308,8 @@ class _Chunk:
                     if not self.held_back(row):
                         self.send_one(checks, row, lane)
                 except _Busy as busy:
-                    if rows.rest(lane, row):
-                        lane.resting_until = time.monotonic() + backoff(self.settings, 1)
-                        log.warning("run %s: one relay connection rests: %s", self.run.run_id, busy)
+                    if rows.rest(lane, row):  # the other connections carry the rest of the chunk
+                        log.warning("run %s: one relay connection fewer for this chunk: %s", self.run.run_id, busy)
                         return
                     self.stopped(_Stop(str(busy), [row.id], delay=backoff(self.settings, 1)))
                     return

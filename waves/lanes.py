@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,10 +28,6 @@ class Lane:
 
     index: int
     messengers: dict[str, Messenger] = field(default_factory=dict)
-    resting_until: float = 0.0  # the relay said 421 (too many connections): sit out until then
-
-    def resting(self) -> bool:
-        return time.monotonic() < self.resting_until
 
 
 class Shared:
@@ -116,18 +111,17 @@ TICK_SECONDS = 0.05
 
 
 def run(lanes: list[Lane], rows: Rows, work: Callable[[Lane], None], tick: Callable[[], None]) -> None:
-    """`work(lane)` on every lane that is not resting (at least one), each in a thread of its own
-    unless there is only one; returns when all have stopped. Meanwhile the calling thread calls
-    `tick` every TICK_SECONDS (the sent marks' write)."""
-    ready = [lane for lane in lanes if not lane.resting()] or lanes[:1]
-    rows.active = len(ready)
-    if len(ready) == 1:
-        work(ready[0])
+    """`work(lane)` on every lane, each in a thread of its own unless there is only one; returns
+    when all have stopped. Meanwhile the calling thread calls `tick` every TICK_SECONDS (the sent
+    marks' write)."""
+    rows.active = len(lanes)
+    if len(lanes) == 1:
+        work(lanes[0])
         return
     failures: list[BaseException] = []
     threads = [
         threading.Thread(target=_without_signals, args=(work, lane, failures, rows), name=f"relay-{lane.index}")
-        for lane in ready
+        for lane in lanes
     ]
     for thread in threads:
         thread.start()

@@ -39,8 +39,8 @@ class TransientError(Exception):
 class TooManyConnections(TransientError):
     """The relay greeted a new connection with 421: it has as many of ours as it will take.
 
-    Nothing was sent. A sending process with other connections open goes on over those and
-    rests this one for a while; with none open, the chunk waits like after any 4xx."""
+    Nothing was sent. A sending process with other connections open goes on over those for the
+    rest of the chunk; with none open, the chunk waits like after any 4xx."""
 
 
 class PermanentError(Exception):
