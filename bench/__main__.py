@@ -124,7 +124,8 @@ def run_throughput(sizes: Sizes) -> list[Ratio]:
 
 
 def run_latency(sizes: Sizes) -> list[Ratio]:
-    result = relay_latency.main(["--contacts", str(sizes.latency)])
+    chart = [] if sizes is QUICK else ["--chart", str(ROOT / "docs" / "relay_latency.png")]
+    result = relay_latency.main(["--contacts", str(sizes.latency), *chart])
     target = relay_latency.TARGET
     return [
         Ratio(f"relay {c.delay_ms:g} ms x {c.connections} vs ideal", c.ratio, f">= {target:.2f}", c.ratio >= target)

@@ -9,12 +9,14 @@ from the first message at the sink to the last (the launch and the ledger are th
 benchmark's business), so the figure is the sending rate.
 
     .venv/bin/python -m bench.relay_latency [--contacts N] [--delays 0,5,20] [--connections 1,4,16]
+        [--chart docs/relay_latency.png]
 """
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.common import EXAMPLE, Rig, approved, campaign_copy, insert_contacts, rig, wait_settled
 from bench.services import exit_on_sigterm
@@ -106,6 +108,38 @@ def report(result: Latency) -> list[str]:
     return lines
 
 
+def chart(result: Latency, path: Path) -> None:
+    """Messages/s against connections per process, one line per delay, each with its ideal
+    (dashed) and the wire's limit measured in the same run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(7, 4.2), dpi=120)
+    delays = sorted({cell.delay_ms for cell in result.cells})
+    for index, delay in enumerate(delays):
+        cells = sorted((c for c in result.cells if c.delay_ms == delay), key=lambda c: c.connections)
+        colour = f"C{index}"
+        x = [c.connections for c in cells]
+        axes.plot(x, [c.rate for c in cells], "o-", color=colour, label=f"{delay:g} ms per message")
+        axes.plot(x, [c.ideal for c in cells], "--", color=colour, alpha=0.6, label=f"ideal at {delay:g} ms")
+    axes.axhline(result.wire, color="black", linewidth=1, label=f"wire's limit ({result.wire:,.0f}/s)")
+    axes.set_xscale("log", base=2)
+    axes.set_xticks(sorted({c.connections for c in result.cells}))
+    axes.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    axes.set_xlabel(f"relay connections per sending process ({PROCESSES} processes)")
+    axes.set_ylabel("messages/s")
+    axes.set_title(f"The wave over a relay with latency ({result.contacts:,} contacts per wave, {result.database})")
+    axes.set_ylim(bottom=0)
+    axes.legend(fontsize=7, loc="lower right")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    pyplot.close(figure)
+
+
 def _numbers(text: str) -> list[float]:
     return [float(part) for part in text.split(",") if part.strip()]
 
@@ -116,11 +150,15 @@ def main(argv: list[str] | None = None) -> Latency:
     parser.add_argument("--delays", default="0,5,20", help="ms per message, comma-separated")
     parser.add_argument("--connections", default="1,4,16", help="per sending process, comma-separated")
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default=None)
+    parser.add_argument("--chart", type=Path, help="draw the figures into this PNG file")
     args = parser.parse_args(argv)
     exit_on_sigterm()
     result = run(args.contacts, _numbers(args.delays), [int(n) for n in _numbers(args.connections)], args.database)
     for line in report(result):
         print(line, flush=True)
+    if args.chart:
+        chart(result, args.chart)
+        print(f"  chart: {args.chart}", flush=True)
     return result
 
 
