@@ -104,3 +104,29 @@ def test_the_first_batch_is_sent_while_the_ledger_grows_and_the_run_ends_only_af
     copies = Counter(to for _at, to, _message_id in worker.records())
     assert len(copies) == CONTACTS and set(copies.values()) == {1}
     wait_for(lambda: sweep() and run_of(launched.run_id).state == DONE, "the sweeper to finish the run")
+
+
+def test_a_cancel_while_the_ledger_grows_stops_its_writing(
+    worker: SinkClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import waves.launch
+    from waves.control import cancel
+    from waves.launch import launch_wave
+
+    add_contacts(CONTACTS)
+    bundle = approved_campaign(tmp_path)
+    queue = waves.launch.enqueue_pending
+
+    def cancel_after_the_first_batch(run_id: int, where: Any = None) -> int:
+        chunks = queue(run_id, where)
+        if where is not None and run_of(run_id).state == RUNNING:
+            cancel("mini:first")
+        return chunks
+
+    monkeypatch.setattr(waves.launch, "enqueue_pending", cancel_after_the_first_batch)
+    launched = launch_wave(bundle, "first", "tester")
+    assert run_of(launched.run_id).state == "cancelled"
+    assert launched.rows == BATCH  # the other four batches were never written
+    statuses = wait_for(lambda: (s := person_statuses(launched.run_id)) and "sending" not in s and s, "the chunks")
+    assert sum(statuses.values()) == BATCH and set(statuses) <= {"sent", "skipped"}
+    assert worker.count() == statuses.get("sent", 0)  # nothing was sent after the cancel but what the ledger says
