@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from campaign.db import get_engine
 from tests.conftest import reset_caches
 from tests.sending_setup import add_contacts, approved_campaign, person_statuses
 from tests.worker_process import WorkerProcess, service_env
+from waves.launch import Launched
 from waves.models import DONE, RUNNING, WaveRun
 
 pytestmark = [pytest.mark.services]
@@ -66,34 +67,47 @@ def wait_for(condition: Any, what: str, timeout: float = 60) -> Any:
     return value
 
 
-def test_the_first_batch_is_sent_while_the_ledger_grows_and_the_run_ends_only_after_the_last(
-    worker: SinkClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def launch_holding_after_the_first_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hold: Callable[[int], None]
+) -> Launched:
+    """Launch the wave to CONTACTS people; `hold(run_id)` runs once the first batch of ledger rows
+    is queued, before the launch writes the second."""
     import waves.launch
-    from waves.control import finish_if_done
     from waves.launch import launch_wave
-    from waves.sweeper import sweep
 
     add_contacts(CONTACTS)
     bundle = approved_campaign(tmp_path)
     queue = waves.launch.enqueue_pending
-    seen: dict[str, Any] = {}
+    held: list[int] = []
 
-    def first_batch_sent_then_go_on(run_id: int, where: Any = None) -> int:
+    def queue_then_hold(run_id: int, where: Any = None) -> int:
         chunks = queue(run_id, where)
-        if where is not None and "rows" not in seen:
-            # Only the first batch is written: the worker sends it, and marks it, now.
-            seen["arrived"] = wait_for(lambda: worker.count() >= BATCH and worker.count(), "the first batch")
-            seen["rows"] = wait_for(
-                lambda: person_statuses(run_id) == {"sent": BATCH} and person_statuses(run_id), "marks"
-            )
-            seen["finished"] = finish_if_done(run_id)
-            sweep()
-            seen["state"] = run_of(run_id).state
+        if where is not None and not held:  # a batch's rows (the first call queues what was there)
+            held.append(run_id)
+            hold(run_id)
         return chunks
 
-    monkeypatch.setattr(waves.launch, "enqueue_pending", first_batch_sent_then_go_on)
-    launched = launch_wave(bundle, "first", "tester")
+    monkeypatch.setattr(waves.launch, "enqueue_pending", queue_then_hold)
+    return launch_wave(bundle, "first", "tester")
+
+
+def test_the_first_batch_is_sent_while_the_ledger_grows_and_the_run_ends_only_after_the_last(
+    worker: SinkClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from waves.control import finish_if_done
+    from waves.sweeper import sweep
+
+    seen: dict[str, Any] = {}
+
+    def first_batch_sent(run_id: int) -> None:
+        # Only the first batch is written: the worker sends it, and marks it, now.
+        seen["arrived"] = wait_for(lambda: worker.count() >= BATCH and worker.count(), "the first batch")
+        seen["rows"] = wait_for(lambda: person_statuses(run_id) == {"sent": BATCH} and person_statuses(run_id), "marks")
+        seen["finished"] = finish_if_done(run_id)
+        sweep()
+        seen["state"] = run_of(run_id).state
+
+    launched = launch_holding_after_the_first_batch(tmp_path, monkeypatch, first_batch_sent)
     # While only the first batch existed, its messages went out, and nothing could end the run.
     assert seen["arrived"] == BATCH
     assert seen["rows"] == {"sent": BATCH}
@@ -109,22 +123,9 @@ def test_the_first_batch_is_sent_while_the_ledger_grows_and_the_run_ends_only_af
 def test_a_cancel_while_the_ledger_grows_stops_its_writing(
     worker: SinkClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import waves.launch
     from waves.control import cancel
-    from waves.launch import launch_wave
 
-    add_contacts(CONTACTS)
-    bundle = approved_campaign(tmp_path)
-    queue = waves.launch.enqueue_pending
-
-    def cancel_after_the_first_batch(run_id: int, where: Any = None) -> int:
-        chunks = queue(run_id, where)
-        if where is not None and run_of(run_id).state == RUNNING:
-            cancel("mini:first")
-        return chunks
-
-    monkeypatch.setattr(waves.launch, "enqueue_pending", cancel_after_the_first_batch)
-    launched = launch_wave(bundle, "first", "tester")
+    launched = launch_holding_after_the_first_batch(tmp_path, monkeypatch, lambda _run_id: cancel("mini:first"))
     assert run_of(launched.run_id).state == "cancelled"
     assert launched.rows == BATCH  # the other four batches were never written
     statuses = wait_for(lambda: (s := person_statuses(launched.run_id)) and "sending" not in s and s, "the chunks")
