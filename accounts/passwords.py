@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -31,9 +33,13 @@ def password_matches(stored: str | None, given: str) -> bool:
     if len(given) > MAX_LENGTH:
         return False
     try:
-        return _hasher.verify(stored or _DUMMY, given) and stored is not None
+        return _hasher.verify(stored or _dummy(), given) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
-_DUMMY = _hasher.hash("no account has this password")
+@cache
+def _dummy() -> str:
+    """A hash to verify against when there is no account: made once, when first needed (a hash
+    costs about 0.1 s, which every command would otherwise pay at start)."""
+    return _hasher.hash("no account has this password")

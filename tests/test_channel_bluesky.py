@@ -33,7 +33,7 @@ from tests.cli import wavecast
 from tests.conftest import reset_caches
 from tests.peers.bluesky_pds import PdsAccount, bluesky_pds_fixture, create_account
 from tests.publishing_setup import LANGS, banner_alt, forget_posts_were_sent, png, post_rows, publishing_campaign
-from waves.channels.bluesky import BlueskyMessenger, tid_for
+from waves.channels.bluesky_client import BlueskyMessenger, tid_for
 from waves.channels.contract import TransientError
 from waves.channels.post_quota import BLUESKY_WINDOWS, LocalQuota
 from waves.dispatch import enqueue_pending
