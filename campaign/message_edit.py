@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,18 +85,37 @@ def _problems(root: Path) -> list[Problem]:
     return read_bundle(root)[1]
 
 
-def check_draft(root: Path, name: str, text: str) -> list[Problem]:
-    """The problems `validate` would report about the campaign with this draft, that it does
-    not report today (so the draft's own, at their lines; those of other files are not its)."""
+@contextmanager
+def checked_draft(root: Path, name: str, text: str) -> Iterator[tuple[Path, list[Problem]]]:
+    """A scratch copy of the campaign holding the draft, and the problems `validate` reports with
+    it that it does not report today: the draft's own, named by `name` at their lines. One copy
+    serves the check and whatever is rendered from it."""
     if len(text) > MAX_DRAFT:
-        return [Problem(name, 1, 1, f"the message is {len(text):,} characters; at most {MAX_DRAFT:,}")]
+        raise DraftRefused(
+            f"{name}: too long",
+            [Problem(name, 1, 1, f"the message is {len(text):,} characters; at most {MAX_DRAFT:,}")],
+        )
     with scratch_copy(root, {}) as copy:
         earlier = {(p.line, p.column, p.message) for p in _problems(copy)}
         (copy / name).write_text(text, encoding="utf-8")
         found = [p for p in _problems(copy) if (p.line, p.column, p.message) not in earlier]
-    return [Problem(name, p.line, p.column, p.message, p.severity) for p in found if p.file.endswith(name)] + [
-        p for p in found if not p.file.endswith(name)
-    ]
+        yield copy, [named(p, name) for p in found]
+
+
+def named(problem: Problem, name: str) -> Problem:
+    """A problem found in a scratch copy, named as the campaign's own file `name` where it is its."""
+    if not problem.file.endswith(name):
+        return problem
+    return Problem(name, problem.line, problem.column, problem.message, problem.severity)
+
+
+def check_draft(root: Path, name: str, text: str) -> list[Problem]:
+    """The problems the draft adds (see ``checked_draft``)."""
+    try:
+        with checked_draft(root, name, text) as (_copy, problems):
+            return problems
+    except DraftRefused as exc:
+        return exc.problems
 
 
 def save_message(

@@ -8,6 +8,7 @@ breaker's reason when it paused the run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -118,5 +119,11 @@ def settled_so_far(conn: Connection, campaign_id: str, wave_id: str) -> tuple[in
             select(Delivery.status, func.count()).where(Delivery.run_id == run_id).group_by(Delivery.status)
         ).all()
     )
+    return settled(counts)
+
+
+def settled(counts: Mapping[str, int]) -> tuple[int, int]:
+    """(rows settled, rows in all) from a run's counts by status: settled is neither pending nor
+    being sent."""
     everything = sum(counts.values())
     return everything - counts.get(PENDING, 0) - counts.get(SENDING, 0), everything

@@ -25,9 +25,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from campaign.errors import InvalidInput, Problem
-from campaign.file_writes import scratch_copy
-from campaign.message_edit import DraftRefused, SavedMeanwhile, check_draft, message_name, save_message
+from campaign.message_edit import DraftRefused, SavedMeanwhile, checked_draft, message_name, named, save_message
 from campaign.model import Campaign
+from campaign.newsletter import NewsletterSegment
 from campaign.segment import NoSuchSegment, render_segment
 from frontends.web.audit_trail import recorded_edit, waves_using
 from frontends.web.dashboard import done_message
@@ -76,31 +76,36 @@ def _keep(html: str) -> str:
 def render_draft(spec: Campaign, root: Path, wave: str, audience: str, lang: str, text: str | None) -> Rendered:
     """The draft (or, with None, the saved file) checked and rendered in every channel of its message."""
     name = message_name(spec, wave, audience, lang)
-    shown = Rendered()
-    message = next(m for m in spec.wave(wave).messages if audience in m.audiences)
-    if text is not None:
-        shown.problems = check_draft(root, name, text)
-    with scratch_copy(root, {name: text} if text is not None else {}) as copy:
+    if text is None:
+        shown = _render(Rendered(), root, spec, wave, audience, lang)
+    else:
         try:
-            draft = assembled(copy, render=False)
-        except InvalidInput as exc:
-            shown.problems = shown.problems or list(exc.problems)
-            return shown
-        for channel in message.channels:
-            try:
-                output = render_segment(draft, wave, audience, lang, channel)
-            except (InvalidInput, NoSuchSegment) as exc:
-                found = getattr(exc, "problems", [])
-                shown.problems.extend(p for p in found if p not in shown.problems)
-                continue
-            if channel == "newsletter":
-                shown.subject = output.subject  # type: ignore[union-attr]
-                shown.frame = _keep(output.html)  # type: ignore[union-attr]
-            else:
-                shown.posts.append({"channel": channel, "text": getattr(output, "text", "")})
-    shown.problems = [
-        Problem(name, p.line, p.column, p.message, p.severity) if p.file.endswith(name) else p for p in shown.problems
-    ]
+            with checked_draft(root, name, text) as (copy, problems):
+                shown = _render(Rendered(problems=problems), copy, spec, wave, audience, lang)
+        except DraftRefused as exc:
+            return Rendered(problems=exc.problems)
+    shown.problems = [named(p, name) for p in shown.problems]
+    return shown
+
+
+def _render(shown: Rendered, root: Path, spec: Campaign, wave: str, audience: str, lang: str) -> Rendered:
+    """`shown` with the newsletter and posts the campaign at `root` renders for this segment."""
+    try:
+        campaign = assembled(root, render=False)
+    except InvalidInput as exc:
+        shown.problems = shown.problems or list(exc.problems)
+        return shown
+    message = next(m for m in spec.wave(wave).messages if audience in m.audiences)
+    for channel in message.channels:
+        try:
+            output = render_segment(campaign, wave, audience, lang, channel)
+        except (InvalidInput, NoSuchSegment) as exc:
+            shown.problems.extend(p for p in getattr(exc, "problems", []) if p not in shown.problems)
+            continue
+        if isinstance(output, NewsletterSegment):
+            shown.subject, shown.frame = output.subject, _keep(output.html)
+        else:
+            shown.posts.append({"channel": channel, "text": output.text})
     return shown
 
 

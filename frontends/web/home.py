@@ -73,8 +73,9 @@ def gather(bundle: Bundle, lang: str, as_of: str | None) -> overview.Overview:
     seen.awaiting = overview.awaiting_approval(plan_rows(bundle, lang), now)
     checks = preflight(bundle)
     with get_engine().connect() as conn:
-        seen.sending = overview.sending_now(conn, bundle.spec.campaign.id)
-        seen.last_run, seen.results = overview.last_results(conn, bundle)
+        runs = overview.campaign_runs(conn, bundle.spec.campaign.id)
+        seen.sending = overview.sending_now(runs)
+        seen.last_run, seen.results = overview.last_results(conn, bundle, runs)
         seen.problems = overview.problems(conn, bundle, seen.sending, checks, now.date())
     return seen
 

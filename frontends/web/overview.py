@@ -20,7 +20,7 @@ from campaign.timing import resolve_starts
 from waves import doctor
 from waves.deliverability import DeliverabilityLine, deliverability
 from waves.models import PAUSED
-from waves.status import all_status
+from waves.status import all_status, settled
 
 SENDING_STATES = ("launching", "running", PAUSED)
 
@@ -45,6 +45,11 @@ class Overview:
     last_run: dict[str, Any] | None = None
     results: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+
+
+def campaign_runs(conn: Connection, campaign_id: str) -> list[dict[str, Any]]:
+    """The campaign's runs as `wavecast status` reports them, read once for the whole page."""
+    return [r for r in all_status(conn) if r["campaign"] == campaign_id]
 
 
 def countdown(now: dt.datetime, then: dt.datetime) -> str:
@@ -91,31 +96,30 @@ def awaiting_approval(plan: list[dict[str, Any]], now: dt.datetime) -> list[dict
     return sorted(waiting, key=lambda r: r["start"])
 
 
-def sending_now(conn: Connection, campaign_id: str) -> list[dict[str, Any]]:
-    runs = [r for r in all_status(conn) if r["campaign"] == campaign_id and r["state"] in SENDING_STATES]
+def sending_now(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The campaign's runs (as `wavecast status` reports them) still sending or paused."""
     lines = []
-    for run in runs:
-        totals = run["totals"]
-        everything = sum(totals.values())
-        settled = everything - totals.get("pending", 0) - totals.get("sending", 0)
+    for run in (r for r in runs if r["state"] in SENDING_STATES):
+        done, everything = settled(run["totals"])
         lines.append(
             {
                 "wave": run["wave"],
                 "run_id": run["run_id"],
                 "state": run["state"],
                 "note": run["note"],
-                "settled": settled,
+                "settled": done,
                 "total": everything,
-                "percent": round(100 * settled / everything) if everything else 0,
+                "percent": round(100 * done / everything) if everything else 0,
             }
         )
     return lines
 
 
-def last_results(conn: Connection, bundle: Bundle) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+def last_results(
+    conn: Connection, bundle: Bundle, runs: list[dict[str, Any]]
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The last finished wave's e-mails per audience and language, with their clicks (the last
     launched one while none has finished: what sends now is under "Sending now")."""
-    runs = [r for r in all_status(conn) if r["campaign"] == bundle.spec.campaign.id]
     if not runs:
         return None, []
     finished = [r for r in runs if r["state"] not in SENDING_STATES] or runs

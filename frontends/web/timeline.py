@@ -46,13 +46,15 @@ class Day:
     waves: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _day_of(text: str | None, name: str) -> dt.date | None:
+def _day_of(text: str | None, name: str, *, month: bool = False) -> dt.date | None:
+    """The query's date (YYYY-MM-DD; a month as YYYY-MM, its first day), or None when not given."""
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text[:10] if name == "day" else text + "-01" if len(text) == 7 else text)
+        return dt.date.fromisoformat(f"{text}-01" if month else text)
     except ValueError:
-        raise BadDay(f"{name}={text!r} is not a date: give it as YYYY-MM-DD (a month as YYYY-MM)") from None
+        shape = "YYYY-MM" if month else "YYYY-MM-DD"
+        raise BadDay(f"{name}={text!r} is not a {'month' if month else 'date'}: give it as {shape}") from None
 
 
 def days(spec: Campaign, first: dt.date, last: dt.date, today: dt.date, rows: list[dict[str, Any]]) -> list[Day]:
@@ -123,7 +125,7 @@ def view(bundle: Bundle, month: dt.date | None, week: dt.date | None) -> dict[st
 @router.get("/timeline", dependencies=reader, summary="The waves on a calendar by month or week; move a draft wave")
 async def timeline(request: Request, month: str | None = None, week: str | None = None) -> Response:
     bundle = await current_bundle(request)
-    shown = await run_in_threadpool(view, bundle, _day_of(month, "month"), _day_of(week, "week"))
+    shown = await run_in_threadpool(view, bundle, _day_of(month, "month", month=True), _day_of(week, "week"))
     root = campaign_dir(request)
     return page(
         request,
