@@ -24,11 +24,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import contacts_import, dkim_signing, ledger, memory, preview, scheduling, wave_throughput
+from bench import (
+    contacts_import,
+    dkim_signing,
+    first_message,
+    ledger,
+    memory,
+    preview,
+    relay_latency,
+    scheduling,
+    wave_throughput,
+)
 from bench.common import EXAMPLE, machine
 from bench.services import ROOT, exit_on_sigterm
 
-ORDER = ("throughput", "dkim", "memory", "ledger", "scheduling", "preview", "contacts_import")
+ORDER = (
+    "throughput",
+    "latency",
+    "first_message",
+    "dkim",
+    "memory",
+    "ledger",
+    "scheduling",
+    "preview",
+    "contacts_import",
+)
 
 
 @dataclass(frozen=True)
@@ -55,10 +75,12 @@ class Sizes:
     recipients: int
     scratch: int
     signing: int  # contacts of each of the DKIM benchmark's three waves
+    latency: int  # contacts of each wave of the relay latency benchmark (9 waves)
+    first: str  # wave sizes of the time-to-first-message benchmark
 
 
-FULL = Sizes(100_000, 2_000, 10_000, 1_000_000, 1_000_000, 20, 3.0, 100_000, 300, 10_000)
-QUICK = Sizes(600, 20, 200, 800, 5_000, 2, 1.5, 2_000, 10, 600)
+FULL = Sizes(100_000, 2_000, 10_000, 1_000_000, 1_000_000, 20, 3.0, 100_000, 300, 10_000, 4_000, "10000,1000000")
+QUICK = Sizes(600, 20, 200, 800, 5_000, 2, 1.5, 2_000, 10, 600, 300, "1000,5000")
 
 
 PREVIEW_CHILD = """
@@ -98,6 +120,26 @@ def run_throughput(sizes: Sizes) -> list[Ratio]:
     return [
         Ratio("throughput vs wire", result.vs_wire, ">= 0.75", result.vs_wire >= 0.75),
         Ratio("throughput vs naive", result.vs_naive, ">= 4.00", result.vs_naive >= 4),
+    ]
+
+
+def run_latency(sizes: Sizes) -> list[Ratio]:
+    chart = [] if sizes is QUICK else ["--chart", str(ROOT / "docs" / "relay_latency.png")]
+    result = relay_latency.main(["--contacts", str(sizes.latency), *chart])
+    target = relay_latency.TARGET
+    return [
+        Ratio(f"relay {c.delay_ms:g} ms x {c.connections} vs ideal", c.ratio, f">= {target:.2f}", c.ratio >= target)
+        for c in result.cells
+    ]
+
+
+def run_first_message(sizes: Sizes) -> list[Ratio]:
+    results = first_message.main(["--sizes", sizes.first])
+    target = first_message.TARGET_SECONDS
+    return [
+        Ratio(f"first message at {r.contacts:,} contacts vs {target:g} s", r.seconds / target, "<= 1.00", ok)
+        for r in results
+        for ok in [r.seconds <= target]
     ]
 
 
@@ -174,6 +216,8 @@ def run_contacts_import(sizes: Sizes) -> list[Ratio]:
 
 RUNNERS: dict[str, Callable[[Sizes], list[Ratio]]] = {
     "throughput": run_throughput,
+    "latency": run_latency,
+    "first_message": run_first_message,
     "dkim": run_dkim,
     "memory": run_memory,
     "ledger": run_ledger,

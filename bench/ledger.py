@@ -64,10 +64,11 @@ def run(contacts: int, database: str | None = None) -> LedgerRate:
     from sqlalchemy import insert
 
     from audiences.assignment import assignment_select
+    from campaign.channel_ids import PERSON_CHANNELS
     from campaign.db import get_engine
     from campaign.settings import get_settings
     from campaign.timing import resolve_starts
-    from waves.launch import EMAIL_CHANNEL, build_ledger
+    from waves.launch import build_ledger
     from waves.models import PENDING, Delivery
 
     with rig(database, name="ledger") as current:
@@ -79,7 +80,7 @@ def run(contacts: int, database: str | None = None) -> LedgerRate:
 
         raw_run = _new_run(bundle, "bench:raw")
         with engine.connect() as conn:
-            assigned = conn.execute(assignment_select(bundle.spec, WAVE, at, channels=(EMAIL_CHANNEL,))).all()
+            assigned = conn.execute(assignment_select(bundle.spec, WAVE, at, channels=PERSON_CHANNELS)).all()
         rows = [
             {
                 "run_id": raw_run,

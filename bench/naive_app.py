@@ -108,7 +108,7 @@ def naive_send(campaign_dir: str, wave_id: str, audience_id: str, contact_id: in
     sender = spec.campaign.sender
     domain = sender.address.rpartition("@")[2]
     msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = Address(display_name=sender.name, addr_spec=sender.address)
+    msg["From"] = Address(display_name=sender.name_in(lang), addr_spec=sender.address)  # one name per language
     msg["To"] = email
     msg["Subject"] = out.subject
     msg["Date"] = format_datetime(start_at)

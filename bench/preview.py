@@ -90,7 +90,7 @@ def bench_scratch(directory: Path, segment: NewsletterSegment, domain: str, coun
             unsubscribe_url=unsubscribe,
         )
         msg = EmailMessage(policy=policy.SMTP)
-        msg["From"] = Address(display_name=sender.name, addr_spec=sender.address)
+        msg["From"] = Address(display_name=sender.name_in(key.lang), addr_spec=sender.address)
         msg["To"] = f"contact{i}@example.org"
         msg["Subject"] = out.subject
         msg["Date"] = format_datetime(start_at)

@@ -10,9 +10,14 @@ Faults (``SinkClient.fault``):
 - ``down``: stop listening and cut open connections for N seconds, then listen again;
 - ``tempfail``: answer 451 to every DATA for N seconds (``tempfail_next``: to the next N);
 - ``reject``: answer 550 to RCPT for the given addresses;
-- ``drop_after_data``: take the next N messages, then cut the connection before replying.
+- ``drop_after_data``: take the next N messages, then cut the connection before replying;
+- ``max_connections``: greet connections beyond N open ones with 421 (too many connections).
 
-    python -m bench.sink --port 2525 --control 2526 --log sink.log
+A relay across a network answers each message after milliseconds: ``delay`` (or ``--delay-ms``)
+makes the sink answer every DATA that much later, each connection on its own (the sink is not
+busy meanwhile).
+
+    python -m bench.sink --port 2525 --control 2526 --log sink.log [--delay-ms 20]
 """
 
 from __future__ import annotations
@@ -56,6 +61,12 @@ class State:
     tempfail_next: int = 0
     reject: set[str] = field(default_factory=set)
     drop_after_data: int = 0
+    delay: float = 0.0  # seconds before the reply to each DATA
+    max_connections: int = 0  # 0: no limit
+    sessions: int = 0  # connections accepted
+    busy: int = 0  # connections greeted with 421
+    in_flight: int = 0  # messages received and not yet answered
+    peak_in_flight: int = 0  # the most at once: how many connections a sender really used together
     tempfailed: int = 0
     rejected: int = 0
     dropped: int = 0
@@ -69,6 +80,9 @@ class State:
             "tempfailed": self.tempfailed,
             "rejected": self.rejected,
             "dropped": self.dropped,
+            "sessions": self.sessions,
+            "busy": self.busy,
+            "peak_in_flight": self.peak_in_flight,
         }
 
 
@@ -100,12 +114,35 @@ class Handler:
         state.ids.add(message_id)
         state.first_at = state.first_at or now
         state.last_at = now
+        if state.delay:
+            state.in_flight += 1
+            state.peak_in_flight = max(state.peak_in_flight, state.in_flight)
+            try:
+                await asyncio.sleep(state.delay)
+            finally:
+                state.in_flight -= 1
         if state.drop_after_data > 0:
             # The message is taken (it is in the log), but the sender never hears so.
             state.drop_after_data -= 1
             state.dropped += 1
             server.transport.abort()
         return "250 2.0.0 accepted"
+
+
+def _open(session: Any) -> bool:
+    """Not closed yet: just made (no session before its connection is made), or connected."""
+    if session.session is None:
+        return True
+    return session.transport is not None and not session.transport.is_closing()
+
+
+class _TooMany(asyncio.Protocol):
+    """A connection beyond the limit: greeted with 421 and closed, as a busy relay does."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(b"421 4.7.0 sink.local too many connections, try again later\r\n")
+        transport.close()
 
 
 class Sink:
@@ -123,10 +160,13 @@ class Sink:
         self.back_at = 0.0
 
     def _factory(self) -> Any:
+        self.sessions = {s for s in self.sessions if _open(s)}
+        if self.state.max_connections and len(self.sessions) >= self.state.max_connections:
+            self.state.busy += 1
+            return _TooMany()
+        self.state.sessions += 1
         session = self.smtp_class(self.handler, hostname="sink.local", data_size_limit=20_000_000, timeout=120)
         self.sessions.add(session)
-        if len(self.sessions) > 256:
-            self.sessions = {s for s in self.sessions if s.transport is not None and not s.transport.is_closing()}
         return session
 
     async def listen(self) -> None:
@@ -170,6 +210,7 @@ async def _commands(
             state.log.flush()
         elif name == "reset":
             state.messages, state.ids, state.first_at, state.last_at = 0, set(), None, None
+            state.sessions = state.busy = state.peak_in_flight = 0
             state.log.truncate(0)
             state.log.seek(0)
         elif name == "down":
@@ -179,6 +220,10 @@ async def _commands(
             state.tempfail_next = int(command.get("next", 0))
         elif name == "reject":
             state.reject = {a.lower() for a in command.get("addresses", [])}
+        elif name == "delay":
+            state.delay = float(command.get("ms", 0)) / 1000
+        elif name == "max_connections":
+            state.max_connections = int(command.get("count", 0))
         elif name == "drop_after_data":
             state.drop_after_data = int(command.get("count", 1))
         elif name == "quit":
@@ -189,11 +234,11 @@ async def _commands(
         await writer.drain()
 
 
-async def serve(port: int, control_port: int, log_path: Path) -> None:
+async def serve(port: int, control_port: int, log_path: Path, delay_ms: float = 0.0) -> None:
     logging.getLogger("mail.log").setLevel(logging.CRITICAL)  # aiosmtpd logs every command at INFO
     stop = asyncio.Event()
     with log_path.open("a", encoding="ascii", buffering=1 << 20) as log:
-        sink = Sink(port, State(log))
+        sink = Sink(port, State(log, delay=delay_ms / 1000))
         await sink.listen()
         controller = await asyncio.start_server(
             lambda r, w: control(sink, r, w, stop), "127.0.0.1", control_port, reuse_address=True
@@ -338,8 +383,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--control", type=int, required=True)
     parser.add_argument("--log", type=Path, required=True)
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="answer each message this much later")
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.port, args.control, args.log))
+    asyncio.run(serve(args.port, args.control, args.log, args.delay_ms))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ against the wire's limit and against the naive design, measured in the same run 
   on a sample of recipients (its rate does not depend on the wave's size).
 
     .venv/bin/python -m bench.wave_throughput [--contacts N] [--naive M] [--database postgresql|sqlite]
+        [--connections C]
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Throughput:
     naive: float
     naive_sample: int
     message_kb: float
+    connections: int = 1
 
     @property
     def vs_wire(self) -> float:
@@ -151,8 +153,9 @@ def measure_naive(current: Rig, campaign_dir: Path, bundle: Any, count: int) -> 
     return count / (float(stats["last_at"]) - started)
 
 
-def run(contacts: int, naive: int, database: str | None = None) -> Throughput:
-    with rig(database, name="throughput") as current:
+def run(contacts: int, naive: int, database: str | None = None, connections: int = 1) -> Throughput:
+    settings = {"WAVECAST_SMTP_CONNECTIONS": str(connections)}
+    with rig(database, name="throughput", settings=settings) as current:
         insert_contacts(contacts)
         camp = campaign_copy(current.workdir, EXAMPLE, unthrottled=True)
         bundle = approved(camp, [WAVE])
@@ -165,13 +168,14 @@ def run(contacts: int, naive: int, database: str | None = None) -> Throughput:
         _bundle, segments = _segments(str(camp))
         kb = len(next(iter(segments.values())).personalise("a@example.org", {}, "https://x/u/t", "<a@b>")) / 1024
         return Throughput(
-            contacts, current.db_kind, wavecast, launch_seconds, first_seconds, wire, naive_rate, naive, kb
+            contacts, current.db_kind, wavecast, launch_seconds, first_seconds, wire, naive_rate, naive, kb, connections
         )
 
 
 def report(result: Throughput) -> list[str]:
     return [
-        f"wave throughput ({result.database}, {PROCESSES} worker processes, {result.contacts:,} contacts, "
+        f"wave throughput ({result.database}, {PROCESSES} worker processes, {result.connections} relay "
+        f"connection(s) each, {result.contacts:,} contacts, "
         f"{result.message_kb:.0f} KB per message):",
         f"  wavecast end to end: {result.wavecast:,.0f} messages/s (launch call {result.launch_seconds:.1f} s, "
         f"first message after {result.first_message_seconds:.2f} s)",
@@ -188,9 +192,10 @@ def main(argv: list[str] | None = None) -> Throughput:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--naive", type=int, default=2_000, help="recipients in the naive baseline")
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default=None)
+    parser.add_argument("--connections", type=int, default=1, help="relay connections per sending process")
     args = parser.parse_args(argv)
     exit_on_sigterm()
-    result = run(args.contacts, args.naive, args.database)
+    result = run(args.contacts, args.naive, args.database, args.connections)
     for line in report(result):
         print(line, flush=True)
     return result

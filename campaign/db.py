@@ -115,7 +115,11 @@ def _create(url: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            # A sending process checks each relay connection's messages on a database connection
+            # of its own (waves/delivery.py) and may skip or fail a row on another at the same
+            # moment, beside its claims and marks: room for all of them.
+            overflow = 5 + 2 * get_settings().smtp_connections
+            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=overflow)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
         shown = mask_url(url)
         raise DatabaseError(f"WAVECAST_DATABASE_URL: cannot use {shown!r}: {mask_url(str(exc))}") from None

@@ -116,6 +116,8 @@ class Settings:
     rate_per_second: float
     smtp_timeout_seconds: float
     retry_base_seconds: float
+    smtp_connections: int
+    smtp_messages_per_connection: int
     social_webhook_url: str | None
     redis_prefix: str
     social_webhook_secret: str | None
@@ -542,6 +544,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_per_second=read.number(p + "RATE_PER_SECOND", 0.0, 0, 100_000),
         smtp_timeout_seconds=read.number(p + "SMTP_TIMEOUT_SECONDS", 30.0, 0, 600, above_low=True),
         retry_base_seconds=retry_base,
+        smtp_connections=read.integer(p + "SMTP_CONNECTIONS", 1, 1, 64),
+        smtp_messages_per_connection=read.integer(p + "SMTP_MESSAGES_PER_CONNECTION", 0, 0, 1_000_000),
         social_webhook_url=webhook.geturl() if webhook else None,
         redis_prefix=read.text(p + "REDIS_PREFIX", "wavecast:", limit=100),
         social_webhook_secret=read.secret(p + "SOCIAL_WEBHOOK_SECRET"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from audiences.models import Contact
 from audiences.normalise import email_hash
@@ -69,3 +69,16 @@ ALWAYS_OPEN = '  send_window: {days: [mon, tue, wed, thu, fri, sat, sun], start:
 def always_open(camp: Path) -> None:
     """Let a test campaign send at any hour of any day, so tests do not depend on the clock."""
     edit(camp / "campaign.yaml", "  blackout_dates:\n", ALWAYS_OPEN + "  blackout_dates:\n")
+
+
+def person_statuses(run_id: int) -> dict[str, int]:
+    """The run's messages to people (not its posts) by ledger status."""
+    from waves.models import Delivery
+
+    with get_engine().connect() as conn:
+        rows = conn.execute(
+            select(Delivery.status, func.count())
+            .where(Delivery.run_id == run_id, Delivery.account.is_(None))
+            .group_by(Delivery.status)
+        ).all()
+    return {status: int(count) for status, count in rows}

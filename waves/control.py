@@ -73,8 +73,13 @@ def pause_for(run_id: int, note: str) -> None:
 
 
 def finish_if_done(run_id: int) -> bool:
-    """Mark a sending run done when no row is pending or sending any more."""
+    """Mark a sending run done when its ledger is complete and no row is pending or sending any more.
+
+    A run sends while its launch still writes the ledger: with every row written so far sent,
+    it is not done until the launch has written the last one (`ledger_growing`)."""
     with get_engine().begin() as conn:
+        if conn.scalar(select(WaveRun.ledger_growing).where(WaveRun.id == run_id)):
+            return False
         busy = conn.scalar(
             select(Delivery.id).where(Delivery.run_id == run_id, Delivery.status.in_([PENDING, SENDING])).limit(1)
         )

@@ -2,9 +2,13 @@
 each row's channel (waves/channels/) builds its message and owns the messenger that sends it,
 one per channel per chunk, reused for every row.
 
+With a relay, a sending process sends over WAVECAST_SMTP_CONNECTIONS connections at once
+(waves/lanes.py): each one checks, sends and journals one message at a time.
+
 The core trade-off (DESIGN.md decision 3): rows are marked `sent` in the database once per
 batch, not once per message; the journal records each accepted message with one cheap write,
-so a crash leaves at most the one message between the relay's reply and that write unknown.
+so a crash leaves at most the one message between the relay's reply and that write unknown,
+per relay connection.
 """
 
 from __future__ import annotations
@@ -37,9 +41,18 @@ from waves.channels import channel
 from waves.channels.contract import Messenger, NoAddress, RunContext, account_scope
 from waves.channels.newsletter import TransportMessenger
 from waves.journal import FileJournal, Journal, JournalUnavailable, RedisJournal
+from waves.lanes import Lane, Rows, Shared
+from waves.lanes import run as run_lanes
 from waves.models import CANCELLED, RUNNING, SENDING, Delivery, WaveRun
 from waves.throttle import LocalThrottle, RedisThrottle, Throttle, ThrottleUnavailable
-from waves.transport import FileTransport, PermanentError, TransientError, Transport, Unaddressable
+from waves.transport import (
+    FileTransport,
+    PermanentError,
+    TooManyConnections,
+    TransientError,
+    Transport,
+    Unaddressable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -107,24 +120,42 @@ def _signals_deferred() -> Iterator[None]:
 
 
 class _Marks:
-    """Sent ids waiting for their batched UPDATE; flushed every FLUSH_EVERY messages or second."""
+    """Sent ids waiting for their batched UPDATE; flushed every FLUSH_EVERY messages or second.
+
+    Every lane adds to the same marks. With several lanes, the calling thread writes them
+    (`flush_if_due`, while it waits for the lanes), where a terminate is held back during the write.
+    """
 
     def __init__(self, flush: Callable[[list[int]], None]) -> None:
         self.ids: list[int] = []
         self.flush_fn = flush
         self.last = time.monotonic()
+        self.lock = threading.RLock()
+        self.by_caller = False  # True while lanes run in threads: only the calling thread flushes
 
     def add(self, ledger_id: int) -> None:
-        self.ids.append(ledger_id)
-        if len(self.ids) >= FLUSH_EVERY or time.monotonic() - self.last >= FLUSH_SECONDS:
-            self.flush()
+        with self.lock:
+            self.ids.append(ledger_id)
+            if not self.by_caller:
+                self.flush_if_due()
+
+    def flush_if_due(self) -> None:
+        with self.lock:
+            if len(self.ids) >= FLUSH_EVERY or time.monotonic() - self.last >= FLUSH_SECONDS:
+                self.flush()
+
+    def hold(self, ledger_id: int) -> None:
+        """Add without flushing: the stop's flush writes it."""
+        with self.lock:
+            self.ids.append(ledger_id)
 
     def flush(self) -> None:
-        if self.ids:
-            with _signals_deferred():
-                self.flush_fn(self.ids)
-            self.ids = []
-        self.last = time.monotonic()
+        with self.lock:
+            if self.ids:
+                with _signals_deferred():
+                    self.flush_fn(self.ids)
+                self.ids = []
+            self.last = time.monotonic()
 
 
 def _with_db_retry(action: Callable[[], None], attempts: int = 8) -> None:
@@ -183,24 +214,42 @@ def _still_wanted(conn: Connection, run_id: int, row: ledger.Claimed, worker: st
 
 
 class _Stop(Exception):
-    """The chunk stops here. `untried` rows go back; `tried` (a transient failure) counts a try.
+    """The chunk stops here. `untried` rows go back; `tried` (a transient failure) count a try.
 
     `delay` None: the run was paused or cancelled, nothing to retry. Otherwise the chunk is
     retried after `delay` seconds (RetryLater)."""
 
     def __init__(
-        self, reason: str, untried: list[int], *, delay: float | None = None, tried: int | None = None
+        self, reason: str, untried: list[int], *, delay: float | None = None, tried: list[int] | None = None
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.untried = untried
         self.delay = delay
-        self.tried = tried
+        self.tried = tried or []
+
+    @classmethod
+    def merged(cls, stops: list[_Stop], left: list[int]) -> _Stop:
+        """What several lanes met, and the rows no lane took, as one stop. A pause or a cancel
+        wins over a transient failure: nothing is retried; the longest delay otherwise."""
+        final = next((stop for stop in stops if stop.delay is None), None)
+        untried = [*left, *(i for stop in stops for i in stop.untried)]
+        tried = [i for stop in stops for i in stop.tried]
+        if final is not None:
+            return cls(final.reason, untried, tried=tried)
+        delay = max(stop.delay or 0.0 for stop in stops)
+        return cls(stops[0].reason, untried, delay=delay, tried=tried)
+
+
+class _Busy(Exception):
+    """The relay refused a new connection with 421: this lane sits out the rest of the chunk while
+    the others go on; the last one left makes the chunk wait like after any 4xx."""
 
 
 class _Chunk:
-    """One chunk's sending: its run, its messengers (one per channel, opened on first use), the
-    pending sent marks, and what happened."""
+    """One chunk's sending: its run, its lanes (one per relay connection, each with its messengers,
+    opened on first use), the rows claimed and not yet taken, the pending sent marks, and what
+    happened."""
 
     def __init__(self, run: RunContext, settings: Settings, transport: Transport | None) -> None:
         self.run = run
@@ -209,12 +258,21 @@ class _Chunk:
         self.worker = worker_name()
         self.journal = make_journal(settings)
         self.throttle = make_throttle(settings, _rates(run, settings, transport))
-        self.messengers: dict[str, Messenger] = {}
+        # E-mail over a relay goes over several connections at once; a given transport (tests,
+        # proofs) or the .eml outbox is one.
+        count = settings.smtp_connections if transport is None and settings.smtp is not None else 1
+        self.lanes = [Lane(index) for index in range(count)]
         if transport is not None:
-            self.messengers[NEWSLETTER] = TransportMessenger(transport)
+            self.lanes[0].messengers[NEWSLETTER] = TransportMessenger(transport)
+        self.shared: dict[str, Shared] = {}  # the other channels' messengers, one each for all lanes
         self.marks = _Marks(self._write_marks)
         self.result = ChunkResult()
         self.why: dict[str, str] = {}  # scope -> why its rows wait, kept on each of them
+        self.lock = threading.RLock()  # the result, the waiting accounts, the shared messengers
+        self.rows: Rows | None = None
+        self.stops: list[_Stop] = []
+        self.left: list[int] = []  # rows no lane took before the chunk stopped
+        self.renewed = time.monotonic()
 
     def _write_marks(self, ids: list[int]) -> None:
         def action() -> None:
@@ -223,39 +281,79 @@ class _Chunk:
 
         _with_db_retry(action)
 
-    def messenger(self, channel_id: str) -> Messenger:
-        if channel_id not in self.messengers:
-            self.messengers[channel_id] = channel(channel_id).messenger(self.settings)
-        return self.messengers[channel_id]
+    def messenger(self, lane: Lane, channel_id: str) -> Messenger:
+        if channel_id == NEWSLETTER:
+            if channel_id not in lane.messengers:
+                lane.messengers[channel_id] = channel(channel_id).messenger(self.settings)
+            return lane.messengers[channel_id]
+        with self.lock:
+            if channel_id not in self.shared:
+                self.shared[channel_id] = Shared(channel(channel_id).messenger(self.settings))
+            return self.shared[channel_id]
 
     def claim(self, first_id: int, last_id: int) -> list[ledger.Claimed]:
         with self.engine.begin() as conn:
             return ledger.claim(conn, self.run.run_id, first_id, last_id, self.worker, CLAIM_BATCH)
 
-    def send_batch(self, rows: list[ledger.Claimed]) -> None:
-        # One connection checks the whole claimed batch; AUTOCOMMIT, so each check sees what is
+    def send_all(self, first_id: int, last_id: int) -> None:
+        """Send every row of the range over the lanes; raise _Stop when the chunk must stop."""
+        self.rows = Rows(lambda: self.claim(first_id, last_id))
+        self.marks.by_caller = len(self.lanes) > 1
+        run_lanes(self.lanes, self.rows, self.send_lane, self.marks.flush_if_due)
+        if self.stops:
+            raise _Stop.merged(self.stops, [*self.left, *self.rows.halt()])
+
+    def send_lane(self, lane: Lane) -> None:
+        """One lane's loop: take a row, send it, until the chunk is done or stops."""
+        rows = self.rows
+        assert rows is not None
+        # Each lane checks on a connection of its own; AUTOCOMMIT, so each check sees what is
         # committed at that moment (an unsubscribe, a pause) and no snapshot is held.
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as checks:
-            renewed = time.monotonic()
-            for index, row in enumerate(rows):
-                if time.monotonic() - renewed > self.settings.send_lease_seconds / 3:
-                    ledger.renew(checks, [r.id for r in rows[index:]], self.worker)
-                    renewed = time.monotonic()
-                if not self.held_back(row):
-                    self.send_one(checks, row, [r.id for r in rows[index + 1 :]])
+            while (row := rows.take(lane)) is not None:
+                self.renew(checks)
+                try:
+                    if not self.held_back(row):
+                        self.send_one(checks, row, lane)
+                except _Busy as busy:
+                    if rows.rest(lane, row):  # the other connections carry the rest of the chunk
+                        log.warning("run %s: one relay connection fewer for this chunk: %s", self.run.run_id, busy)
+                        return
+                    self.stopped(_Stop(str(busy), [row.id], delay=backoff(self.settings, 1)))
+                    return
+                except _Stop as stop:
+                    self.stopped(stop)
+                    return
+
+    def stopped(self, stop: _Stop) -> None:
+        assert self.rows is not None
+        with self.lock:
+            self.stops.append(stop)
+            self.left.extend(self.rows.halt())
+
+    def renew(self, checks: Connection) -> None:
+        """Extend the lease of the rows this process holds, a few times per lease."""
+        assert self.rows is not None
+        with self.lock:
+            if time.monotonic() - self.renewed <= self.settings.send_lease_seconds / 3:
+                return
+            self.renewed = time.monotonic()
+        ledger.renew(checks, self.rows.held(), self.worker)
 
     def held_back(self, row: ledger.Claimed) -> bool:
         """True when the row's account already waits in this chunk: the row goes back untried,
         due with the rest of its account (a 429 answers for the account, not one post)."""
         scope = _scope(row)
-        if scope is None or scope not in self.result.waiting:
-            return False
+        with self.lock:
+            if scope is None or scope not in self.result.waiting:
+                return False
+            why, until = self.why[scope], self.result.waiting[scope]
+            self.result.deferred += 1
         with self.engine.begin() as conn:
-            ledger.put_off(conn, [], [row.id], self.why[scope], self.result.waiting[scope], self.settings.max_attempts)
-        self.result.deferred += 1
+            ledger.put_off(conn, [], [row.id], why, until, self.settings.max_attempts)
         return True
 
-    def send_one(self, checks: Connection, row: ledger.Claimed, rest: list[int]) -> None:
+    def send_one(self, checks: Connection, row: ledger.Claimed, lane: Lane) -> None:
         """Check, personalise, push, journal one row; raise _Stop when the chunk must stop."""
         why_not = _still_wanted(checks, self.run.run_id, row, self.worker)
         if why_not == CLAIM_LOST:
@@ -265,7 +363,7 @@ class _Chunk:
                 ledger.skip(conn, [row.id], ledger.WITHDRAWN_NOTE)
             return
         if why_not is not None:
-            raise _Stop(why_not, [row.id, *rest])
+            raise _Stop(why_not, [row.id])
         try:
             message = channel(row.channel).build(self.run, row)
         except NoAddress as exc:  # no address on this channel (no phone number): not a failure
@@ -278,9 +376,9 @@ class _Chunk:
         try:
             self.throttle.wait(row.channel)
         except ThrottleUnavailable as exc:
-            raise _Stop(str(exc), [row.id, *rest], delay=backoff(self.settings, 1)) from None
+            raise _Stop(str(exc), [row.id], delay=backoff(self.settings, 1)) from None
         try:
-            self.messenger(row.channel).push(message)
+            self.messenger(lane, row.channel).push(message)
         except PermanentError as exc:
             self.fail(row, str(exc))
             if exc.refused_recipient:  # the relay refused the address: a bounce like any other
@@ -290,37 +388,42 @@ class _Chunk:
         except Unaddressable as exc:
             self.fail(row, str(exc))
             return
+        except TooManyConnections as exc:  # nothing was sent: the row goes to another lane
+            raise _Busy(str(exc)) from None
         except TransientError as exc:
             delay = backoff(self.settings, _attempts(self.engine, row.id) + 1)
             delay = max(delay, exc.retry_after or 0.0)  # a 429's Retry-After, a quota's next window
             if exc.scope is None:  # a far side the whole chunk shares (the relay): all of it waits
-                raise _Stop(str(exc), rest, delay=delay, tried=row.id) from None
+                raise _Stop(str(exc), [], delay=delay, tried=[row.id]) from None
             self.defer(row, exc.scope, str(exc), delay)
             return
-        self.result.sent += 1
+        with self.lock:
+            self.result.sent += 1
         try:
             self.journal.record(self.run.run_id, row.id)
         except JournalUnavailable as exc:
             # The far side took this message but nothing durable knows it yet: tell the database
             # now (with the stop's flush), give the rest back, and stop until the journal is back.
-            self.marks.ids.append(row.id)
-            raise _Stop(str(exc), rest, delay=backoff(self.settings, 1)) from None
+            self.marks.hold(row.id)
+            raise _Stop(str(exc), [], delay=backoff(self.settings, 1)) from None
         self.marks.add(row.id)
 
     def defer(self, row: ledger.Claimed, scope: str, reason: str, delay: float) -> None:
         """Only this account waits: the row counts a try and waits `delay`; the account's later
         rows in this chunk go back untried (held_back), due at the same moment."""
         until = utcnow() + dt.timedelta(seconds=delay)
-        self.result.waiting[scope] = until
-        self.why[scope] = reason  # the account's, so its rows show (and group) by one reason
-        self.result.deferred += 1
+        with self.lock:
+            self.result.waiting[scope] = until
+            self.why[scope] = reason  # the account's, so its rows show (and group) by one reason
+            self.result.deferred += 1
         log.warning("run %s, ledger row %s: %s waits %.0f s: %s", self.run.run_id, row.id, scope, delay, reason)
         with self.engine.begin() as conn:
             ledger.put_off(conn, [row.id], [], reason, until, self.settings.max_attempts)
 
     def fail(self, row: ledger.Claimed, reason: str) -> None:
         """Fail this row alone, with its reason; the chunk goes on with the others."""
-        self.result.failed += 1
+        with self.lock:
+            self.result.failed += 1
         log.warning("run %s, ledger row %s (%s): failed: %s", self.run.run_id, row.id, row.channel, reason)
 
         def action() -> None:
@@ -333,15 +436,18 @@ class _Chunk:
         """The one cleanup on stop: write the marks of what was sent, then give back the rest."""
         self.marks.flush()
         with self.engine.begin() as conn:
-            if stop.tried is not None:
-                not_before = utcnow() + dt.timedelta(seconds=stop.delay or 0)
+            if stop.tried and stop.delay is not None:
+                not_before = utcnow() + dt.timedelta(seconds=stop.delay)
                 ledger.retry_later(conn, stop.tried, stop.untried, stop.reason, not_before, self.settings.max_attempts)
-            else:
-                ledger.unclaim(conn, stop.untried, cancelled=stop.reason == f"run {CANCELLED}")
+                return
+            if stop.tried:  # tried by a lane when another met a pause: a try, nothing to wait for
+                ledger.release(conn, stop.tried, stop.reason, utcnow(), self.settings.max_attempts)
+            ledger.unclaim(conn, stop.untried, cancelled=stop.reason == f"run {CANCELLED}")
 
     def close(self) -> None:
         self.marks.flush()
-        for messenger in self.messengers.values():
+        messengers = [*(m for lane in self.lanes for m in lane.messengers.values()), *self.shared.values()]
+        for messenger in messengers:
             messenger.flush()
             messenger.close()
 
@@ -377,8 +483,7 @@ def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | 
     bundle = bundle_for_run(run.campaign_dir, run.wave_id, run.content_hash)
     chunk = _Chunk(RunContext(run.id, run.wave_id, bundle), get_settings(), transport)
     try:
-        while rows := chunk.claim(first_id, last_id):
-            chunk.send_batch(rows)
+        chunk.send_all(first_id, last_id)
     except _Stop as stop:
         chunk.hand_back(stop)
         if stop.delay is not None:

@@ -12,6 +12,7 @@ is an append-only file per run in the outbox folder.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -65,20 +66,22 @@ class FileJournal:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.handles: dict[int, TextIO] = {}
+        self.lock = threading.Lock()  # several relay connections record in one file
 
     def _path(self, run_id: int) -> Path:
         return self.directory / f"run-{run_id}.sent"
 
     def record(self, run_id: int, ledger_id: int) -> None:
-        handle = self.handles.get(run_id)
-        if handle is None:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            handle = self._path(run_id).open("a", encoding="ascii", buffering=1)  # line-buffered: one write
-            self.handles[run_id] = handle
-        try:
-            handle.write(f"{ledger_id}\n")
-        except OSError as exc:
-            raise JournalUnavailable(f"sent journal unavailable: {exc}") from None
+        with self.lock:
+            handle = self.handles.get(run_id)
+            if handle is None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                handle = self._path(run_id).open("a", encoding="ascii", buffering=1)  # line-buffered: one write
+                self.handles[run_id] = handle
+            try:
+                handle.write(f"{ledger_id}\n")
+            except OSError as exc:
+                raise JournalUnavailable(f"sent journal unavailable: {exc}") from None
 
     def recorded(self, run_id: int, ledger_ids: Iterable[int]) -> set[int]:
         wanted = set(ledger_ids)

@@ -1,4 +1,10 @@
-"""Launching a wave: one run per wave, its ledger made inside SQL, then chunks queued.
+"""Launching a wave: one run per wave, its ledger made inside SQL, chunks queued as it grows.
+
+With a broker, the run is `running` from its first ledger batch: each batch's rows are queued
+as chunks as soon as the batch commits, so the first message goes out while the rest of the
+ledger is still being written, whatever the wave's size. The run's `ledger_growing` stays
+set until the last batch; until then neither the sweeper nor a worker can call the run done.
+Embedded (no broker), the chunks run in this process, so the whole ledger is written first.
 
 Launching is idempotent: the run's key is unique, ledger rows are unique per (run, contact,
 channel) and inserted with ON CONFLICT DO NOTHING, so a second launch, by a second scheduler
@@ -9,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -29,7 +36,7 @@ from campaign.timing import resolve_starts
 from waves.approval import require_approval
 from waves.control import finish_if_done
 from waves.dispatch import enqueue_pending
-from waves.models import LAUNCHING, PENDING, RUNNING, Delivery, WaveRun
+from waves.models import CANCELLED, LAUNCHING, PAUSED, PENDING, RUNNING, Delivery, WaveRun
 from waves.post_rows import add_post_rows
 from waves.recovery import settle_dead_claims
 
@@ -82,9 +89,13 @@ def _claim_run(conn: Connection, bundle: Bundle, wave_id: str, content_hash: str
     return run, inserted is not None
 
 
-def build_ledger(bundle: Bundle, run_id: int, wave_id: str, at: dt.datetime) -> int:
+def build_ledger(
+    bundle: Bundle, run_id: int, wave_id: str, at: dt.datetime, after_batch: Callable[[int], object] | None = None
+) -> int:
     """INSERT ... SELECT the wave's person rows (one per contact and channel), a batch of contact
-    ids per transaction."""
+    ids per transaction. After each batch commits, `after_batch(newer_than)` gets the highest
+    ledger id there was before it (the launch queues the batch's rows); a cancelled run stops
+    the build."""
     settings = get_settings()
     engine = get_engine()
     assigned = assignment_select(bundle.spec, wave_id, at, channels=PERSON_CHANNELS).subquery("assigned")
@@ -105,12 +116,22 @@ def build_ledger(bundle: Bundle, run_id: int, wave_id: str, at: dt.datetime) -> 
             literal(0),
         ).where(assigned.c.contact_id > low, assigned.c.contact_id <= high)
         with engine.begin() as conn:
+            newer_than = conn.scalar(select(func.max(Delivery.id))) or 0
             conn.execute(
                 _insert(conn, cast(Table, Delivery.__table__)).from_select(columns, rows).on_conflict_do_nothing()
             )
         low = high
+        if after_batch is not None:
+            after_batch(newer_than)
+            if _state(run_id) == CANCELLED:
+                break
     with engine.connect() as conn:
         return _person_rows(conn, run_id)
+
+
+def _state(run_id: int) -> str | None:
+    with get_engine().connect() as conn:
+        return conn.scalar(select(WaveRun.state).where(WaveRun.id == run_id))
 
 
 def _finish_stopped(run_id: int) -> Launched:
@@ -141,24 +162,48 @@ def launch_wave(bundle: Bundle, wave_id: str, by: Actor) -> Launched:
             audit.record(
                 Session(bind=conn), by, "wave.launch", "wave", run.run_key, after={"content_hash": content_hash}
             )
-    if run.state == RUNNING and get_settings().embedded:
+    embedded = get_settings().embedded
+    if run.state == RUNNING and not run.ledger_growing and embedded:
         return _finish_stopped(run.id)
-    if run.state != LAUNCHING:
+    if run.state != LAUNCHING and not (run.ledger_growing and run.state in (RUNNING, PAUSED)):
         log.info("wave %s was launched before (run %s, %s); nothing new", wave_id, run.id, run.state)
         with engine.connect() as conn:
             rows, posts = _person_rows(conn, run.id), _post_rows(conn, run.id)
         return Launched(run.id, False, rows, 0, posts=posts)
     start = resolve_starts(bundle.spec)[wave_id]
     posts = add_post_rows(bundle, run.id, wave_id, start)
-    rows = build_ledger(bundle, run.id, wave_id, start)
-    with engine.begin() as conn:
+    resumed = not created
+    if embedded:  # the chunks run here, one after the other: the whole ledger first
+        rows = build_ledger(bundle, run.id, wave_id, start)
+        _running(run.id, growing=False)
+        chunks = enqueue_pending(run.id)
+        finish_if_done(run.id)
+        return Launched(run.id, created, rows, chunks, resumed, posts=posts)
+    # Workers send each batch's rows while the next batch is written. First what is there already:
+    # posts due now, and the rows of a launch cut half-way (their tasks may be gone).
+    _running(run.id, growing=True)
+    chunks = enqueue_pending(run.id)
+
+    def queue_batch(newer_than: int) -> None:
+        nonlocal chunks
+        chunks += enqueue_pending(run.id, Delivery.id > newer_than)
+
+    rows = build_ledger(bundle, run.id, wave_id, start, queue_batch)
+    _built(run.id)
+    chunks += enqueue_pending(run.id, Delivery.enqueued_at.is_(None))  # rows another launcher wrote meanwhile
+    return Launched(run.id, created, rows, chunks, resumed, posts=posts)
+
+
+def _built(run_id: int) -> None:
+    with get_engine().begin() as conn:
+        conn.execute(update(WaveRun).where(WaveRun.id == run_id).values(ledger_growing=False))
+
+
+def _running(run_id: int, *, growing: bool) -> None:
+    """The run sends from now; `growing`: while the launch still writes its ledger."""
+    with get_engine().begin() as conn:
         conn.execute(
             update(WaveRun)
-            .where(WaveRun.id == run.id, WaveRun.state == LAUNCHING)
-            .values(state=RUNNING, updated_at=utcnow())
+            .where(WaveRun.id == run_id, WaveRun.state == LAUNCHING)
+            .values(state=RUNNING, ledger_growing=growing, updated_at=utcnow())
         )
-    chunks = enqueue_pending(run.id)
-    resumed = not created
-    if get_settings().embedded:
-        finish_if_done(run.id)
-    return Launched(run.id, created, rows, chunks, resumed, posts=posts)

@@ -190,10 +190,16 @@ def release(conn: Connection, ids: Iterable[int], reason: str, not_before: dt.da
 
 
 def retry_later(
-    conn: Connection, tried: int, untried: Iterable[int], reason: str, not_before: dt.datetime, max_attempts: int
+    conn: Connection,
+    tried: Sequence[int],
+    untried: Iterable[int],
+    reason: str,
+    not_before: dt.datetime,
+    max_attempts: int,
 ) -> None:
-    """After a transient failure: the row that was tried counts an attempt; the rest wait with it."""
-    release(conn, [tried], reason, not_before, max_attempts)
+    """After a transient failure: the rows that were tried (one per relay connection) count an
+    attempt; the rest wait with them."""
+    release(conn, tried, reason, not_before, max_attempts)
     rest = list(untried)
     if rest:
         conn.execute(

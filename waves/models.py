@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.db import Base, UTCDateTime, utcnow
@@ -99,6 +99,9 @@ class WaveRun(Base):
     note: Mapped[str | None] = mapped_column(Text, default=None)
     # The bounce breaker judges only messages claimed after this (an operator's resume).
     breaker_from: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # True while the launch still writes the ledger of a run that already sends; until it is
+    # done the run is never finished (waves/control.finish_if_done), however few rows wait.
+    ledger_growing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

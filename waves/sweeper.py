@@ -87,7 +87,11 @@ def sweep(now: dt.datetime | None = None) -> Swept:
         if len(stale) < BATCH:
             break
     with engine.connect() as conn:
-        running = list(conn.scalars(select(WaveRun.id).where(WaveRun.state == RUNNING)))
+        # A run whose launch still writes its ledger is the launcher's: it queues each batch of
+        # rows as it commits, and the run is not finished before the last batch.
+        running = list(
+            conn.scalars(select(WaveRun.id).where(WaveRun.state == RUNNING, WaveRun.ledger_growing.is_(False)))
+        )
     orphaned = and_(or_(Delivery.enqueued_at.is_(None), Delivery.enqueued_at < cutoff))
     # Posts that fell due since the launch, or since their account's 429 or spent quota (the
     # chunk went on without them, ledger.put_off): no task carries them, and none will unless

@@ -6,6 +6,7 @@ chunks can be long, the relay still sees at most `rate` messages a second from a
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Protocol
 
@@ -37,16 +38,18 @@ class LocalThrottle:
     def __init__(self, rates: dict[str, float]) -> None:
         self.rates = rates
         self.next_at: dict[str, float] = {}
+        self.lock = threading.Lock()  # several relay connections take slots from one clock
 
     def wait(self, channel: str) -> None:
         rate = self.rates.get(channel, 0.0)
         if rate <= 0:
             return
-        now = time.monotonic()
-        at = max(self.next_at.get(channel, now), now)
+        with self.lock:
+            now = time.monotonic()
+            at = max(self.next_at.get(channel, now), now)
+            self.next_at[channel] = at + 1.0 / rate
         if at > now:
             time.sleep(at - now)
-        self.next_at[channel] = at + 1.0 / rate
 
 
 class RedisThrottle:

@@ -36,6 +36,13 @@ class TransientError(Exception):
         self.scope = scope
 
 
+class TooManyConnections(TransientError):
+    """The relay greeted a new connection with 421: it has as many of ours as it will take.
+
+    Nothing was sent. A sending process with other connections open goes on over those for the
+    rest of the chunk; with none open, the chunk waits like after any 4xx."""
+
+
 class PermanentError(Exception):
     """This recipient will not get this message: a 5xx reply. The reply is kept on the row.
 
@@ -86,9 +93,10 @@ class FileTransport:
 
 
 class SmtpTransport:
-    """One SMTP connection per task, reused for every message and reopened when it drops."""
+    """One SMTP connection, reused for every message and reopened when it drops, or after
+    `per_connection` messages (0: no limit) when the relay limits how many one connection carries."""
 
-    def __init__(self, relay: SmtpRelay, timeout: float) -> None:
+    def __init__(self, relay: SmtpRelay, timeout: float, per_connection: int = 0) -> None:
         # Parsed and percent-decoded once, in campaign.settings, where a bad URL stops start-up.
         self.tls = relay.tls
         self.starttls = relay.starttls
@@ -97,11 +105,16 @@ class SmtpTransport:
         self.user = relay.user
         self.password = relay.password
         self.timeout = timeout
+        self.per_connection = per_connection
+        self.carried = 0  # messages the relay took over the open connection
         self.conn: smtplib.SMTP | None = None
 
     def open(self) -> None:
+        if self.conn is not None and self.per_connection and self.carried >= self.per_connection:
+            self.close()
         if self.conn is not None:
             return
+        self.carried = 0
         try:
             if self.tls:
                 conn: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -113,6 +126,10 @@ class SmtpTransport:
                     conn.starttls(context=ssl.create_default_context())
             if self.user:
                 conn.login(self.user, self.password or "")
+        except smtplib.SMTPConnectError as exc:
+            if exc.smtp_code == 421:
+                raise TooManyConnections(_reply(exc)) from None
+            raise (TransientError if exc.smtp_code < 500 else PermanentError)(_reply(exc)) from None
         except smtplib.SMTPResponseException as exc:
             raise (TransientError if exc.smtp_code < 500 else PermanentError)(_reply(exc)) from None
         except (OSError, smtplib.SMTPException) as exc:
@@ -139,6 +156,8 @@ class SmtpTransport:
     def send(self, sender: str, recipient: str, message: bytes, key: str) -> None:
         try:
             self._send(sender, recipient, message)
+        except TooManyConnections:
+            raise  # nothing of this message reached the relay, no address in the reply
         except (PermanentError, TransientError) as exc:
             # Relays often quote the recipient in their reply; the reply is logged and kept on
             # the ledger row, which must not hold the person's address.
@@ -180,6 +199,7 @@ class SmtpTransport:
             # session may be mid-transaction, so start a fresh one for the next message.
             self._drop()
             raise Unaddressable("an address cannot be written in an SMTP command") from None
+        self.carried += 1
         if refused:
             code, reply = refused.get(recipient, (550, b""))
             reason = f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
@@ -210,5 +230,5 @@ def _reply(exc: smtplib.SMTPResponseException) -> str:
 
 def make_transport(settings: Settings) -> Transport:
     if settings.smtp is not None:
-        return SmtpTransport(settings.smtp, settings.smtp_timeout_seconds)
+        return SmtpTransport(settings.smtp, settings.smtp_timeout_seconds, settings.smtp_messages_per_connection)
     return FileTransport(settings.outbox_dir / "email")

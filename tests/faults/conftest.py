@@ -14,7 +14,7 @@ from bench.sink import SinkClient
 from tests.conftest import ROOT, _postgres_schema_url, need, reset_caches
 
 from .proxy import ProxyProcess
-from .rig import FULL, RESULTS, FaultRig, table
+from .rig import CONNECTIONS, FULL, RESULTS, FaultRig, table
 
 RELIABILITY = ROOT / "docs" / "RELIABILITY.md"
 TABLE_START = "<!-- fault table: start -->"
@@ -36,6 +36,7 @@ def settings_for(redis: RedisServer, sink: SinkClient) -> dict[str, str]:
         "WAVECAST_MAX_ATTEMPTS": "12",
         "WAVECAST_CHUNK_SIZE": "500" if FULL else "100",
         "WAVECAST_SMTP_TIMEOUT_SECONDS": "10",
+        "WAVECAST_SMTP_CONNECTIONS": str(CONNECTIONS),
     }
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from .rig import FaultRig, check
+from .rig import FaultRig, check, unknown_at_most
 
 pytestmark = [pytest.mark.faults, pytest.mark.services]
 
@@ -19,7 +19,7 @@ def test_redis_restarted_without_persistence_loses_nothing(fault_rig: FaultRig) 
     sending = len(worker.children())
     fault_rig.redis.restart(down_seconds=1.0)  # kill -9, then an empty server on the same port
     fault_rig.settle(run_id)
-    check(fault_rig.outcome(run_id, "Redis restarted mid-wave without persistence", allowed=sending))
+    check(fault_rig.outcome(run_id, "Redis restarted mid-wave without persistence", allowed=unknown_at_most(sending)))
 
 
 def _unmarked(fault_rig: FaultRig, run_id: int) -> int:
@@ -83,7 +83,7 @@ def test_broker_lost_while_marks_are_flushed_duplicates_at_most_one_per_process(
     result = fault_rig.outcome(
         run_id,
         "broker lost while the last marks are flushed (made certain)",
-        allowed=len(children),
+        allowed=unknown_at_most(len(children)),
         note=f"{unmarked} rows sent but unmarked at the fault",
     )
     check(result)
