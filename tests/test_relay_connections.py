@@ -8,13 +8,20 @@ this process's threads; SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from audiences.models import Contact
 from bench.sink import SinkClient
+from campaign.db import get_engine
 from tests.accounts_setup import TESTER
 from tests.conftest import reset_caches
 from tests.sending_setup import add_contacts, approved_campaign, person_statuses
@@ -100,3 +107,55 @@ def test_a_connection_carries_at_most_the_messages_the_relay_allows(
     assert statuses == {"sent": CONTACTS}
     assert set(arrivals(relay).values()) == {1}
     assert relay.stats()["sessions"] >= CONTACTS // 10
+
+
+# A sending process in a process of its own, as a Celery pool process is: it takes SIGTERM with
+# the default action, and Celery sends one to a running task when it loses the broker.
+LAUNCH = """
+import sys
+from pathlib import Path
+from campaign.bundle import load_bundle
+from tests.accounts_setup import TESTER
+from waves.launch import launch_wave
+launch_wave(load_bundle(Path(sys.argv[1])), "first", TESTER)
+"""
+
+
+@pytest.mark.parametrize("connections", ["1", "4"])
+def test_a_terminated_sending_process_first_writes_down_what_the_relay_took(
+    relay: SinkClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, connections: str
+) -> None:
+    """SIGTERM mid-chunk: the messages on the wire finish, their rows are marked sent before the
+    process goes, and the rest go back to pending. The ledger alone then knows what to send, so a
+    journal lost with its broker (Redis restarted without persistence) costs no second copy."""
+    from waves.models import Delivery
+
+    contacts = 400
+    monkeypatch.setenv("WAVECAST_SMTP_CONNECTIONS", connections)
+    reset_caches()
+    add_contacts(contacts)
+    camp = approved_campaign(tmp_path).root
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen([sys.executable, "-c", LAUNCH, str(camp)], cwd=root)
+    try:
+        deadline = time.monotonic() + 120
+        while relay.count() < 30:  # well inside the first chunk, its marks not yet due
+            assert process.poll() is None, "the wave ended before it could be stopped"
+            assert time.monotonic() < deadline, "no message reached the relay"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == -signal.SIGTERM  # it went, killed by the signal itself
+    finally:
+        process.kill()
+    arrived = arrivals(relay)
+    assert set(arrived.values()) == {1}
+    with get_engine().connect() as conn:
+        rows = conn.execute(
+            select(Contact.email, Delivery.status)
+            .join(Contact, Contact.id == Delivery.contact_id)
+            .where(Delivery.account.is_(None))
+        ).all()
+    sent = {email for email, status in rows if status == "sent"}
+    assert sent == set(arrived), "the ledger and the relay disagree on what was sent"
+    assert {status for _email, status in rows} <= {"sent", "pending"}, "rows left claimed by a dead process"
+    assert 30 <= len(sent) < contacts

@@ -13,15 +13,13 @@ per relay connection.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
-import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Date, Engine, bindparam, exists, select
@@ -44,6 +42,7 @@ from waves.journal import FileJournal, Journal, JournalUnavailable, RedisJournal
 from waves.lanes import Lane, Rows, Shared
 from waves.lanes import run as run_lanes
 from waves.models import CANCELLED, RUNNING, SENDING, Delivery, WaveRun
+from waves.stop_signals import Held, held_stop_signals
 from waves.throttle import LocalThrottle, RedisThrottle, Throttle, ThrottleUnavailable
 from waves.transport import (
     FileTransport,
@@ -101,29 +100,12 @@ def make_throttle(settings: Settings, rates: dict[str, float]) -> Throttle:
     return LocalThrottle(rates)
 
 
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold SIGTERM and SIGINT while sent marks are written, so a terminate cannot cut the write.
-
-    Celery terminates running tasks when it loses the broker; without this, the signal could
-    land inside the final flush and the database would never learn what the relay accepted.
-    The signal is delivered as soon as the write is done.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
 class _Marks:
     """Sent ids waiting for their batched UPDATE; flushed every FLUSH_EVERY messages or second.
 
     Every lane adds to the same marks. With several lanes, the calling thread writes them
-    (`flush_if_due`, while it waits for the lanes), where a terminate is held back during the write.
+    (`flush_if_due`, while it waits for the lanes). A terminate waits until they are written
+    (waves/stop_signals.py).
     """
 
     def __init__(self, flush: Callable[[list[int]], None]) -> None:
@@ -152,8 +134,7 @@ class _Marks:
     def flush(self) -> None:
         with self.lock:
             if self.ids:
-                with _signals_deferred():
-                    self.flush_fn(self.ids)
+                self.flush_fn(self.ids)
                 self.ids = []
             self.last = time.monotonic()
 
@@ -172,6 +153,7 @@ def _with_db_retry(action: Callable[[], None], attempts: int = 8) -> None:
 
 CLAIM_LOST = "claim lost"
 CONSENT_WITHDRAWN = "consent withdrawn"
+STOPPING = "the sending process was told to stop"
 
 
 # Built once: the facts checked before every message, read in one round trip. A post has no
@@ -251,8 +233,9 @@ class _Chunk:
     opened on first use), the rows claimed and not yet taken, the pending sent marks, and what
     happened."""
 
-    def __init__(self, run: RunContext, settings: Settings, transport: Transport | None) -> None:
+    def __init__(self, run: RunContext, settings: Settings, transport: Transport | None, held: Held) -> None:
         self.run = run
+        self.held = held  # a stop signal waiting: finish the messages on the wire, then stop
         self.settings = settings
         self.engine = get_engine()
         self.worker = worker_name()
@@ -299,9 +282,20 @@ class _Chunk:
         """Send every row of the range over the lanes; raise _Stop when the chunk must stop."""
         self.rows = Rows(lambda: self.claim(first_id, last_id))
         self.marks.by_caller = len(self.lanes) > 1
-        run_lanes(self.lanes, self.rows, self.send_lane, self.marks.flush_if_due)
+        run_lanes(self.lanes, self.rows, self.send_lane, self.tick)
         if self.stops:
             raise _Stop.merged(self.stops, [*self.left, *self.rows.halt()])
+
+    def tick(self) -> None:
+        """The calling thread, while the lanes run: write the marks when due, and at once when the
+        chunk stops, so a lane still finishing its message does not keep them from the database."""
+        assert self.rows is not None
+        if self.held.requested() and not self.rows.halted:
+            self.stopped(_Stop(STOPPING, []))
+        if self.rows.halted:
+            self.marks.flush()
+        else:
+            self.marks.flush_if_due()
 
     def send_lane(self, lane: Lane) -> None:
         """One lane's loop: take a row, send it, until the chunk is done or stops."""
@@ -311,6 +305,9 @@ class _Chunk:
         # committed at that moment (an unsubscribe, a pause) and no snapshot is held.
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as checks:
             while (row := rows.take(lane)) is not None:
+                if self.held.requested():
+                    self.stopped(_Stop(STOPPING, [row.id]))
+                    return
                 self.renew(checks)
                 try:
                     if not self.held_back(row):
@@ -481,20 +478,23 @@ def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | 
     if run is None or run.state != RUNNING:
         return ChunkResult(stopped="no such run" if run is None else f"run {run.state}")
     bundle = bundle_for_run(run.campaign_dir, run.wave_id, run.content_hash)
-    chunk = _Chunk(RunContext(run.id, run.wave_id, bundle), get_settings(), transport)
-    try:
-        chunk.send_all(first_id, last_id)
-    except _Stop as stop:
-        chunk.hand_back(stop)
-        if stop.delay is not None:
-            # The rows wait the whole delay (not_before: a 429's Retry-After is honoured); the chunk
-            # comes back after at most WAVECAST_RETRY_MAX_SECONDS, so no long ETA sits on Redis and
-            # no embedded `send` sleeps for an hour. Rows not due by then stay pending, and the
-            # sweeper queues them once they are.
-            raise RetryLater(min(stop.delay, chunk.settings.retry_max_seconds), stop.reason) from None
-        chunk.result.stopped = stop.reason
-    finally:
-        chunk.close()
+    # A SIGTERM or Ctrl-C lands when the block ends: after the marks are written and the rest
+    # handed back (waves/stop_signals.py).
+    with held_stop_signals() as held:
+        chunk = _Chunk(RunContext(run.id, run.wave_id, bundle), get_settings(), transport, held)
+        try:
+            chunk.send_all(first_id, last_id)
+        except _Stop as stop:
+            chunk.hand_back(stop)
+            if stop.delay is not None:
+                # The rows wait the whole delay (not_before: a 429's Retry-After is honoured); the
+                # chunk comes back after at most WAVECAST_RETRY_MAX_SECONDS, so no long ETA sits on
+                # Redis and no embedded `send` sleeps for an hour. Rows not due by then stay
+                # pending, and the sweeper queues them once they are.
+                raise RetryLater(min(stop.delay, chunk.settings.retry_max_seconds), stop.reason) from None
+            chunk.result.stopped = stop.reason
+        finally:
+            chunk.close()
     return chunk.result
 
 

@@ -6,13 +6,12 @@ batch when it runs dry, so no lane waits for another lane's batch. Each lane sen
 a time and journals it before it takes the next, so a crash leaves at most one unknown message
 per lane. With one lane everything runs in the calling thread, as a single connection always did.
 
-Lane threads never take SIGTERM or SIGINT: the process's main thread does, where the sent marks'
-write holds them back (waves/delivery.py `_signals_deferred`).
+A SIGTERM or SIGINT only raises a flag while the chunk runs; each lane finishes its message, and
+the signal lands once the marks are written (waves/stop_signals.py).
 """
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -98,8 +97,7 @@ class Rows:
             return [*(row.id for row in self.queue), *self.in_flight.values()]
 
 
-def _without_signals(work: Callable[[Lane], None], lane: Lane, failures: list[BaseException], rows: Rows) -> None:
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+def _lane(work: Callable[[Lane], None], lane: Lane, failures: list[BaseException], rows: Rows) -> None:
     try:
         work(lane)
     except BaseException as exc:  # re-raised in the calling thread, once every lane has stopped
@@ -120,8 +118,7 @@ def run(lanes: list[Lane], rows: Rows, work: Callable[[Lane], None], tick: Calla
         return
     failures: list[BaseException] = []
     threads = [
-        threading.Thread(target=_without_signals, args=(work, lane, failures, rows), name=f"relay-{lane.index}")
-        for lane in lanes
+        threading.Thread(target=_lane, args=(work, lane, failures, rows), name=f"relay-{lane.index}") for lane in lanes
     ]
     for thread in threads:
         thread.start()
@@ -130,7 +127,7 @@ def run(lanes: list[Lane], rows: Rows, work: Callable[[Lane], None], tick: Calla
             alive[0].join(TICK_SECONDS)
             tick()
     except BaseException:
-        rows.halt()  # a signal in this thread: let the lanes finish the message they are on
+        rows.halt()  # an error in this thread: let the lanes finish the message they are on
         for thread in threads:
             thread.join()
         raise
