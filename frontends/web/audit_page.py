@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from accounts import audit
 from accounts.roles import NotSignedIn
 from campaign.db import get_engine
+from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute, page
 from frontends.web.security import signed_in
 
@@ -31,4 +32,4 @@ def audit_page(request: Request) -> Response:
     with get_engine().connect() as conn:
         entries = audit.entries(conn, where)
         intact = audit.verify(conn)
-    return page(request, "audit.html", title="Audit log", entries=entries, where=where, intact=intact)
+    return page(request, "audit.html", title=N_("Audit log"), entries=entries, where=where, intact=intact)

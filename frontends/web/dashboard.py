@@ -35,6 +35,7 @@ from campaign.initiative_requests import audit_trail, list_requests
 from campaign.model import Campaign
 from campaign.render import translated
 from campaign.timing import resolve_starts
+from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, campaign_spec, current_bundle, page
 from frontends.web.security import acting, require, require_reader
 from waves.approval import approval_state, approve_after_doctor, require_approval
@@ -56,18 +57,19 @@ def needs(action: str) -> list[Any]:
 
 
 DONE_MESSAGES = {
-    "approved": "Your approval was recorded.",
-    "launched": "The wave is being launched; its counts appear below as it sends.",
-    "paused": "The wave is paused.",
-    "resumed": "The wave is sending again.",
-    "cancelled": "The wave is cancelled: what was not sent is skipped.",
-    "login": "You are signed in.",
-    "logout": "You are signed out.",
-    "everywhere": "You are signed out everywhere: every browser must sign in again.",
-    "saved": "Saved: the message file has your text, and the wave's earlier approvals no longer hold.",
-    "saved-committed": "Saved and committed to the campaign's git history under your name.",
-    "saved-not-committed": "Saved, but the git commit failed: the file has your text; commit it by hand.",
-    "moved": "The wave was moved: campaign.yaml has its new day, and its earlier approvals no longer hold.",
+    "approved": N_("Your approval was recorded."),
+    "launched": N_("The wave is being launched; its counts appear below as it sends."),
+    "paused": N_("The wave is paused."),
+    "resumed": N_("The wave is sending again."),
+    "cancelled": N_("The wave is cancelled: what was not sent is skipped."),
+    "login": N_("You are signed in."),
+    "logout": N_("You are signed out."),
+    "everywhere": N_("You are signed out everywhere: every browser must sign in again."),
+    "saved": N_("Saved: the message file has your text, and the wave's earlier approvals no longer hold."),
+    "saved-committed": N_("Saved and committed to the campaign's git history under your name."),
+    "saved-not-committed": N_("Saved, but the git commit failed: the file has your text; commit it by hand."),
+    "language": N_("Your language is saved."),
+    "moved": N_("The wave was moved: campaign.yaml has its new day, and its earlier approvals no longer hold."),
 }
 
 
@@ -150,7 +152,7 @@ async def plan_page(request: Request) -> Response:
     return page(
         request,
         "plan.html",
-        title="Plan",
+        title=N_("Plan"),
         rows=rows,
         bundle=bundle,
         lang=lang,
@@ -171,7 +173,7 @@ def status_page(request: Request) -> Response:
     spec = campaign_spec(request)
     tz = spec.campaign.tz
     runs = [
-        {**r, "launched_local": f"{dt.datetime.fromisoformat(r['launched_at']).astimezone(tz):%d %b %Y, %H:%M %Z}"}
+        {**r, "launched_local": dt.datetime.fromisoformat(r["launched_at"]).astimezone(tz)}
         for r in campaign_status(spec.campaign.id)
     ]
     shape = [[r["run_id"], r["state"], len(r["breakdown"])] for r in runs]  # the script reloads when it changes
@@ -180,7 +182,7 @@ def status_page(request: Request) -> Response:
     return page(
         request,
         "status.html",
-        title="Live status",
+        title=N_("Live status"),
         runs=runs,
         shape=shape,
         suppression_line=suppressed[:1].upper() + suppressed[1:],
@@ -213,7 +215,7 @@ def _report_page(request: Request, bundle: Bundle, wave: str | None) -> Response
     return page(
         request,
         "report.html",
-        title="Report",
+        title=N_("Report"),
         report=report,
         charts=report_charts(report),
         waves=[w.id for w in bundle.spec.waves],
@@ -229,7 +231,7 @@ def initiatives_page(request: Request) -> Response:
     return page(
         request,
         "initiatives.html",
-        title="Initiatives",
+        title=N_("Initiatives"),
         ambitions=ambitions,
         trail=trail,
         pending=[r for r in requests if r.status == REQUEST_PENDING],
@@ -334,4 +336,4 @@ def review_request(request: Request, request_id: int, decision: str = Form(""), 
     decided = review_as(
         acting(request), request_id, approve=decision == "approve", reason=reason, campaign_dir=campaign_dir(request)
     )
-    return page(request, "decided.html", title="Decision recorded", decided=decided.request, notify=decided.notify)
+    return page(request, "decided.html", title=N_("Decision recorded"), decided=decided.request, notify=decided.notify)

@@ -24,6 +24,7 @@ from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 from frontends.web import overview
 from frontends.web.dashboard import done_message, plan_rows
+from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute, current_bundle, page
 from frontends.web.security import require_reader
 from waves import doctor
@@ -38,7 +39,7 @@ _checks_lock = threading.Lock()
 
 class BadDate(WavecastError):
     http_status = 400
-    title = "Not a date"
+    title = N_("Not a date")
 
 
 def preflight(bundle: Bundle) -> list[doctor.Check]:
@@ -91,7 +92,7 @@ async def home(request: Request, as_of: str | None = None) -> Response:
     lang = _lang(bundle, request)
     seen = await run_in_threadpool(gather, bundle, lang, as_of)
     context: dict[str, Any] = {
-        "title": "Dashboard",
+        "title": N_("Dashboard"),
         "bundle": bundle,
         "seen": seen,
         "name": translated(bundle.spec, bundle.spec.campaign.name, lang),
@@ -105,4 +106,4 @@ async def home(request: Request, as_of: str | None = None) -> Response:
 async def doctor_page(request: Request) -> Response:
     bundle = await current_bundle(request)
     checks = await run_in_threadpool(preflight, bundle)
-    return page(request, "doctor.html", title="Preflight checks", checks=checks)
+    return page(request, "doctor.html", title=N_("Preflight checks"), checks=checks)

@@ -29,6 +29,7 @@ from accounts.roles import NotSignedIn
 from campaign.db import session_scope
 from campaign.errors import WavecastError
 from campaign.settings import OidcProvider, get_settings
+from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute
 from frontends.web.security import start_session
 from frontends.web.signin import after_sign_in, local_path
@@ -43,7 +44,7 @@ REFUSED = "single sign-on did not sign you in: try again, or ask an admin whethe
 
 class SignOnUnavailable(WavecastError):
     http_status = 503
-    title = "Single sign-on unavailable"
+    title = N_("Single sign-on unavailable")
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/login"): "signing in: the password (and code) is the proof",
     ("POST", "/logout"): "signing out this browser: ends only the session it holds",
     ("POST", "/logout/everywhere"): "signing out everywhere: ends only the signed-in account's own sessions",
+    ("POST", "/account"): "the signed-in account's own interface language: needs the account, changes nothing else",
     ("POST", "/subscribe"): "a visitor's subscribe request: nothing counts until the e-mailed link is followed",
     ("POST", "/subscribe/embed"): "the same request from the form embedded on the campaign's site",
     ("POST", "/api/subscribe"): "the same request as JSON, from the origins the campaign lists",

@@ -23,6 +23,7 @@ from campaign.model import WEEKDAYS, Campaign
 from campaign.reschedule import file_hash, move_wave
 from frontends.web.audit_trail import recorded_edit
 from frontends.web.dashboard import done_message, plan_rows
+from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute, campaign_dir, current_bundle, page
 from frontends.web.security import acting, require, require_reader
 
@@ -33,7 +34,7 @@ editor = [Depends(require("wave.edit"))]
 
 class BadDay(WavecastError):
     http_status = 400
-    title = "Not a day"
+    title = N_("Not a day")
 
 
 @dataclass
@@ -103,7 +104,6 @@ def view(bundle: Bundle, month: dt.date | None, week: dt.date | None) -> dict[st
         return {
             "view": "week",
             "days": days(spec, monday, monday + dt.timedelta(days=6), today, rows),
-            "label": f"Week of {monday:%a %d %b %Y}",
             "previous": f"?week={monday - dt.timedelta(days=7)}",
             "next": f"?week={monday + dt.timedelta(days=7)}",
             "rows": rows,
@@ -114,7 +114,6 @@ def view(bundle: Bundle, month: dt.date | None, week: dt.date | None) -> dict[st
     return {
         "view": "month",
         "weeks": month_weeks(spec, month, today, rows),
-        "label": f"{month:%B %Y}",
         "previous": f"?month={(month - dt.timedelta(days=1)):%Y-%m}",
         "next": f"?month={(month + dt.timedelta(days=32)):%Y-%m}",
         "month": month,
@@ -130,7 +129,7 @@ async def timeline(request: Request, month: str | None = None, week: str | None 
     return page(
         request,
         "timeline.html",
-        title="Timeline",
+        title=N_("Timeline"),
         bundle=bundle,
         window=bundle.spec.campaign.send_window,
         timezone=bundle.spec.campaign.timezone,
