@@ -29,13 +29,17 @@ class Browsing:
 
 
 @contextmanager
-def browse(executable: str, *, bypass_csp: bool = False, width: int = 1280) -> Iterator[Browsing]:
+def browse(
+    executable: str, *, bypass_csp: bool = False, width: int = 1280, locale: str = "en-GB"
+) -> Iterator[Browsing]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
         try:
-            context = browser.new_context(bypass_csp=bypass_csp, viewport={"width": width, "height": 900})
+            context = browser.new_context(
+                bypass_csp=bypass_csp, viewport={"width": width, "height": 900}, locale=locale
+            )  # the locale is the Accept-Language the browser sends
             context.set_default_timeout(30_000)
             browsing = Browsing(context.new_page())
 
