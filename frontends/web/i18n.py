@@ -24,6 +24,7 @@ from pathlib import Path
 
 from babel.dates import format_date as babel_date
 from babel.dates import format_datetime as babel_datetime
+from babel.dates import get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -35,8 +36,9 @@ LOCALES = Path(__file__).resolve().parent / "locales"
 # What extraction looks for, beyond gettext's usual names: the two markers below.
 KEYWORDS = {"N_": None, "Nn_": (1, 2)}
 DEFAULT = "en"
-# The Babel locale each language's dates and numbers follow: the app's users work in Belgium.
-_FORMATS = {"en": "en_GB", "nl": "nl_BE", "fr": "fr_BE"}
+# The Babel locale of each language's dates and numbers: Belgian Dutch and French, and English
+# as wavecast has always written it ("Sep", not the British "Sept").
+_FORMATS = {"en": "en", "nl": "nl_BE", "fr": "fr_BE"}
 _current: ContextVar[str] = ContextVar("interface_language", default=DEFAULT)
 
 
@@ -124,3 +126,11 @@ def when(moment: dt.datetime) -> str:
 def day(value: dt.date, pattern: str = "EEE dd MMM") -> str:
     """A day in the language, by a CLDR pattern ('EEE dd MMM' -> 'Mon 12 Jun', 'LLLL yyyy' -> 'June 2023')."""
     return babel_date(value, pattern, locale=_FORMATS[_current.get()])
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekday(code: str) -> str:
+    """A weekday of campaign.yaml ('mon') as the language abbreviates it ('Mon', 'ma', 'lun.')."""
+    return str(get_day_names("abbreviated", locale=_FORMATS[_current.get()])[_WEEKDAYS.index(code)])

@@ -172,6 +172,10 @@ STATE_WORDS = (
     N_("fail"),
     N_("pending"),
     N_("rejected"),
+    N_("sending"),
+    N_("sent"),
+    N_("failed"),
+    N_("skipped"),
 )
 
 
