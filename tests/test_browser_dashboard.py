@@ -166,3 +166,24 @@ def test_the_countdown_ticks_in_the_browser_down_to_sending_now(chromium: str, c
             "() => !document.querySelector('#next-wave').textContent.includes('First')", timeout=20_000
         )
         assert "Second" in page.locator("#next-wave").inner_text()
+
+
+def test_the_account_page_switches_the_app_to_dutch(chromium: str, campaign: Path) -> None:
+    with live_app(campaign) as base, browse(chromium, width=390) as browsing:
+        page = browsing.page
+        page.goto(f"{base}/login?next=/account")
+        page.get_by_label("E-mail address").fill(ANN)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(re.compile(r"/account\?done=login"))
+        assert serious_violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.get_by_label("Language of the web app").select_option("nl")
+        page.get_by_role("button", name="Save").click()
+        page.wait_for_url(re.compile(r"/account\?done=language"))
+        assert page.locator("html").get_attribute("lang") == "nl"
+        assert page.get_by_role("status").inner_text() == "Uw taal is opgeslagen."
+        assert serious_violations(page) == []
+        page.get_by_role("link", name="wavecast").click()
+        assert page.locator("#next-wave h2").inner_text() == "Volgende golf"
+        assert page.get_by_role("button", name="Afmelden").is_visible()
