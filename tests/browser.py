@@ -73,3 +73,14 @@ def violations(page: Any, impacts: tuple[str, ...] = ("moderate", "serious", "cr
         for v in results.response["violations"]
         if v["impact"] in impacts
     ]
+
+
+def sign_in_with_password(page: Any, base: str, email: str, password: str, then: str) -> None:
+    """Through the sign-in form, landing on `then` (a path of the app) with its notice."""
+    import re
+
+    page.goto(f"{base}/login?next={then}")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(then) + r"[?&]done=login"))

@@ -13,7 +13,7 @@ from accounts.roles import ROLES
 from audiences.synthetic import generate
 from campaign.db import get_engine
 from tests.accounts_setup import PASSWORD, make_account
-from tests.browser import browse, serious_violations
+from tests.browser import browse, serious_violations, sign_in_with_password
 from tests.campaign_copy import copy_campaign, edit
 from tests.conftest import reset_caches
 from tests.live_app import live_app
@@ -171,11 +171,7 @@ def test_the_countdown_ticks_in_the_browser_down_to_sending_now(chromium: str, c
 def test_the_account_page_switches_the_app_to_dutch(chromium: str, campaign: Path) -> None:
     with live_app(campaign) as base, browse(chromium, width=390) as browsing:
         page = browsing.page
-        page.goto(f"{base}/login?next=/account")
-        page.get_by_label("E-mail address").fill(ANN)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(re.compile(r"/account\?done=login"))
+        sign_in_with_password(page, base, ANN, PASSWORD, "/account")
         assert serious_violations(page) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.get_by_label("Language of the web app").select_option("nl")
