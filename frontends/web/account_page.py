@@ -26,7 +26,7 @@ ROLE_WORDS = (N_("viewer"), N_("editor"), N_("approver"), N_("operator"), N_("ad
 def _me(request: Request) -> Actor:
     actor = signed_in(request)
     if actor is None:
-        raise NotSignedIn("this page is your account's: sign in first")
+        raise NotSignedIn(N_("this page is your account's: sign in first"))
     return actor
 
 

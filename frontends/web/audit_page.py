@@ -25,7 +25,7 @@ def _field(request: Request, name: str) -> str | None:
 @router.get("/audit", summary="The audit log, filtered by person, wave and action")
 def audit_page(request: Request) -> Response:
     if signed_in(request) is None:
-        raise NotSignedIn("the audit log names the team's people: sign in to read it")
+        raise NotSignedIn(N_("the audit log names the team's people: sign in to read it"))
     where = audit.Filter(
         actor=_field(request, "person"), object_id=_field(request, "wave"), action=_field(request, "action")
     )

@@ -332,7 +332,7 @@ def review_request(request: Request, request_id: int, decision: str = Form(""), 
     if request_id not in {r.id for r in list_requests(campaign_id=spec.campaign.id)}:
         raise NotFound(f"there is no request #{request_id} for this campaign")
     if decision not in ("approve", "reject"):
-        raise WavecastError("choose approve or reject")
+        raise WavecastError(N_("choose approve or reject"))
     decided = review_as(
         acting(request), request_id, approve=decision == "approve", reason=reason, campaign_dir=campaign_dir(request)
     )

@@ -208,7 +208,7 @@ async def edit_api(
 def draft_frame(key: str) -> Response:
     html = _drafts.get(key)
     if html is None:
-        raise NotFound("this draft's render is no longer kept: preview the draft again")
+        raise NotFound(N_("this draft's render is no longer kept: preview the draft again"))
     return HTMLResponse(served_here(html), headers=FRAME_HEADERS)
 
 
@@ -245,7 +245,7 @@ def translations(spec: Campaign, root: Path, wave: str, audience: str) -> list[T
 def _root(request: Request) -> Path:
     root = campaign_dir(request)
     if root is None:
-        raise NotFound("no campaign is loaded: start the app with `wavecast serve DIR`")
+        raise NotFound(N_("no campaign is loaded: start the app with `wavecast serve DIR`"))
     return root
 
 

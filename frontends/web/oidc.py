@@ -86,7 +86,7 @@ def endpoints(provider: OidcProvider) -> Endpoints:
 def _provider() -> OidcProvider:
     provider = get_settings().oidc
     if provider is None:
-        raise NotSignedIn("single sign-on is not set up here (WAVECAST_OIDC_ISSUER): sign in with a password")
+        raise NotSignedIn(N_("single sign-on is not set up here (WAVECAST_OIDC_ISSUER): sign in with a password"))
     return provider
 
 
@@ -130,9 +130,9 @@ def _flow(request: Request) -> dict[str, str]:
     try:
         flow = _flows().loads(request.cookies.get(FLOW_COOKIE, ""), max_age=FLOW_SECONDS)
     except BadData:
-        raise NotSignedIn("the sign-on took too long or came from elsewhere: start again") from None
+        raise NotSignedIn(N_("the sign-on took too long or came from elsewhere: start again")) from None
     if not isinstance(flow, dict) or request.query_params.get("state") != flow.get("state"):
-        raise NotSignedIn("the sign-on answer does not belong to this browser: start again")
+        raise NotSignedIn(N_("the sign-on answer does not belong to this browser: start again"))
     return flow
 
 

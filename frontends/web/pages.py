@@ -128,7 +128,7 @@ def campaign_spec(request: Request) -> Campaign:
 def _root(request: Request) -> str:
     root = campaign_dir(request)
     if root is None:
-        raise NoCampaign("no campaign is loaded: start the app with `wavecast serve DIR`")
+        raise NoCampaign(N_("no campaign is loaded: start the app with `wavecast serve DIR`"))
     return str(root)
 
 

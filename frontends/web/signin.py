@@ -69,7 +69,7 @@ async def logout(request: Request) -> Response:
 def _everywhere(request: Request) -> None:
     actor = signed_in(request)
     if actor is None:
-        raise NotSignedIn("sign in first")
+        raise NotSignedIn(N_("sign in first"))
     with session_scope() as session:
         ended = sessions.end_everywhere(session, actor.id)
         audit.record(session, actor, "accounts.signout", "account", actor.email, after={"sessions": ended})

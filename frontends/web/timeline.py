@@ -143,7 +143,7 @@ async def timeline(request: Request, month: str | None = None, week: str | None 
 async def move(request: Request, wave_id: str, day: str = Form(""), seen_hash: str = Form("")) -> Response:
     when = _day_of(day, "day")
     if when is None:
-        raise BadDay("give the day to move the wave to, as YYYY-MM-DD")
+        raise BadDay(N_("give the day to move the wave to, as YYYY-MM-DD"))
     bundle = await current_bundle(request)
     rows = {r["id"]: r for r in await run_in_threadpool(plan_rows, bundle, "en")}
     if wave_id in rows and rows[wave_id]["launched"]:
