@@ -2,7 +2,8 @@
 
     python -m frontends.web.catalogues
 
-reads ``templates/web/*.html`` and ``frontends/web/*.py`` (the rules of ``babel.cfg``), writes
+reads ``templates/web/*.html`` and ``frontends/web/*.py``, and the ``Phrase("...")`` of the lower
+layers' modules that hand text to the pages (the rules of ``babel.cfg``), writes
 ``frontends/web/locales/messages.pot`` and merges it into each language's ``messages.po``: a
 new message arrives empty, a changed one fuzzy, for a translator to fill in. The suite fails
 until none is empty or fuzzy (tests/test_web_catalogues.py).
@@ -19,15 +20,24 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract
 from babel.messages.pofile import read_po, write_po
 
 from accounts.models import INTERFACE_LANGUAGES
-from frontends.web.i18n import DEFAULT, KEYWORDS, LOCALES, catalogue
+from frontends.web.i18n import DEFAULT, KEYWORDS, LOCALES, PHRASE_KEYWORDS, catalogue
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
+# Below the front ends, only Phrase("...") is a message (`_` there is a name like any other).
+PHRASES = (
+    "waves/doctor/*.py",
+    "waves/charts.py",
+    "audiences/consent.py",
+    "campaign/reschedule.py",
+    "campaign/validate.py",
+)
 
 
 def _sources() -> Iterator[tuple[str, Path]]:
     yield from (("jinja2", p) for p in sorted((ROOT / "templates" / "web").glob("*.html")))
     yield from (("python", p) for p in sorted((ROOT / "frontends" / "web").glob("*.py")))
+    yield from (("phrases", p) for pattern in PHRASES for p in sorted(ROOT.glob(pattern)))
 
 
 def extracted() -> Catalog:
@@ -35,9 +45,10 @@ def extracted() -> Catalog:
     found = Catalog(project="wavecast", domain="messages", fuzzy=False)
     for method, path in _sources():
         options = JINJA_OPTIONS if method == "jinja2" else {}
+        keywords = PHRASE_KEYWORDS if method == "phrases" else {**DEFAULT_KEYWORDS, **KEYWORDS}
         with path.open("rb") as source:
             for line, message, comments, context in extract(
-                method, source, {**DEFAULT_KEYWORDS, **KEYWORDS}, options=options
+                "python" if method == "phrases" else method, source, keywords, options=options
             ):
                 found.add(message, None, [(str(path.relative_to(ROOT)), line)], auto_comments=comments, context=context)
     return found

@@ -33,10 +33,19 @@ from campaign.errors import WavecastError
 from campaign.initiative_models import PENDING as REQUEST_PENDING
 from campaign.initiative_requests import audit_trail, list_requests
 from campaign.model import Campaign
+from campaign.phrase import Phrase
 from campaign.render import translated
 from campaign.timing import resolve_starts
-from frontends.web.i18n import N_
-from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, campaign_spec, current_bundle, page
+from frontends.web.i18n import N_, say, speaking
+from frontends.web.pages import (
+    FriendlyRoute,
+    NotFound,
+    campaign_dir,
+    campaign_spec,
+    current_bundle,
+    interface_language,
+    page,
+)
 from frontends.web.security import acting, require, require_reader
 from waves.approval import approval_state, approve_after_doctor, require_approval
 from waves.control import cancel, find_run, pause
@@ -88,7 +97,7 @@ def _lang(bundle: Bundle, request: Request) -> str:
 
 def _wave_or_404(spec: Campaign, wave_id: str) -> None:
     if wave_id not in {w.id for w in spec.waves}:
-        raise NotFound(f"the campaign has no wave {wave_id!r}")
+        raise NotFound(Phrase("the campaign has no wave %(wave)s", wave=repr(wave_id)))
 
 
 # ---------------------------------------------------------------------------- pages
@@ -185,7 +194,7 @@ def status_page(request: Request) -> Response:
         title=N_("Live status"),
         runs=runs,
         shape=shape,
-        suppression_line=suppressed[:1].upper() + suppressed[1:],
+        suppression_line=suppressed,
         done=done_message(request),
     )
 
@@ -212,12 +221,14 @@ def _report_page(request: Request, bundle: Bundle, wave: str | None) -> Response
 
     with get_engine().connect() as conn:
         report = build_report(conn, bundle, wave, _lang(bundle, request))
+    with speaking(interface_language(request)):
+        charts = report_charts(report, say)
     return page(
         request,
         "report.html",
         title=N_("Report"),
         report=report,
-        charts=report_charts(report),
+        charts=charts,
         waves=[w.id for w in bundle.spec.waves],
     )
 
@@ -304,7 +315,11 @@ def resume_wave(request: Request, wave_id: str, background: BackgroundTasks) -> 
     with get_engine().connect() as conn:
         run = find_run(conn, key)
     if run.state != PAUSED:
-        raise WavecastError(f"wave {wave_id!r} is {run.state}; only a paused wave can resume")
+        raise WavecastError(
+            Phrase(
+                "wave %(wave)s is %(state)s; only a paused wave can resume", wave=repr(wave_id), state=Phrase(run.state)
+            )
+        )
     background.add_task(_resume, key, acting(request))
     return _after("/status", "resumed")
 
@@ -330,7 +345,7 @@ def cancel_wave(request: Request, wave_id: str) -> Response:
 def review_request(request: Request, request_id: int, decision: str = Form(""), reason: str = Form("")) -> Response:
     spec = campaign_spec(request)
     if request_id not in {r.id for r in list_requests(campaign_id=spec.campaign.id)}:
-        raise NotFound(f"there is no request #{request_id} for this campaign")
+        raise NotFound(Phrase("there is no request #%(id)d for this campaign", id=request_id))
     if decision not in ("approve", "reject"):
         raise WavecastError(N_("choose approve or reject"))
     decided = review_as(

@@ -19,6 +19,7 @@ from campaign.as_of import parse_as_of
 from campaign.bundle import Bundle
 from campaign.db import get_engine
 from campaign.errors import WavecastError
+from campaign.phrase import Phrase
 from campaign.render import translated
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
@@ -60,7 +61,9 @@ def _now(bundle: Bundle, as_of: str | None) -> tuple[dt.datetime, bool]:
     try:
         day = parse_as_of(as_of)
     except WavecastError:
-        raise BadDate(f"as_of={as_of!r} is not a date: give it as YYYY-MM-DD, e.g. 2023-06-12") from None
+        raise BadDate(
+            Phrase("as_of=%(text)s is not a date: give it as YYYY-MM-DD, e.g. 2023-06-12", text=repr(as_of))
+        ) from None
     if day is None:
         return dt.datetime.now(tz), False
     return dt.datetime.combine(day, dt.time(), tzinfo=tz), True

@@ -31,10 +31,13 @@ from babel.numbers import format_decimal
 from babel.support import Translations
 
 from accounts.models import INTERFACE_LANGUAGES
+from campaign.phrase import Phrase
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 # What extraction looks for, beyond gettext's usual names: the two markers below.
-KEYWORDS = {"N_": None, "Nn_": (1, 2)}
+KEYWORDS = {"N_": None, "Nn_": (1, 2), "Phrase": None}
+# What extraction looks for in the lower layers' modules that hand text to the pages.
+PHRASE_KEYWORDS = {"Phrase": None}
 DEFAULT = "en"
 # The Babel locale of each language's dates and numbers: Belgian Dutch and French, and English
 # as wavecast has always written it ("Sep", not the British "Sept").
@@ -105,6 +108,23 @@ def current() -> str:
 
 def gettext(message: str) -> str:
     return translations(_current.get()).gettext(message)
+
+
+def say(text: object) -> str:
+    """A message in the page's language: a Phrase with its fields (each said in turn), else
+    the text looked up as it is (unknown text stays as it is)."""
+    if isinstance(text, Phrase):
+        message = gettext(text.message)
+        return message % {k: spoken(v) for k, v in text.fields.items()} if text.fields else message
+    return gettext(str(text))
+
+
+def spoken(value: object) -> object:
+    """A field's value for a translated message: a Phrase in the page's language, a tuple of them
+    joined with commas, else unchanged."""
+    if isinstance(value, tuple):
+        return ", ".join(str(spoken(v)) for v in value)
+    return say(value) if isinstance(value, Phrase) else value
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -28,6 +28,7 @@ from accounts import signin
 from accounts.roles import NotSignedIn
 from campaign.db import session_scope
 from campaign.errors import WavecastError
+from campaign.phrase import Phrase
 from campaign.settings import OidcProvider, get_settings
 from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute
@@ -75,10 +76,20 @@ def endpoints(provider: OidcProvider) -> Endpoints:
         )
     except (httpx.HTTPError, ValueError, KeyError) as exc:
         raise SignOnUnavailable(
-            f"the sign-on provider {provider.issuer} did not answer: {type(exc).__name__}"
+            Phrase(
+                "the sign-on provider %(issuer)s did not answer: %(error)s",
+                issuer=provider.issuer,
+                error=type(exc).__name__,
+            )
         ) from None
     if document.get("issuer") != provider.issuer:
-        raise SignOnUnavailable(f"the sign-on provider calls itself {document.get('issuer')!r}, not {provider.issuer}")
+        raise SignOnUnavailable(
+            Phrase(
+                "the sign-on provider calls itself %(called)s, not %(issuer)s",
+                called=repr(document.get("issuer")),
+                issuer=provider.issuer,
+            )
+        )
     _discovered[provider.issuer] = found
     return found
 
@@ -153,7 +164,9 @@ def _claims(provider: OidcProvider, found: Endpoints, code: str, request: Reques
         id_token = tokens.get("id_token")
         keys = KeySet.import_key_set(httpx.get(found.jwks, timeout=TIMEOUT).json())
     except (httpx.HTTPError, ValueError, KeyError) as exc:
-        raise SignOnUnavailable(f"the sign-on provider did not complete the sign-in: {type(exc).__name__}") from None
+        raise SignOnUnavailable(
+            Phrase("the sign-on provider did not complete the sign-in: %(error)s", error=type(exc).__name__)
+        ) from None
     if not isinstance(id_token, str):
         raise NotSignedIn(REFUSED)
     try:
@@ -179,7 +192,9 @@ def _userinfo(address: str, access_token: str, subject: str) -> dict[str, Any]:
     try:
         info = httpx.get(address, headers={"Authorization": f"Bearer {access_token}"}, timeout=TIMEOUT).json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise SignOnUnavailable(f"the sign-on provider did not say who you are: {type(exc).__name__}") from None
+        raise SignOnUnavailable(
+            Phrase("the sign-on provider did not say who you are: %(error)s", error=type(exc).__name__)
+        ) from None
     if not isinstance(info, dict) or info.get("sub") != subject:
         raise NotSignedIn(REFUSED)
     return {k: info[k] for k in ("email", "email_verified") if k in info}
@@ -200,7 +215,7 @@ def _sign_in(request: Request, code: str, flow: dict[str, str]) -> Any:
 async def oidc_callback(request: Request, code: str = "", error: str = "") -> Response:
     flow = _flow(request)
     if error or not code:
-        raise NotSignedIn(f"the sign-on provider refused: {error[:100] or 'no code'}")
+        raise NotSignedIn(Phrase("the sign-on provider refused: %(error)s", error=error[:100] or Phrase("no code")))
     actor = await run_in_threadpool(_sign_in, request, code, flow)
     response = RedirectResponse(after_sign_in(flow.get("next", "/")), status_code=303)
     await run_in_threadpool(start_session, request, response, actor)

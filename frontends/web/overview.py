@@ -17,7 +17,7 @@ from campaign.bundle import Bundle
 from campaign.clicks import click_counts
 from campaign.render import translated
 from campaign.timing import resolve_starts
-from frontends.web.i18n import N_, Nn_, gettext, ngettext
+from frontends.web.i18n import N_, Nn_, gettext, ngettext, spoken
 from waves import doctor
 from waves.deliverability import DeliverabilityLine, deliverability
 from waves.models import PAUSED
@@ -43,7 +43,8 @@ class Problem:
 
     def __str__(self) -> str:
         message = ngettext(self.text, self.plural, self.count) if self.plural else gettext(self.text)
-        return message % dict(self.fields, count=self.count)
+        fields: dict[str, object] = {k: spoken(v) for k, v in self.fields}
+        return message % {**fields, "count": self.count}
 
 
 @dataclass

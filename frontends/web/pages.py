@@ -179,6 +179,12 @@ STATE_WORDS = (
 )
 
 
+def said(exc: Exception) -> str:
+    """An error's message as raised: a Phrase or a marked message stays one, for the page to
+    say in its language."""
+    return exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
+
+
 class FriendlyRoute(APIRoute):
     """Maps the errors users can cause to 4xx responses, on every route of a router."""
 
@@ -195,7 +201,7 @@ class FriendlyRoute(APIRoute):
                 # perhaps: the request ends with a page, not a traceback in the server's log.
                 return error_page(request, 503, N_("The server is stopping"), N_("Reload the page in a moment."))
             except NoCampaign as exc:
-                return error_page(request, 404, N_("No campaign"), str(exc))
+                return error_page(request, 404, N_("No campaign"), said(exc))
             except InvalidInput as exc:
                 return error_page(
                     request,
@@ -205,11 +211,11 @@ class FriendlyRoute(APIRoute):
                     exc.problems,
                 )
             except DatabaseError as exc:
-                return error_page(request, 503, N_("Database unavailable"), str(exc))
+                return error_page(request, 503, N_("Database unavailable"), said(exc))
             except WavecastError as exc:
                 status = getattr(exc, "http_status", 400)
                 title = getattr(exc, "title", N_("That did not work"))
-                response = error_page(request, status, title, str(exc))
+                response = error_page(request, status, title, said(exc))
                 if status == 401:
                     response.headers["WWW-Authenticate"] = 'Bearer realm="wavecast"'
                 return response

@@ -25,7 +25,7 @@ _env = Environment(
     extensions=["jinja2.ext.i18n"],
 )
 _env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-_env.filters.update(translate=i18n.gettext, number=i18n.number, when=i18n.when, day=i18n.day, weekday=i18n.weekday)
+_env.filters.update(translate=i18n.say, number=i18n.number, when=i18n.when, day=i18n.day, weekday=i18n.weekday)
 _env.globals.update(countdown=countdown, countdown_patterns=countdown_patterns)
 
 

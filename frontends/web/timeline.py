@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from campaign.bundle import Bundle
 from campaign.errors import WavecastError
 from campaign.model import WEEKDAYS, Campaign
+from campaign.phrase import Phrase
 from campaign.reschedule import file_hash, move_wave
 from frontends.web.audit_trail import recorded_edit
 from frontends.web.dashboard import done_message, plan_rows
@@ -54,8 +55,12 @@ def _day_of(text: str | None, name: str, *, month: bool = False) -> dt.date | No
     try:
         return dt.date.fromisoformat(f"{text}-01" if month else text)
     except ValueError:
-        shape = "YYYY-MM" if month else "YYYY-MM-DD"
-        raise BadDay(f"{name}={text!r} is not a {'month' if month else 'date'}: give it as {shape}") from None
+        wrong = (
+            Phrase("%(name)s=%(text)s is not a month: give it as YYYY-MM", name=name, text=repr(text))
+            if month
+            else Phrase("%(name)s=%(text)s is not a date: give it as YYYY-MM-DD", name=name, text=repr(text))
+        )
+        raise BadDay(wrong) from None
 
 
 def days(spec: Campaign, first: dt.date, last: dt.date, today: dt.date, rows: list[dict[str, Any]]) -> list[Day]:
@@ -147,7 +152,7 @@ async def move(request: Request, wave_id: str, day: str = Form(""), seen_hash: s
     bundle = await current_bundle(request)
     rows = {r["id"]: r for r in await run_in_threadpool(plan_rows, bundle, "en")}
     if wave_id in rows and rows[wave_id]["launched"]:
-        raise BadDay(f"wave {wave_id!r} was launched: it can no longer move")
+        raise BadDay(Phrase("wave %(wave)s was launched: it can no longer move", wave=repr(wave_id)))
     moved = await run_in_threadpool(move_wave, bundle.root, wave_id, when, seen_hash or None)
     await run_in_threadpool(
         recorded_edit,
