@@ -10,6 +10,8 @@ extraction looks for, so the lower layers need nothing of the front ends.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import reduce
 from typing import Any
 
 
@@ -27,3 +29,8 @@ class Phrase(str):
         said.message = message
         said.fields = fields
         return said
+
+
+def in_turn(phrases: Sequence[str]) -> str:
+    """Several findings in one line, separated by semicolons (as each language writes one)."""
+    return reduce(lambda first, then: Phrase("%(first)s; %(then)s", first=first, then=then), phrases)

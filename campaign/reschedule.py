@@ -14,14 +14,13 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import reduce
 from pathlib import Path
 
 from campaign.bundle import CAMPAIGN_FILE, load_spec, read_bundle
 from campaign.errors import WavecastError
 from campaign.file_writes import scratch_copy, write_atomically
 from campaign.model import After
-from campaign.phrase import Phrase
+from campaign.phrase import Phrase, in_turn
 from campaign.timing import resolve_starts
 
 _DATE_TIME = re.compile(r"""(["']?)\d{4}-\d{2}-\d{2}(?:[Tt ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\1""")
@@ -133,6 +132,6 @@ def _check_on_a_copy(root: Path, new_text: str, wave_id: str) -> dt.datetime:
         (copy / CAMPAIGN_FILE).write_text(new_text, encoding="utf-8")
         added = sorted(_errors(copy) - earlier)
         if added:
-            raise MoveRefused(reduce(lambda first, then: Phrase("%(first)s; %(then)s", first=first, then=then), added))
+            raise MoveRefused(in_turn(added))
         spec, _source = load_spec(copy)
         return resolve_starts(spec)[wave_id]

@@ -29,6 +29,8 @@ PHRASES = (
     "waves/doctor/*.py",
     "waves/charts.py",
     "audiences/consent.py",
+    "waves/approval.py",
+    "campaign/phrase.py",
     "campaign/reschedule.py",
     "campaign/validate.py",
 )

@@ -269,7 +269,12 @@ def _approve(bundle: Bundle, wave_id: str, by: Actor, override: str) -> None:
     gives the reason to go past it."""
     with session_scope() as session:
         approve_after_doctor(
-            session, bundle, wave_id, by, override or None, how_to_override="in the form's 'Override the doctor' field"
+            session,
+            bundle,
+            wave_id,
+            by,
+            override or None,
+            how_to_override=Phrase("in the form's 'Override the doctor' field"),
         )
 
 
