@@ -19,6 +19,8 @@ from frontends.web import i18n
 from tests.accounts_setup import make_account
 from tests.operator_client import EMAIL, TestClient, operator_client, post_as_operator
 from tests.sending_setup import approved_campaign
+from waves.approval import DoctorFailed
+from waves.doctor import Check, Status
 
 
 @pytest.fixture
@@ -56,6 +58,19 @@ def test_a_phrase_is_its_english_and_says_itself_in_the_page_language() -> None:
         assert i18n.say(Phrase("%(first)s; %(then)s", first="a", then=Phrase("DKIM key"))) == "a ; clé DKIM"
 
 
+def test_an_approval_refused_by_the_preflight_names_the_checks_in_the_page_language() -> None:
+    failed = [Check(Phrase("secret key"), Status.FAIL, Phrase("WAVECAST_SECRET_KEY is set (not shown)"))]
+    refused = DoctorFailed("launch", failed, "--override-doctor")
+    assert str(refused).startswith(
+        "wave 'launch' is not approved: the doctor found 1 failing check(s): secret key: WAVECAST_SECRET_KEY is set"
+    )
+    with i18n.speaking("fr"):
+        assert i18n.say(refused.args[0]).startswith(
+            "la vague 'launch' n'est pas approuvée : le contrôle préalable a trouvé 1 contrôle(s) en échec : "
+            "clé secrète : WAVECAST_SECRET_KEY est défini"
+        )
+
+
 def test_a_dutch_account_reads_the_preflight_checks_and_the_charts_in_dutch(client: TestClient) -> None:
     dutch = _speaking("an@example.org", "nl")
     doctor = client.get("/doctor", headers=dutch)
@@ -65,6 +80,7 @@ def test_a_dutch_account_reads_the_preflight_checks_and_the_charts_in_dutch(clie
     for english in ("secret key", "DKIM key", "one-click unsubscribe", "not checked: no relay configured"):
         assert english not in doctor.text, english
     assert "niet gecontroleerd: geen relay ingesteld" in doctor.text  # a finding, not only the names
+    assert "Project-Id-Version" not in doctor.text  # a check without a fix shows none, not the catalogue's header
 
     report = client.get("/report", headers=dutch)
     assert report.status_code == 200

@@ -113,6 +113,8 @@ def gettext(message: str) -> str:
 def say(text: object) -> str:
     """A message in the page's language: a Phrase with its fields (each said in turn), else
     the text looked up as it is (unknown text stays as it is)."""
+    if not text:
+        return ""  # gettext("") is the catalogue's header
     if isinstance(text, Phrase):
         message = gettext(text.message)
         return message % {k: spoken(v) for k, v in text.fields.items()} if text.fields else message
