@@ -21,6 +21,7 @@ OUT = ROOT / "docs" / "screenshots"
 EXAMPLE = ROOT / "examples" / "smartnation"
 TEAM = ("admin@example.org", "ann.peeters@example.org", "luc.dubois@example.org")
 DUTCH = "an.janssens@example.org"  # reads the web app in Dutch (her account's choice)
+FRENCH = "claire.lambert@example.org"  # and she in French
 PASSWORD = "screenshots of a throwaway database"  # noqa: S105 - accounts that live for one run
 WIDTHS = {"desktop": 1280, "phone": 390}
 PAGES = {
@@ -37,7 +38,14 @@ PAGES = {
     "audit": "/audit",
     "account": "/account",
 }
-IN_DUTCH = ("dashboard", "timeline")  # shot again as the Dutch account: <name>-nl-<view>.png
+IN_DUTCH = (
+    "dashboard",
+    "timeline",
+    "status",
+    "report",
+    "doctor",
+)  # shot again as the Dutch account: <name>-nl-<view>.png
+IN_FRENCH = ("report", "doctor")  # and as the French one: <name>-fr-<view>.png
 
 
 def wavecast(*args: str, env: dict[str, str]) -> None:
@@ -77,7 +85,7 @@ def shoot(base: str) -> list[Path]:
     taken = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        for who, names, suffix in ((TEAM[0], list(PAGES), ""), (DUTCH, IN_DUTCH, "-nl")):
+        for who, names, suffix in ((TEAM[0], list(PAGES), ""), (DUTCH, IN_DUTCH, "-nl"), (FRENCH, IN_FRENCH, "-fr")):
             for view, width in WIDTHS.items():
                 context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
                 page = context.new_page()
@@ -102,7 +110,7 @@ def shoot(base: str) -> list[Path]:
 
 def team(env: dict[str, str]) -> list[str]:
     """The admin (every role, a password for the browser) and two approvers, their tokens; and a
-    reader whose web app speaks Dutch."""
+    reader whose web app speaks Dutch and one whose speaks French."""
     os.environ.update(env)
     from accounts import directory, tokens
     from accounts.passwords import hash_password
@@ -116,9 +124,10 @@ def team(env: dict[str, str]) -> list[str]:
             account = directory.add(session, email, list(ROLES) if email == TEAM[0] else [Role.APPROVER])
             account.password_hash = hash_password(PASSWORD)
             made.append(tokens.create(session, account, "screenshots"))
-        reader = directory.add(session, DUTCH, [Role.VIEWER])
-        reader.password_hash = hash_password(PASSWORD)
-        directory.set_language(session, DUTCH, "nl")
+        for email, language in ((DUTCH, "nl"), (FRENCH, "fr")):
+            reader = directory.add(session, email, [Role.VIEWER])
+            reader.password_hash = hash_password(PASSWORD)
+            directory.set_language(session, email, language)
     return made
 
 
