@@ -124,7 +124,7 @@ def test_the_timeline_fits_a_phone_by_month_and_by_week(chromium: str, campaign:
 
 
 @pytest.mark.parametrize(("locale", "words"), [("nl-BE", "Volgende golf"), ("fr-BE", "Prochaine vague")])
-def test_the_dashboard_and_timeline_in_dutch_and_french_are_accessible(
+def test_the_dashboard_timeline_doctor_status_and_report_in_dutch_and_french_are_accessible(
     chromium: str, campaign: Path, locale: str, words: str
 ) -> None:
     language = locale[:2]
@@ -132,7 +132,7 @@ def test_the_dashboard_and_timeline_in_dutch_and_french_are_accessible(
         for width in (1280, 390):
             with browse(chromium, bypass_csp=True, width=width, locale=locale) as browsing:
                 page = browsing.page
-                for path in ("/", "/timeline", "/timeline?week=2023-06-12", "/login"):
+                for path in ("/", "/timeline", "/timeline?week=2023-06-12", "/doctor", "/status", "/report", "/login"):
                     page.goto(base + path)
                     assert page.locator("html").get_attribute("lang") == language, path
                     assert serious_violations(page) == [], (path, width)
