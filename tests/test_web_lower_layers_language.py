@@ -21,6 +21,7 @@ from tests.operator_client import EMAIL, TestClient, operator_client, post_as_op
 from tests.sending_setup import approved_campaign
 from waves.approval import DoctorFailed
 from waves.doctor import Check, Status
+from waves.scheduler import WAITING
 
 
 @pytest.fixture
@@ -56,6 +57,8 @@ def test_a_phrase_is_its_english_and_says_itself_in_the_page_language() -> None:
         assert i18n.say(Phrase("secret key")) == "geheime sleutel"
     with i18n.speaking("fr"):
         assert i18n.say(Phrase("%(first)s; %(then)s", first="a", then=Phrase("DKIM key"))) == "a ; clé DKIM"
+        # A schedule's note comes back from the database as plain text, and is looked up as it is.
+        assert i18n.say(str(WAITING)) == "en attente de la fenêtre d'envoi / après une date bloquée"
 
 
 def test_an_approval_refused_by_the_preflight_names_the_checks_in_the_page_language() -> None:

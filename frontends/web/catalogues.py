@@ -30,6 +30,7 @@ PHRASES = (
     "waves/charts.py",
     "audiences/consent.py",
     "waves/approval.py",
+    "waves/scheduler.py",
     "campaign/phrase.py",
     "campaign/reschedule.py",
     "campaign/validate.py",
