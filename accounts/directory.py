@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from accounts.models import EMAIL_MAX, PERSON, SERVICE, Account, AccountRole
+from accounts.models import EMAIL_MAX, INTERFACE_LANGUAGES, PERSON, SERVICE, Account, AccountRole
 from accounts.roles import Actor, Role
 from campaign.errors import WavecastError
 
@@ -47,7 +47,29 @@ def roles_of(session: Session, account_id: int) -> frozenset[Role]:
 
 
 def actor(session: Session, account: Account) -> Actor:
-    return Actor(account.id, account.email, roles_of(session, account.id), account.kind == SERVICE)
+    return Actor(account.id, account.email, roles_of(session, account.id), account.kind == SERVICE, account.language)
+
+
+AUTO_LANGUAGE = "auto"  # no choice of the account's own: the browser's languages decide
+
+
+def interface_language(code: str) -> str | None:
+    """One of INTERFACE_LANGUAGES from what a person typed (` NL ` is nl), None for "auto";
+    an error naming the choices otherwise."""
+    language = code.strip().lower()
+    if language == AUTO_LANGUAGE:
+        return None
+    if language not in INTERFACE_LANGUAGES:
+        choices = ", ".join((*INTERFACE_LANGUAGES, AUTO_LANGUAGE))
+        raise WavecastError(f"{code.strip()!r} is not a language of the web app; choose one of {choices}")
+    return language
+
+
+def set_language(session: Session, email: str, code: str) -> tuple[Account, str | None, str | None]:
+    """Sets the account's interface language, checked: (the account, before, after)."""
+    account = get(session, email)
+    before, account.language = account.language, interface_language(code)
+    return account, before, account.language
 
 
 def add(session: Session, email: str, roles: list[Role], *, service: bool = False) -> Account:

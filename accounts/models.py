@@ -17,6 +17,8 @@ from campaign.db import Base, UTCDateTime, utcnow
 EMAIL_MAX = 320
 PERSON = "person"
 SERVICE = "service"  # the scheduler's or a worker's account: tokens only, never a password
+# The languages the web app's own pages are written in; an account picks one (English by default).
+INTERFACE_LANGUAGES: tuple[str, ...] = ("en", "nl", "fr")
 
 
 class Account(Base):
@@ -37,6 +39,7 @@ class Account(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(8), default=None)  # None: the browser's choice
 
 
 class AccountRole(Base):

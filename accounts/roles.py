@@ -77,6 +77,7 @@ class Actor:
     email: str
     roles: frozenset[Role]
     service: bool = False
+    language: str | None = None  # the web app's interface language the account chose
 
     def may(self, action: str) -> bool:
         return ACTIONS[action] in self.roles

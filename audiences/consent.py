@@ -19,6 +19,7 @@ from audiences.normalise import email_hash, normalise_typed
 from audiences.subscription_models import PERSONAL_TABLES, subscription_requests
 from campaign.db import dialect_insert, get_engine, utcnow
 from campaign.errors import WavecastError
+from campaign.phrase import Phrase
 
 ERASED = "erased"
 
@@ -106,12 +107,23 @@ def suppression_counts(conn: Connection) -> dict[str, int]:
     return {reason: int(count) for reason, count in rows}
 
 
-def describe_counts(counts: dict[str, int]) -> str:
+# The reasons wavecast writes on the suppression list, as a page says them (others as they are).
+REASON_WORDS = {
+    "hard-bounce": Phrase("hard-bounce"),
+    "soft-bounces": Phrase("soft-bounces"),
+    "complaint": Phrase("complaint"),
+    ERASED: Phrase("erased"),
+}
+
+
+def describe_counts(counts: dict[str, int]) -> Phrase:
     """The suppression list by reason, in one line (counts only: it holds keyed hashes)."""
     if not counts:
-        return "suppression list: empty"
-    by_reason = ", ".join(f"{n} {reason}" for reason, n in counts.items())
-    return f"suppression list: {sum(counts.values())} address(es): {by_reason}"
+        return Phrase("suppression list: empty")
+    by_reason = tuple(
+        Phrase("%(count)d %(reason)s", count=n, reason=REASON_WORDS.get(reason, reason)) for reason, n in counts.items()
+    )
+    return Phrase("suppression list: %(total)d address(es): %(reasons)s", total=sum(counts.values()), reasons=by_reason)
 
 
 def erased_note(entry: dict[str, Any] | None) -> str:

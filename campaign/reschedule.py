@@ -20,6 +20,7 @@ from campaign.bundle import CAMPAIGN_FILE, load_spec, read_bundle
 from campaign.errors import WavecastError
 from campaign.file_writes import scratch_copy, write_atomically
 from campaign.model import After
+from campaign.phrase import Phrase, in_turn
 from campaign.timing import resolve_starts
 
 _DATE_TIME = re.compile(r"""(["']?)\d{4}-\d{2}-\d{2}(?:[Tt ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\1""")
@@ -54,14 +55,20 @@ def _replace_at(text: str, line: int, column: int, pattern: re.Pattern[str], val
     current = lines[line - 1]
     found = pattern.match(current, column - 1)
     if found is None:
-        raise MoveRefused(f"{CAMPAIGN_FILE}:{line}: the start is not written as a plain value here; edit the file")
+        raise MoveRefused(
+            Phrase(
+                "%(file)s:%(line)d: the start is not written as a plain value here; edit the file",
+                file=CAMPAIGN_FILE,
+                line=line,
+            )
+        )
     lines[line - 1] = current[: found.start()] + value + current[found.end() :]
     return "".join(lines)
 
 
 def _errors(root: Path) -> set[str]:
     _bundle, problems = read_bundle(root)
-    return {f"{p.message}" for p in problems if p.severity == "error"}
+    return {p.message for p in problems if p.severity == "error"}
 
 
 def move_wave(root: Path, wave_id: str, day: dt.date, seen_hash: str | None = None) -> Moved:
@@ -69,30 +76,46 @@ def move_wave(root: Path, wave_id: str, day: dt.date, seen_hash: str | None = No
     path = root / CAMPAIGN_FILE
     text = path.read_text(encoding="utf-8")
     if seen_hash is not None and hashlib.sha256(text.encode("utf-8")).hexdigest() != seen_hash:
-        raise FileChanged(f"{CAMPAIGN_FILE} was changed after this page was opened: reload it and move the wave again")
+        raise FileChanged(
+            Phrase(
+                "%(file)s was changed after this page was opened: reload it and move the wave again", file=CAMPAIGN_FILE
+            )
+        )
     spec, source = load_spec(root)
     index = next((i for i, w in enumerate(spec.waves) if w.id == wave_id), None)
     if index is None:
-        raise MoveRefused(f"the campaign has no wave {wave_id!r}")
+        raise MoveRefused(Phrase("the campaign has no wave %(wave)s", wave=repr(wave_id)))
     wave = spec.waves[index]
     before = resolve_starts(spec)[wave_id]
     shift = (day - before.date()).days
     if shift == 0:
-        raise MoveRefused(f"wave {wave_id!r} already starts on {day.isoformat()}")
+        raise MoveRefused(Phrase("wave %(wave)s already starts on %(day)s", wave=repr(wave_id), day=day.isoformat()))
     if isinstance(wave.start, After):
         where: tuple[str | int, ...] = ("waves", index, "start", "days")
         days = wave.start.days + shift
         if where not in source.values:
             raise MoveRefused(
-                f"wave {wave_id!r} starts relative to {wave.start.after!r} without `days:`; add it to move"
+                Phrase(
+                    "wave %(wave)s starts relative to %(after)s without `days:`; add it to move",
+                    wave=repr(wave_id),
+                    after=repr(wave.start.after),
+                )
             )
         if days < 0:
-            raise MoveRefused(f"wave {wave_id!r} starts after {wave.start.after!r}: it cannot move before that wave")
+            raise MoveRefused(
+                Phrase(
+                    "wave %(wave)s starts after %(after)s: it cannot move before that wave",
+                    wave=repr(wave_id),
+                    after=repr(wave.start.after),
+                )
+            )
         pattern, value = _NUMBER, str(days)
     else:
         where = ("waves", index, "start")
         if where not in source.values:
-            raise MoveRefused(f"wave {wave_id!r}: its start was not found in {CAMPAIGN_FILE}")
+            raise MoveRefused(
+                Phrase("wave %(wave)s: its start was not found in %(file)s", wave=repr(wave_id), file=CAMPAIGN_FILE)
+            )
         moved = dt.datetime.combine(day, wave.start.time())
         pattern, value = _DATE_TIME, moved.isoformat(timespec="seconds" if moved.second else "minutes")
     line, column = source.values[where]
@@ -109,6 +132,6 @@ def _check_on_a_copy(root: Path, new_text: str, wave_id: str) -> dt.datetime:
         (copy / CAMPAIGN_FILE).write_text(new_text, encoding="utf-8")
         added = sorted(_errors(copy) - earlier)
         if added:
-            raise MoveRefused("; ".join(added))
+            raise MoveRefused(in_turn(added))
         spec, _source = load_spec(copy)
         return resolve_starts(spec)[wave_id]

@@ -9,6 +9,7 @@ from campaign.errors import Problem
 from campaign.layout_strings import REGISTERS, missing_texts, required_keys, shipped
 from campaign.loaded_campaign import Bundle
 from campaign.model import After, Campaign
+from campaign.phrase import Phrase
 from campaign.timing import StartCycle, blackout_name, in_window, resolve_starts
 
 Check = Callable[[Bundle], Iterable[Problem]]
@@ -206,21 +207,41 @@ def check_schedule(bundle: Bundle) -> list[Problem]:
             found.append(
                 bundle.source.problem(
                     path,
-                    f"wave {wave.id!r} starts {local}, before the wave above it ({previous[0]!r}); "
-                    "waves are listed in order",
+                    Phrase(
+                        "wave %(wave)s starts %(start)s, before the wave above it (%(above)s); "
+                        "waves are listed in order",
+                        wave=repr(wave.id),
+                        start=local,
+                        above=repr(previous[0]),
+                    ),
                 )
             )
         previous = (wave.id, start)
         holiday = blackout_name(info, start)
         if holiday is not None:
-            found.append(bundle.source.problem(path, f"wave {wave.id!r} starts {local}, a blackout date ({holiday})"))
+            found.append(
+                bundle.source.problem(
+                    path,
+                    Phrase(
+                        "wave %(wave)s starts %(start)s, a blackout date (%(holiday)s)",
+                        wave=repr(wave.id),
+                        start=local,
+                        holiday=holiday,
+                    ),
+                )
+            )
         elif not in_window(info, start):
             window = info.send_window
             found.append(
                 bundle.source.problem(
                     path,
-                    f"wave {wave.id!r} starts {local}, outside the send window "
-                    f"({', '.join(window.days)} {window.start:%H:%M}-{window.end:%H:%M})",
+                    Phrase(
+                        "wave %(wave)s starts %(start)s, outside the send window (%(days)s %(from)s-%(to)s)",
+                        wave=repr(wave.id),
+                        start=local,
+                        days=", ".join(window.days),
+                        **{"from": format(window.start, "%H:%M"), "to": format(window.end, "%H:%M")},
+                    ),
                 )
             )
     return found

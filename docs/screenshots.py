@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 EXAMPLE = ROOT / "examples" / "smartnation"
 TEAM = ("admin@example.org", "ann.peeters@example.org", "luc.dubois@example.org")
+DUTCH = "an.janssens@example.org"  # reads the web app in Dutch (her account's choice)
+FRENCH = "claire.lambert@example.org"  # and she in French
 PASSWORD = "screenshots of a throwaway database"  # noqa: S105 - accounts that live for one run
 WIDTHS = {"desktop": 1280, "phone": 390}
 PAGES = {
@@ -34,7 +36,16 @@ PAGES = {
     "doctor": "/doctor",
     "subscribe": "/subscribe?lang=fr",
     "audit": "/audit",
+    "account": "/account",
 }
+IN_DUTCH = (
+    "dashboard",
+    "timeline",
+    "status",
+    "report",
+    "doctor",
+)  # shot again as the Dutch account: <name>-nl-<view>.png
+IN_FRENCH = ("report", "doctor")  # and as the French one: <name>-fr-<view>.png
 
 
 def wavecast(*args: str, env: dict[str, str]) -> None:
@@ -74,30 +85,32 @@ def shoot(base: str) -> list[Path]:
     taken = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        for view, width in WIDTHS.items():
-            context = browser.new_context(viewport={"width": width, "height": 900})
-            page = context.new_page()
-            page.goto(f"{base}/login?next=/")
-            page.get_by_label("E-mail address").fill(TEAM[0])
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{base}/?done=login")
-            for name, path in PAGES.items():
-                response = page.goto(base + path)
-                if response is None or response.status >= 400:
-                    print(f"skipped {path}: {response.status if response else 'no answer'}", file=sys.stderr)
-                    continue
-                target = OUT / f"{name}-{view}.png"
-                page.screenshot(path=str(target), full_page=True)
-                small(target)
-                taken.append(target)
-            context.close()
+        for who, names, suffix in ((TEAM[0], list(PAGES), ""), (DUTCH, IN_DUTCH, "-nl"), (FRENCH, IN_FRENCH, "-fr")):
+            for view, width in WIDTHS.items():
+                context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+                page = context.new_page()
+                page.goto(f"{base}/login?next=/")
+                page.get_by_label("E-mail address").fill(who)
+                page.get_by_label("Password").fill(PASSWORD)
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_url(f"{base}/?done=login")
+                for name in names:
+                    response = page.goto(base + PAGES[name])
+                    if response is None or response.status >= 400:
+                        print(f"skipped {PAGES[name]}: {response.status if response else 'no answer'}", file=sys.stderr)
+                        continue
+                    target = OUT / f"{name}{suffix}-{view}.png"
+                    page.screenshot(path=str(target), full_page=True)
+                    small(target)
+                    taken.append(target)
+                context.close()
         browser.close()
     return taken
 
 
 def team(env: dict[str, str]) -> list[str]:
-    """The admin (every role, a password for the browser) and two approvers; their tokens."""
+    """The admin (every role, a password for the browser) and two approvers, their tokens; and a
+    reader whose web app speaks Dutch and one whose speaks French."""
     os.environ.update(env)
     from accounts import directory, tokens
     from accounts.passwords import hash_password
@@ -111,6 +124,10 @@ def team(env: dict[str, str]) -> list[str]:
             account = directory.add(session, email, list(ROLES) if email == TEAM[0] else [Role.APPROVER])
             account.password_hash = hash_password(PASSWORD)
             made.append(tokens.create(session, account, "screenshots"))
+        for email, language in ((DUTCH, "nl"), (FRENCH, "fr")):
+            reader = directory.add(session, email, [Role.VIEWER])
+            reader.password_hash = hash_password(PASSWORD)
+            directory.set_language(session, email, language)
     return made
 
 

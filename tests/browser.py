@@ -29,13 +29,17 @@ class Browsing:
 
 
 @contextmanager
-def browse(executable: str, *, bypass_csp: bool = False, width: int = 1280) -> Iterator[Browsing]:
+def browse(
+    executable: str, *, bypass_csp: bool = False, width: int = 1280, locale: str = "en-GB"
+) -> Iterator[Browsing]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
         try:
-            context = browser.new_context(bypass_csp=bypass_csp, viewport={"width": width, "height": 900})
+            context = browser.new_context(
+                bypass_csp=bypass_csp, viewport={"width": width, "height": 900}, locale=locale
+            )  # the locale is the Accept-Language the browser sends
             context.set_default_timeout(30_000)
             browsing = Browsing(context.new_page())
 
@@ -69,3 +73,14 @@ def violations(page: Any, impacts: tuple[str, ...] = ("moderate", "serious", "cr
         for v in results.response["violations"]
         if v["impact"] in impacts
     ]
+
+
+def sign_in_with_password(page: Any, base: str, email: str, password: str, then: str) -> None:
+    """Through the sign-in form, landing on `then` (a path of the app) with its notice."""
+    import re
+
+    page.goto(f"{base}/login?next={then}")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(then) + r"[?&]done=login"))

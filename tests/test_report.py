@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, update
@@ -291,3 +292,25 @@ def test_unknown_wave_is_an_error_not_a_traceback(database_url: str, capsys: pyt
     result = wavecast(capsys, "report", str(MINIMAL), "--wave", "nope")
     assert result.code == 1
     assert "unknown wave 'nope'" in result.err
+
+
+def test_the_html_report_follows_language_and_the_table_stays_english(
+    ledger: Ledger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "rapport.html"
+    result = wavecast(capsys, "report", str(MINIMAL), "--format", "html", "--language", "fr", "--out", str(target))
+    assert result.code == 0, result.err
+    page = target.read_text()
+    assert '<html lang="fr">' in page and "Portée par public et par vague" in page
+    assert "lettres d&#39;information envoyées" in page or "lettres d'information envoyées" in page  # an axis
+    assert "Reach per audience per wave" not in page
+    with get_engine().connect() as conn:
+        assert "Reach per audience per wave" in to_html(build_report(conn, ledger.bundle))  # English by default
+
+
+def test_an_unknown_report_language_is_an_error_not_a_traceback(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = wavecast(capsys, "report", str(MINIMAL), "--format", "html", "--language", "de")
+    assert result.code == 1
+    assert "--language de: the report is written in en, nl, fr" in result.err

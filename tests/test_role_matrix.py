@@ -98,6 +98,7 @@ NOT_GATED: dict[tuple[str, ...], str] = {
     ("accounts", "password"): "your own password",
     ("accounts", "totp"): "your own one-time codes",
     ("accounts", "sign-out-everywhere"): "your own sessions",
+    ("accounts", "language"): "your own interface language (another account's takes the admin role)",
     ("login",): "signing in: the password is the proof",
     ("logout",): "signing out: revokes the token it holds",
     ("db", "upgrade"): "the installation's schema, before any account can exist",

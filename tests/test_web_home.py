@@ -15,7 +15,8 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from campaign.db import get_engine
 from frontends.web.app import create_app
-from frontends.web.overview import countdown
+from frontends.web.countdown import countdown
+from frontends.web.i18n import speaking
 from tests.accounts_setup import TESTER
 from tests.campaign_copy import edit
 from tests.conftest import reset_caches
@@ -57,7 +58,14 @@ def test_countdown_reads_in_days_hours_and_minutes() -> None:
     assert countdown(now, now + dt.timedelta(hours=10)) == "in 10 h 0 min"
     assert countdown(now, now + dt.timedelta(days=1, hours=2, minutes=59)) == "in 1 day 2 h"
     assert countdown(now, now + dt.timedelta(days=3, hours=4)) == "in 3 days 4 h"
-    assert countdown(now, now + dt.timedelta(minutes=12, seconds=30)) == "in 12 min"
+    assert countdown(now, now + dt.timedelta(minutes=12, seconds=30)) == "in 12 min 30 s"
+    assert countdown(now, now) == "sending now"
+    with speaking("nl"):
+        assert countdown(now, now + dt.timedelta(days=1, hours=2)) == "over 1 dag 2 u"
+        assert countdown(now, now + dt.timedelta(days=3, hours=4)) == "over 3 dagen 4 u"
+    with speaking("fr"):
+        assert countdown(now, now + dt.timedelta(days=3, hours=4)) == "dans 3 jours 4 h"
+        assert countdown(now, now + dt.timedelta(minutes=2, seconds=5)) == "dans 2 min 5 s"
 
 
 def test_as_of_the_launch_day_the_next_wave_counts_down_and_both_wait_for_approval(

@@ -22,6 +22,7 @@ from accounts.roles import Actor, NotAllowed
 from campaign.bundle import Bundle
 from campaign.db import utcnow
 from campaign.errors import WavecastError
+from campaign.phrase import Phrase, in_turn
 from campaign.settings import get_settings
 from waves import doctor
 from waves.content import wave_content_hash
@@ -39,10 +40,16 @@ class DoctorFailed(WavecastError):
 
     def __init__(self, wave_id: str, failed: list[doctor.Check], how_to_override: str) -> None:
         self.failed = failed
-        checks = "; ".join(f"{c.name}: {c.found}" for c in failed)
+        checks = in_turn([Phrase("%(check)s: %(found)s", check=c.name, found=c.found) for c in failed])
         super().__init__(
-            f"wave {wave_id!r} is not approved: the doctor found {len(failed)} failing check(s): {checks}. "
-            f"Fix them (`wavecast doctor` says how), or give the reason to go past them ({how_to_override})"
+            Phrase(
+                "wave %(wave)s is not approved: the doctor found %(count)d failing check(s): %(checks)s. "
+                "Fix them (`wavecast doctor` says how), or give the reason to go past them (%(how)s)",
+                wave=repr(wave_id),
+                count=len(failed),
+                checks=checks,
+                how=how_to_override,
+            )
         )
 
 
@@ -60,10 +67,19 @@ class ApprovalState:
 
     def describe(self) -> str:
         if self.valid:
-            return f"approved by {', '.join(self.approvers)}"
-        have = f"{len(self.approvers)} of {self.required} approval(s)"
-        extra = " (earlier approvals were for content that has since changed)" if self.stale else ""
-        return f"{have} for the current content{extra}"
+            return Phrase("approved by %(who)s", who=", ".join(self.approvers))
+        if self.stale:
+            return Phrase(
+                "%(have)d of %(required)d approval(s) for the current content "
+                "(earlier approvals were for content that has since changed)",
+                have=len(self.approvers),
+                required=self.required,
+            )
+        return Phrase(
+            "%(have)d of %(required)d approval(s) for the current content",
+            have=len(self.approvers),
+            required=self.required,
+        )
 
 
 def _wave_or_error(bundle: Bundle, wave_id: str) -> None:
@@ -127,15 +143,24 @@ def approve(
     state = approval_state(session, bundle, wave_id)
     if by.id in authors(session, bundle, wave_id):
         raise NotAllowed(
-            f"{by.email} made the last test send of wave {wave_id!r} or edited it, so cannot approve it "
-            "(four eyes: someone else approves)"
+            Phrase(
+                "%(who)s made the last test send of wave %(wave)s or edited it, so cannot approve it "
+                "(four eyes: someone else approves)",
+                who=by.email,
+                wave=repr(wave_id),
+            )
         )
     if by.id in _approver_ids(session, bundle, wave_id, state.content_hash):
         if state.valid:
             return state
         raise NotAllowed(
-            f"{by.email} already approved this content of wave {wave_id!r}; "
-            f"the campaign needs {state.required} different accounts (four eyes)"
+            Phrase(
+                "%(who)s already approved this content of wave %(wave)s; "
+                "the campaign needs %(required)d different accounts (four eyes)",
+                who=by.email,
+                wave=repr(wave_id),
+                required=state.required,
+            )
         )
     session.add(
         Approval(
@@ -169,7 +194,9 @@ def approve_after_doctor(
     by.require("wave.approve")  # before the preflight: a refused account learns nothing from it
     reason = (override or "").strip()
     if len(reason) > OVERRIDE_MAX or any(c in reason for c in "\r\n"):
-        raise WavecastError(f"the reason to override the doctor is one line of at most {OVERRIDE_MAX} characters")
+        raise WavecastError(
+            Phrase("the reason to override the doctor is one line of at most %(most)d characters", most=OVERRIDE_MAX)
+        )
     _wave_or_error(bundle, wave_id)
     failed = doctor.failing(doctor.run(bundle, get_settings()))
     if failed and not reason:
@@ -182,5 +209,11 @@ def require_approval(session: Session, bundle: Bundle, wave_id: str) -> str:
     """The wave's content hash, if approved; otherwise NotApproved saying what is missing."""
     state = approval_state(session, bundle, wave_id)
     if not state.valid:
-        raise NotApproved(f"wave {wave_id!r} is not approved: {state.describe()}; run `wavecast approve`")
+        raise NotApproved(
+            Phrase(
+                "wave %(wave)s is not approved: %(state)s; run `wavecast approve`",
+                wave=repr(wave_id),
+                state=state.describe(),
+            )
+        )
     return state.content_hash

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
+from campaign.phrase import Phrase
 from waves.report import Report
 
 # Figures are drawn on their own canvases; should anything import pyplot, it must not look for a display.
@@ -26,6 +28,12 @@ matplotlib.use("Agg")
 
 # Colour-blind-safe palette (Okabe-Ito), dark enough against white for the 3:1 of WCAG 1.4.11.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C6D00")
+STATUS_WORDS = {
+    "sent": Phrase("sent"),
+    "failed": Phrase("failed"),
+    "skipped": Phrase("skipped"),
+    "pending": Phrase("pending"),
+}
 STATUS_COLOURS = {"sent": "#009E73", "failed": "#D55E00", "skipped": "#8C8C8C", "pending": "#0072B2"}
 _STYLE: Any = {
     "svg.fonttype": "none",
@@ -35,12 +43,15 @@ _STYLE: Any = {
     "axes.spines.right": False,
 }
 
+# Puts a phrase in the reader's language.
+Say = Callable[[Phrase], str]
+
 
 @dataclass(frozen=True)
 class Chart:
     id: str
-    title: str
-    description: str
+    title: Phrase
+    description: Phrase
     svg: str
 
 
@@ -65,7 +76,7 @@ def _empty(figure: Figure, message: str) -> None:
     axes.text(0.5, 0.5, message, ha="center", va="center")
 
 
-def reach_chart(report: Report) -> Chart:
+def reach_chart(report: Report, say: Say = str) -> Chart:
     """Newsletters sent per wave, one bar per audience."""
     sent: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     audiences: dict[str, None] = {}
@@ -77,7 +88,7 @@ def reach_chart(report: Report) -> Chart:
     with rc_context(_STYLE):
         figure = _figure()
         if not waves:
-            _empty(figure, "No newsletter has been sent yet")
+            _empty(figure, say(Phrase("No newsletter has been sent yet")))
         else:
             axes = figure.add_subplot()
             width = 0.8 / max(len(audiences), 1)
@@ -85,15 +96,17 @@ def reach_chart(report: Report) -> Chart:
                 xs = [w + (i - (len(audiences) - 1) / 2) * width for w in range(len(waves))]
                 axes.bar(xs, [sent[w][audience] for w in waves], width, label=audience, color=PALETTE[i % len(PALETTE)])
             axes.set_xticks(range(len(waves)), waves)
-            axes.set_ylabel("newsletters sent")
+            axes.set_ylabel(say(Phrase("newsletters sent")))
             axes.legend(
                 fontsize=8, ncols=min(4, len(audiences)), loc="upper left", bbox_to_anchor=(0, -0.12), frameon=False
             )
         svg = _svg(figure)
-    return Chart("reach", "Reach per audience per wave", "Newsletters sent in each wave, per audience.", svg)
+    return Chart(
+        "reach", Phrase("Reach per audience per wave"), Phrase("Newsletters sent in each wave, per audience."), svg
+    )
 
 
-def language_chart(report: Report) -> Chart:
+def language_chart(report: Report, say: Say = str) -> Chart:
     """Newsletters sent per language."""
     sent: dict[str, int] = defaultdict(int)
     for s in report.segments:
@@ -103,7 +116,7 @@ def language_chart(report: Report) -> Chart:
     with rc_context(_STYLE):
         figure = _figure(5.0, 2.6)
         if not languages:
-            _empty(figure, "No newsletter has been sent yet")
+            _empty(figure, say(Phrase("No newsletter has been sent yet")))
         else:
             axes = figure.add_subplot()
             bars = axes.barh(
@@ -113,12 +126,12 @@ def language_chart(report: Report) -> Chart:
             )
             axes.bar_label(bars, padding=3)
             axes.invert_yaxis()
-            axes.set_xlabel("newsletters sent")
+            axes.set_xlabel(say(Phrase("newsletters sent")))
         svg = _svg(figure)
-    return Chart("languages", "Language split", "Newsletters sent per language.", svg)
+    return Chart("languages", Phrase("Language split"), Phrase("Newsletters sent per language."), svg)
 
 
-def status_chart(report: Report) -> Chart:
+def status_chart(report: Report, say: Say = str) -> Chart:
     """Ledger rows per wave by delivery status, stacked."""
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for s in report.segments:
@@ -128,20 +141,27 @@ def status_chart(report: Report) -> Chart:
     with rc_context(_STYLE):
         figure = _figure(7.0, 3.0)
         if not waves:
-            _empty(figure, "No wave has been launched yet")
+            _empty(figure, say(Phrase("No wave has been launched yet")))
         else:
             axes = figure.add_subplot()
             left = [0] * len(waves)
             for status, colour in STATUS_COLOURS.items():
                 values = [totals[w][status] for w in waves]
-                axes.barh(waves, values, left=left, color=colour, label=status)
+                axes.barh(waves, values, left=left, color=colour, label=say(STATUS_WORDS[status]))
                 left = [a + b for a, b in zip(left, values, strict=True)]
             axes.invert_yaxis()
-            axes.set_xlabel("messages (ledger rows)")
+            axes.set_xlabel(say(Phrase("messages (ledger rows)")))
             axes.legend(fontsize=8, ncols=4, loc="upper left", bbox_to_anchor=(0, -0.25), frameon=False)
         svg = _svg(figure)
-    return Chart("status", "Delivery status", "Ledger rows per wave: sent, failed, skipped and pending.", svg)
+    return Chart(
+        "status",
+        Phrase("Delivery status"),
+        Phrase("Ledger rows per wave: sent, failed, skipped and pending."),
+        svg,
+    )
 
 
-def report_charts(report: Report) -> list[Chart]:
-    return [reach_chart(report), language_chart(report), status_chart(report)]
+def report_charts(report: Report, say: Say = str) -> list[Chart]:
+    """The three charts; `say` puts the words drawn into them (axes, legends) in the reader's
+    language (the web app's translation; English by default)."""
+    return [reach_chart(report, say), language_chart(report, say), status_chart(report, say)]

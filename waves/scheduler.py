@@ -26,6 +26,7 @@ from audiences.subscriptions import expire as expire_requests
 from campaign.bundle import Bundle
 from campaign.db import get_engine, session_scope, utcnow
 from campaign.errors import WavecastError
+from campaign.phrase import Phrase
 from campaign.settings import get_settings
 from campaign.timing import allowed, next_allowed, resolve_starts
 from waves import lease, sweeper
@@ -45,6 +46,10 @@ class ScheduleLine:
     due_at: dt.datetime | None
     state: str
     note: str
+
+
+# Stored as the schedule's note; a page says it in its language (the note is looked up as it is).
+WAITING = Phrase("waiting for the send window / after a blackout date")
 
 
 def store_schedule(bundle: Bundle) -> list[ScheduleLine]:
@@ -126,7 +131,7 @@ def launch_due(by: Actor, now: dt.datetime | None = None) -> list[str]:
                     item.campaign_id,
                     item.wave_id,
                     due_at=later.astimezone(dt.UTC),
-                    note="waiting for the send window / after a blackout date",
+                    note=str(WAITING),
                 )
                 continue
             launch_wave(bundle, item.wave_id, by)

@@ -12,6 +12,8 @@ import typer
 from rich.table import Table
 
 from accounts import audit, directory, sessions, signin, tokens, totp
+from accounts.directory import AUTO_LANGUAGE
+from accounts.models import INTERFACE_LANGUAGES
 from accounts.passwords import hash_password
 from accounts.roles import ROLES, Actor, Role, parse_role
 from campaign.db import session_scope, utcnow
@@ -163,6 +165,33 @@ def password(
         account.password_hash = hashed
         audit.record(session, me, "accounts.password", "account", me.email)
     out.print(f"the password of {me.email} is set")
+
+
+@accounts_app.command("language")
+def language(
+    code: str = typer.Argument(
+        ..., help=f"{', '.join(INTERFACE_LANGUAGES)}, or {AUTO_LANGUAGE} for the browser's choice.", show_default=False
+    ),
+    email: str | None = typer.Option(
+        None, "--account", help="Another account's address (admin only); yours by default.", show_default=False
+    ),
+) -> None:
+    """The language the web app speaks to you (or, as admin, to another account)."""
+    me = signed_in()
+    if email is not None and directory.account_email(email) != me.email:
+        me.require("accounts.roles")
+    with session_scope() as session:
+        account, before, after = directory.set_language(session, email or me.email, code)
+        audit.record(
+            session,
+            me,
+            "accounts.language",
+            "account",
+            account.email,
+            before={"language": before},
+            after={"language": after},
+        )
+    out.print(f"{account.email}: the web app speaks {after or 'as the browser asks'}")
 
 
 @accounts_app.command("totp")

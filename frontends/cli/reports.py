@@ -16,11 +16,13 @@ import typer
 from rich import box
 from rich.table import Table
 
+from accounts.models import INTERFACE_LANGUAGES
 from campaign.db import get_engine
 from campaign.errors import WavecastError
 from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, open_bundle, out
 from frontends.cli.choices import check_picked
 from frontends.cli.progress import counting, working
+from frontends.web.i18n import say, speaking
 from frontends.web.templates import render
 from waves.report import REPORT_STEPS, build_report
 
@@ -115,11 +117,14 @@ def to_csv(report: Any) -> str:
     return buffer.getvalue()
 
 
-def to_html(report: Any) -> str:
+def to_html(report: Any, language: str = "en") -> str:
+    """The report document, its own words in `language` (the web app's: en, nl or fr)."""
     # Lazy: matplotlib (~0.5 s) is for the HTML report only; every other command goes without it.
     from waves.charts import report_charts
 
-    return render("report_document.html", report=report, charts=report_charts(report))
+    with speaking(language):
+        charts = report_charts(report, say)
+    return render("report_document.html", language=language, report=report, charts=charts)
 
 
 def _with_rate(line: Any, metric: str) -> str:
@@ -194,8 +199,13 @@ def report(
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv, json or html (with charts)."),
     out_file: Path | None = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
     lang: str = typer.Option("en", "--lang", help="Language of titles."),
+    language: str = typer.Option(
+        "en", "--language", help="Language of the HTML report's own words (headings, charts): en, nl or fr."
+    ),
 ) -> None:
     """What each wave achieved: counts per wave × audience × language × channel, per ambition, coverage."""
+    if language not in INTERFACE_LANGUAGES:
+        raise WavecastError(f"--language {language}: the report is written in {', '.join(INTERFACE_LANGUAGES)}")
     directory = campaign_dir(directory, campaign)
     bundle = open_bundle(directory, render=False)
     check_picked(bundle.spec, wave=wave)
@@ -211,7 +221,7 @@ def report(
         text = {
             Format.csv: to_csv,
             Format.json: lambda r: json.dumps(r.as_json(), ensure_ascii=False, indent=2) + "\n",
-            Format.html: to_html,
+            Format.html: lambda r: to_html(r, language),
         }[fmt](result)
     if out_file is None:
         print(text, end="")

@@ -26,6 +26,7 @@ ROUTERS: list[str] = [
     "frontends.web.signin",
     "frontends.web.oidc",
     "frontends.web.audit_page",
+    "frontends.web.account_page",
 ]
 
 

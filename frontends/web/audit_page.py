@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from accounts import audit
 from accounts.roles import NotSignedIn
 from campaign.db import get_engine
+from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute, page
 from frontends.web.security import signed_in
 
@@ -24,11 +25,11 @@ def _field(request: Request, name: str) -> str | None:
 @router.get("/audit", summary="The audit log, filtered by person, wave and action")
 def audit_page(request: Request) -> Response:
     if signed_in(request) is None:
-        raise NotSignedIn("the audit log names the team's people: sign in to read it")
+        raise NotSignedIn(N_("the audit log names the team's people: sign in to read it"))
     where = audit.Filter(
         actor=_field(request, "person"), object_id=_field(request, "wave"), action=_field(request, "action")
     )
     with get_engine().connect() as conn:
         entries = audit.entries(conn, where)
         intact = audit.verify(conn)
-    return page(request, "audit.html", title="Audit log", entries=entries, where=where, intact=intact)
+    return page(request, "audit.html", title=N_("Audit log"), entries=entries, where=where, intact=intact)

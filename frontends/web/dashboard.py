@@ -33,9 +33,19 @@ from campaign.errors import WavecastError
 from campaign.initiative_models import PENDING as REQUEST_PENDING
 from campaign.initiative_requests import audit_trail, list_requests
 from campaign.model import Campaign
+from campaign.phrase import Phrase
 from campaign.render import translated
 from campaign.timing import resolve_starts
-from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, campaign_spec, current_bundle, page
+from frontends.web.i18n import N_, say, speaking
+from frontends.web.pages import (
+    FriendlyRoute,
+    NotFound,
+    campaign_dir,
+    campaign_spec,
+    current_bundle,
+    interface_language,
+    page,
+)
 from frontends.web.security import acting, require, require_reader
 from waves.approval import approval_state, approve_after_doctor, require_approval
 from waves.control import cancel, find_run, pause
@@ -56,18 +66,19 @@ def needs(action: str) -> list[Any]:
 
 
 DONE_MESSAGES = {
-    "approved": "Your approval was recorded.",
-    "launched": "The wave is being launched; its counts appear below as it sends.",
-    "paused": "The wave is paused.",
-    "resumed": "The wave is sending again.",
-    "cancelled": "The wave is cancelled: what was not sent is skipped.",
-    "login": "You are signed in.",
-    "logout": "You are signed out.",
-    "everywhere": "You are signed out everywhere: every browser must sign in again.",
-    "saved": "Saved: the message file has your text, and the wave's earlier approvals no longer hold.",
-    "saved-committed": "Saved and committed to the campaign's git history under your name.",
-    "saved-not-committed": "Saved, but the git commit failed: the file has your text; commit it by hand.",
-    "moved": "The wave was moved: campaign.yaml has its new day, and its earlier approvals no longer hold.",
+    "approved": N_("Your approval was recorded."),
+    "launched": N_("The wave is being launched; its counts appear below as it sends."),
+    "paused": N_("The wave is paused."),
+    "resumed": N_("The wave is sending again."),
+    "cancelled": N_("The wave is cancelled: what was not sent is skipped."),
+    "login": N_("You are signed in."),
+    "logout": N_("You are signed out."),
+    "everywhere": N_("You are signed out everywhere: every browser must sign in again."),
+    "saved": N_("Saved: the message file has your text, and the wave's earlier approvals no longer hold."),
+    "saved-committed": N_("Saved and committed to the campaign's git history under your name."),
+    "saved-not-committed": N_("Saved, but the git commit failed: the file has your text; commit it by hand."),
+    "language": N_("Your language is saved."),
+    "moved": N_("The wave was moved: campaign.yaml has its new day, and its earlier approvals no longer hold."),
 }
 
 
@@ -86,7 +97,7 @@ def _lang(bundle: Bundle, request: Request) -> str:
 
 def _wave_or_404(spec: Campaign, wave_id: str) -> None:
     if wave_id not in {w.id for w in spec.waves}:
-        raise NotFound(f"the campaign has no wave {wave_id!r}")
+        raise NotFound(Phrase("the campaign has no wave %(wave)s", wave=repr(wave_id)))
 
 
 # ---------------------------------------------------------------------------- pages
@@ -150,7 +161,7 @@ async def plan_page(request: Request) -> Response:
     return page(
         request,
         "plan.html",
-        title="Plan",
+        title=N_("Plan"),
         rows=rows,
         bundle=bundle,
         lang=lang,
@@ -171,7 +182,7 @@ def status_page(request: Request) -> Response:
     spec = campaign_spec(request)
     tz = spec.campaign.tz
     runs = [
-        {**r, "launched_local": f"{dt.datetime.fromisoformat(r['launched_at']).astimezone(tz):%d %b %Y, %H:%M %Z}"}
+        {**r, "launched_local": dt.datetime.fromisoformat(r["launched_at"]).astimezone(tz)}
         for r in campaign_status(spec.campaign.id)
     ]
     shape = [[r["run_id"], r["state"], len(r["breakdown"])] for r in runs]  # the script reloads when it changes
@@ -180,10 +191,10 @@ def status_page(request: Request) -> Response:
     return page(
         request,
         "status.html",
-        title="Live status",
+        title=N_("Live status"),
         runs=runs,
         shape=shape,
-        suppression_line=suppressed[:1].upper() + suppressed[1:],
+        suppression_line=suppressed,
         done=done_message(request),
     )
 
@@ -210,12 +221,14 @@ def _report_page(request: Request, bundle: Bundle, wave: str | None) -> Response
 
     with get_engine().connect() as conn:
         report = build_report(conn, bundle, wave, _lang(bundle, request))
+    with speaking(interface_language(request)):
+        charts = report_charts(report, say)
     return page(
         request,
         "report.html",
-        title="Report",
+        title=N_("Report"),
         report=report,
-        charts=report_charts(report),
+        charts=charts,
         waves=[w.id for w in bundle.spec.waves],
     )
 
@@ -229,7 +242,7 @@ def initiatives_page(request: Request) -> Response:
     return page(
         request,
         "initiatives.html",
-        title="Initiatives",
+        title=N_("Initiatives"),
         ambitions=ambitions,
         trail=trail,
         pending=[r for r in requests if r.status == REQUEST_PENDING],
@@ -256,7 +269,12 @@ def _approve(bundle: Bundle, wave_id: str, by: Actor, override: str) -> None:
     gives the reason to go past it."""
     with session_scope() as session:
         approve_after_doctor(
-            session, bundle, wave_id, by, override or None, how_to_override="in the form's 'Override the doctor' field"
+            session,
+            bundle,
+            wave_id,
+            by,
+            override or None,
+            how_to_override=Phrase("in the form's 'Override the doctor' field"),
         )
 
 
@@ -302,7 +320,11 @@ def resume_wave(request: Request, wave_id: str, background: BackgroundTasks) -> 
     with get_engine().connect() as conn:
         run = find_run(conn, key)
     if run.state != PAUSED:
-        raise WavecastError(f"wave {wave_id!r} is {run.state}; only a paused wave can resume")
+        raise WavecastError(
+            Phrase(
+                "wave %(wave)s is %(state)s; only a paused wave can resume", wave=repr(wave_id), state=Phrase(run.state)
+            )
+        )
     background.add_task(_resume, key, acting(request))
     return _after("/status", "resumed")
 
@@ -328,10 +350,10 @@ def cancel_wave(request: Request, wave_id: str) -> Response:
 def review_request(request: Request, request_id: int, decision: str = Form(""), reason: str = Form("")) -> Response:
     spec = campaign_spec(request)
     if request_id not in {r.id for r in list_requests(campaign_id=spec.campaign.id)}:
-        raise NotFound(f"there is no request #{request_id} for this campaign")
+        raise NotFound(Phrase("there is no request #%(id)d for this campaign", id=request_id))
     if decision not in ("approve", "reject"):
-        raise WavecastError("choose approve or reject")
+        raise WavecastError(N_("choose approve or reject"))
     decided = review_as(
         acting(request), request_id, approve=decision == "approve", reason=reason, campaign_dir=campaign_dir(request)
     )
-    return page(request, "decided.html", title="Decision recorded", decided=decided.request, notify=decided.notify)
+    return page(request, "decided.html", title=N_("Decision recorded"), decided=decided.request, notify=decided.notify)

@@ -31,6 +31,7 @@ from campaign.newsletter import NewsletterSegment
 from campaign.segment import NoSuchSegment, render_segment
 from frontends.web.audit_trail import recorded_edit, waves_using
 from frontends.web.dashboard import done_message
+from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, campaign_spec, page
 from frontends.web.preview import FRAME_HEADERS, served_here
 from frontends.web.security import acting, require, require_reader
@@ -127,7 +128,8 @@ def _editor(
         request,
         "editor.html",
         status=status,
-        title=f"Edit {name}",
+        title=N_("Edit %(name)s"),
+        title_fields={"name": name},
         name=name,
         wave=wave,
         audience=audience,
@@ -206,7 +208,7 @@ async def edit_api(
 def draft_frame(key: str) -> Response:
     html = _drafts.get(key)
     if html is None:
-        raise NotFound("this draft's render is no longer kept: preview the draft again")
+        raise NotFound(N_("this draft's render is no longer kept: preview the draft again"))
     return HTMLResponse(served_here(html), headers=FRAME_HEADERS)
 
 
@@ -243,7 +245,7 @@ def translations(spec: Campaign, root: Path, wave: str, audience: str) -> list[T
 def _root(request: Request) -> Path:
     root = campaign_dir(request)
     if root is None:
-        raise NotFound("no campaign is loaded: start the app with `wavecast serve DIR`")
+        raise NotFound(N_("no campaign is loaded: start the app with `wavecast serve DIR`"))
     return root
 
 
@@ -258,7 +260,8 @@ async def translations_page(request: Request, wave: str, audience: str) -> Respo
     return page(
         request,
         "translations.html",
-        title=f"Translations of {wave} for {audience}",
+        title=N_("Translations of %(wave)s for %(audience)s"),
+        title_fields={"wave": wave, "audience": audience},
         wave=wave,
         audience=audience,
         source=spec.campaign.languages[0],

@@ -19,11 +19,13 @@ from campaign.as_of import parse_as_of
 from campaign.bundle import Bundle
 from campaign.db import get_engine
 from campaign.errors import WavecastError
+from campaign.phrase import Phrase
 from campaign.render import translated
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 from frontends.web import overview
 from frontends.web.dashboard import done_message, plan_rows
+from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute, current_bundle, page
 from frontends.web.security import require_reader
 from waves import doctor
@@ -38,7 +40,7 @@ _checks_lock = threading.Lock()
 
 class BadDate(WavecastError):
     http_status = 400
-    title = "Not a date"
+    title = N_("Not a date")
 
 
 def preflight(bundle: Bundle) -> list[doctor.Check]:
@@ -59,7 +61,9 @@ def _now(bundle: Bundle, as_of: str | None) -> tuple[dt.datetime, bool]:
     try:
         day = parse_as_of(as_of)
     except WavecastError:
-        raise BadDate(f"as_of={as_of!r} is not a date: give it as YYYY-MM-DD, e.g. 2023-06-12") from None
+        raise BadDate(
+            Phrase("as_of=%(text)s is not a date: give it as YYYY-MM-DD, e.g. 2023-06-12", text=repr(as_of))
+        ) from None
     if day is None:
         return dt.datetime.now(tz), False
     return dt.datetime.combine(day, dt.time(), tzinfo=tz), True
@@ -91,7 +95,7 @@ async def home(request: Request, as_of: str | None = None) -> Response:
     lang = _lang(bundle, request)
     seen = await run_in_threadpool(gather, bundle, lang, as_of)
     context: dict[str, Any] = {
-        "title": "Dashboard",
+        "title": N_("Dashboard"),
         "bundle": bundle,
         "seen": seen,
         "name": translated(bundle.spec, bundle.spec.campaign.name, lang),
@@ -105,4 +109,4 @@ async def home(request: Request, as_of: str | None = None) -> Response:
 async def doctor_page(request: Request) -> Response:
     bundle = await current_bundle(request)
     checks = await run_in_threadpool(preflight, bundle)
-    return page(request, "doctor.html", title="Preflight checks", checks=checks)
+    return page(request, "doctor.html", title=N_("Preflight checks"), checks=checks)

@@ -28,7 +28,9 @@ from accounts import signin
 from accounts.roles import NotSignedIn
 from campaign.db import session_scope
 from campaign.errors import WavecastError
+from campaign.phrase import Phrase
 from campaign.settings import OidcProvider, get_settings
+from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute
 from frontends.web.security import start_session
 from frontends.web.signin import after_sign_in, local_path
@@ -43,7 +45,7 @@ REFUSED = "single sign-on did not sign you in: try again, or ask an admin whethe
 
 class SignOnUnavailable(WavecastError):
     http_status = 503
-    title = "Single sign-on unavailable"
+    title = N_("Single sign-on unavailable")
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,20 @@ def endpoints(provider: OidcProvider) -> Endpoints:
         )
     except (httpx.HTTPError, ValueError, KeyError) as exc:
         raise SignOnUnavailable(
-            f"the sign-on provider {provider.issuer} did not answer: {type(exc).__name__}"
+            Phrase(
+                "the sign-on provider %(issuer)s did not answer: %(error)s",
+                issuer=provider.issuer,
+                error=type(exc).__name__,
+            )
         ) from None
     if document.get("issuer") != provider.issuer:
-        raise SignOnUnavailable(f"the sign-on provider calls itself {document.get('issuer')!r}, not {provider.issuer}")
+        raise SignOnUnavailable(
+            Phrase(
+                "the sign-on provider calls itself %(called)s, not %(issuer)s",
+                called=repr(document.get("issuer")),
+                issuer=provider.issuer,
+            )
+        )
     _discovered[provider.issuer] = found
     return found
 
@@ -85,7 +97,7 @@ def endpoints(provider: OidcProvider) -> Endpoints:
 def _provider() -> OidcProvider:
     provider = get_settings().oidc
     if provider is None:
-        raise NotSignedIn("single sign-on is not set up here (WAVECAST_OIDC_ISSUER): sign in with a password")
+        raise NotSignedIn(N_("single sign-on is not set up here (WAVECAST_OIDC_ISSUER): sign in with a password"))
     return provider
 
 
@@ -129,9 +141,9 @@ def _flow(request: Request) -> dict[str, str]:
     try:
         flow = _flows().loads(request.cookies.get(FLOW_COOKIE, ""), max_age=FLOW_SECONDS)
     except BadData:
-        raise NotSignedIn("the sign-on took too long or came from elsewhere: start again") from None
+        raise NotSignedIn(N_("the sign-on took too long or came from elsewhere: start again")) from None
     if not isinstance(flow, dict) or request.query_params.get("state") != flow.get("state"):
-        raise NotSignedIn("the sign-on answer does not belong to this browser: start again")
+        raise NotSignedIn(N_("the sign-on answer does not belong to this browser: start again"))
     return flow
 
 
@@ -152,7 +164,9 @@ def _claims(provider: OidcProvider, found: Endpoints, code: str, request: Reques
         id_token = tokens.get("id_token")
         keys = KeySet.import_key_set(httpx.get(found.jwks, timeout=TIMEOUT).json())
     except (httpx.HTTPError, ValueError, KeyError) as exc:
-        raise SignOnUnavailable(f"the sign-on provider did not complete the sign-in: {type(exc).__name__}") from None
+        raise SignOnUnavailable(
+            Phrase("the sign-on provider did not complete the sign-in: %(error)s", error=type(exc).__name__)
+        ) from None
     if not isinstance(id_token, str):
         raise NotSignedIn(REFUSED)
     try:
@@ -178,7 +192,9 @@ def _userinfo(address: str, access_token: str, subject: str) -> dict[str, Any]:
     try:
         info = httpx.get(address, headers={"Authorization": f"Bearer {access_token}"}, timeout=TIMEOUT).json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise SignOnUnavailable(f"the sign-on provider did not say who you are: {type(exc).__name__}") from None
+        raise SignOnUnavailable(
+            Phrase("the sign-on provider did not say who you are: %(error)s", error=type(exc).__name__)
+        ) from None
     if not isinstance(info, dict) or info.get("sub") != subject:
         raise NotSignedIn(REFUSED)
     return {k: info[k] for k in ("email", "email_verified") if k in info}
@@ -199,7 +215,7 @@ def _sign_in(request: Request, code: str, flow: dict[str, str]) -> Any:
 async def oidc_callback(request: Request, code: str = "", error: str = "") -> Response:
     flow = _flow(request)
     if error or not code:
-        raise NotSignedIn(f"the sign-on provider refused: {error[:100] or 'no code'}")
+        raise NotSignedIn(Phrase("the sign-on provider refused: %(error)s", error=error[:100] or Phrase("no code")))
     actor = await run_in_threadpool(_sign_in, request, code, flow)
     response = RedirectResponse(after_sign_in(flow.get("next", "/")), status_code=303)
     await run_in_threadpool(start_session, request, response, actor)

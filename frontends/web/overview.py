@@ -17,6 +17,7 @@ from campaign.bundle import Bundle
 from campaign.clicks import click_counts
 from campaign.render import translated
 from campaign.timing import resolve_starts
+from frontends.web.i18n import N_, Nn_, gettext, ngettext, spoken
 from waves import doctor
 from waves.deliverability import DeliverabilityLine, deliverability
 from waves.models import PAUSED
@@ -27,10 +28,23 @@ SENDING_STATES = ("launching", "running", PAUSED)
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing a person must look at: what, and the page that explains it."""
+    """One thing a person must look at: what, and the page that explains it. The text is an
+    English message with %(name)s fields, shown (``str()``) in the language of the page."""
 
     text: str
     link: str
+    fields: tuple[tuple[str, object], ...] = ()
+    plural: str = ""  # the message when `count` is not one
+    count: int = 0
+
+    @classmethod
+    def counted(cls, texts: tuple[str, str], count: int, link: str) -> Problem:
+        return cls(texts[0], link, plural=texts[1], count=count)
+
+    def __str__(self) -> str:
+        message = ngettext(self.text, self.plural, self.count) if self.plural else gettext(self.text)
+        fields: dict[str, object] = {k: spoken(v) for k, v in self.fields}
+        return message % {**fields, "count": self.count}
 
 
 @dataclass
@@ -52,22 +66,6 @@ def campaign_runs(conn: Connection, campaign_id: str) -> list[dict[str, Any]]:
     return [r for r in all_status(conn) if r["campaign"] == campaign_id]
 
 
-def countdown(now: dt.datetime, then: dt.datetime) -> str:
-    """'in 3 days 4 h', 'in 2 h 5 min', 'in 12 min': how long until `then`, to the minute."""
-    minutes = max(0, int((then - now).total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"in {days} day{'s' if days != 1 else ''} {hours} h"
-    if hours:
-        return f"in {hours} h {mins} min"
-    return f"in {mins} min"
-
-
-def _when(start: dt.datetime) -> str:
-    return start.strftime("%a %d %b %Y, %H:%M %Z")
-
-
 def waves_ahead(bundle: Bundle, now: dt.datetime, lang: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(the next wave to start after `now`, the last one that started before it)."""
     spec = bundle.spec
@@ -76,14 +74,11 @@ def waves_ahead(bundle: Bundle, now: dt.datetime, lang: str) -> tuple[dict[str, 
     def line(wave_id: str) -> dict[str, Any]:
         start = starts[wave_id]
         title = translated(spec, next(w.title for w in spec.waves if w.id == wave_id), lang)
-        return {"id": wave_id, "title": title, "start": start, "when": _when(start)}
+        return {"id": wave_id, "title": title, "start": start}
 
     ahead = sorted((s, w) for w, s in starts.items() if s > now)
     behind = sorted((s, w) for w, s in starts.items() if s <= now)
-    upcoming = line(ahead[0][1]) if ahead else None
-    if upcoming is not None:
-        upcoming["countdown"] = countdown(now, upcoming["start"])
-    return upcoming, (line(behind[-1][1]) if behind else None)
+    return (line(ahead[0][1]) if ahead else None), (line(behind[-1][1]) if behind else None)
 
 
 def awaiting_approval(plan: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
@@ -153,15 +148,36 @@ def problems(
     conn: Connection, bundle: Bundle, sending: list[dict[str, Any]], checks: list[doctor.Check], today: dt.date
 ) -> list[Problem]:
     """Everything that needs a person, each with the page that explains it."""
-    found = [Problem(f"{p.file}:{p.line}: {p.message}", "/plan") for p in bundle.warnings]
+    found = [
+        Problem(N_("%(where)s: %(message)s"), "/plan", (("where", f"{p.file}:{p.line}"), ("message", p.message)))
+        for p in bundle.warnings
+    ]
     for run in sending:
         if run["state"] == PAUSED:
-            found.append(Problem(f"wave {run['wave']} is paused: {run['note'] or 'no reason given'}", "/status"))
+            text = (
+                N_("wave %(wave)s is paused: %(reason)s")
+                if run["note"]
+                else N_("wave %(wave)s is paused: no reason given")
+            )
+            found.append(Problem(text, "/status", (("wave", run["wave"]), ("reason", run["note"]))))
     cover = coverage(conn, bundle.spec, today)
     if cover.no_audience:
         found.append(
-            Problem(f"{cover.no_audience} contact(s) are in no audience: no wave writes to them", "/report#coverage")
+            Problem.counted(
+                Nn_(
+                    "%(count)d contact is in no audience: no wave writes to them",
+                    "%(count)d contacts are in no audience: no wave writes to them",
+                ),
+                cover.no_audience,
+                "/report#coverage",
+            )
         )
     for check in doctor.failing(checks):
-        found.append(Problem(f"preflight check failed: {check.name}: {check.found}", "/doctor"))
+        found.append(
+            Problem(
+                N_("preflight check failed: %(check)s: %(found)s"),
+                "/doctor",
+                (("check", check.name), ("found", check.found)),
+            )
+        )
     return found

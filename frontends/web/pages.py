@@ -27,7 +27,8 @@ from campaign.bundle import Bundle, load_spec
 from campaign.db import DatabaseError
 from campaign.errors import InvalidInput, Problem, WavecastError
 from campaign.model import Campaign
-from frontends.web import rendering
+from frontends.web import i18n, rendering
+from frontends.web.i18n import N_
 from frontends.web.security import csrf_for, remember_csrf, shown_account
 from frontends.web.templates import render
 from waves.bundles import bundle_at
@@ -37,19 +38,30 @@ def page(request: Request, template: str, *, status: int = 200, **context: Any) 
     """A full HTML page with the security headers, the CSRF token and a script nonce."""
     nonce = secrets.token_urlsafe(16)
     csrf_nonce, csrf_token = csrf_for(request)
+    account = shown_account(request)
+    language = interface_language(request)
     body = render(
         template,
+        language=language,
         request=request,
         nonce=nonce,
         csrf_token=csrf_token,
-        account=(account := shown_account(request)),
+        account=account,
         operator=account is not None,
         path=request.url.path,
         **context,
     )
     response = HTMLResponse(body, status_code=status, headers=headers(nonce))
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept-Language, Cookie"
     remember_csrf(request, response, csrf_nonce)
     return response
+
+
+def interface_language(request: Request) -> str:
+    """The signed-in account's language, else the browser's (Accept-Language), else English."""
+    account = shown_account(request)
+    return i18n.negotiate(account.language if account else None, request.headers.get("accept-language"))
 
 
 def headers(nonce: str | None = None) -> dict[str, str]:
@@ -90,7 +102,7 @@ class NotFound(WavecastError):
     """A wave, request or file the page asks for does not exist."""
 
     http_status = 404
-    title = "Not found"
+    title = N_("Not found")
 
 
 async def current_bundle(request: Request) -> Bundle:
@@ -116,7 +128,7 @@ def campaign_spec(request: Request) -> Campaign:
 def _root(request: Request) -> str:
     root = campaign_dir(request)
     if root is None:
-        raise NoCampaign("no campaign is loaded: start the app with `wavecast serve DIR`")
+        raise NoCampaign(N_("no campaign is loaded: start the app with `wavecast serve DIR`"))
     return str(root)
 
 
@@ -127,6 +139,50 @@ def _loading(request: Request) -> Future[Bundle]:
 
 def _load(root: str) -> Bundle:
     return bundle_at(root)
+
+
+# The titles of the errors raised below the web layer, which has no catalogue: listed here so
+# that extraction carries them into the catalogues; the error page translates its title.
+TITLES_FROM_BELOW = (
+    N_("Sign-in needed"),
+    N_("Not allowed"),
+    N_("The wave was not moved"),
+    N_("campaign.yaml changed meanwhile"),
+    N_("No such message"),
+    N_("Not saved: the draft has problems"),
+    N_("Not saved: someone saved this file meanwhile"),
+)
+
+# The states a wave, a run or a schedule is shown in (badges), translated where shown.
+STATE_WORDS = (
+    N_("draft"),
+    N_("awaiting approval"),
+    N_("approved"),
+    N_("scheduled"),
+    N_("launched"),
+    N_("missed"),
+    N_("blocked"),
+    N_("launching"),
+    N_("running"),
+    N_("paused"),
+    N_("cancelled"),
+    N_("done"),
+    N_("pass"),
+    N_("warn"),
+    N_("fail"),
+    N_("pending"),
+    N_("rejected"),
+    N_("sending"),
+    N_("sent"),
+    N_("failed"),
+    N_("skipped"),
+)
+
+
+def said(exc: Exception) -> str:
+    """An error's message as raised: a Phrase or a marked message stays one, for the page to
+    say in its language."""
+    return exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
 
 
 class FriendlyRoute(APIRoute):
@@ -143,19 +199,23 @@ class FriendlyRoute(APIRoute):
             except asyncio.CancelledError:
                 # The server is stopping (SIGTERM) and gave up waiting for this request, a render
                 # perhaps: the request ends with a page, not a traceback in the server's log.
-                return error_page(request, 503, "The server is stopping", "Reload the page in a moment.")
+                return error_page(request, 503, N_("The server is stopping"), N_("Reload the page in a moment."))
             except NoCampaign as exc:
-                return error_page(request, 404, "No campaign", str(exc))
+                return error_page(request, 404, N_("No campaign"), said(exc))
             except InvalidInput as exc:
                 return error_page(
-                    request, 422, "The campaign files have problems", "Fix these and reload the page.", exc.problems
+                    request,
+                    422,
+                    N_("The campaign files have problems"),
+                    N_("Fix these and reload the page."),
+                    exc.problems,
                 )
             except DatabaseError as exc:
-                return error_page(request, 503, "Database unavailable", str(exc))
+                return error_page(request, 503, N_("Database unavailable"), said(exc))
             except WavecastError as exc:
                 status = getattr(exc, "http_status", 400)
-                title = getattr(exc, "title", "That did not work")
-                response = error_page(request, status, title, str(exc))
+                title = getattr(exc, "title", N_("That did not work"))
+                response = error_page(request, status, title, said(exc))
                 if status == 401:
                     response.headers["WWW-Authenticate"] = 'Bearer realm="wavecast"'
                 return response

@@ -29,11 +29,12 @@ from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 from frontends.web import rendering
 from frontends.web.error_pages import public_error
+from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute, NotFound, campaign_dir, current_bundle, error_page, page
 from frontends.web.security import require_reader
 
 router = APIRouter(route_class=FriendlyRoute)
-VIEWS = {"desktop": 640, "phone": 375}
+VIEWS = {N_("desktop"): 640, N_("phone"): 375}
 
 
 @dataclass
@@ -136,7 +137,7 @@ async def preview_page(
         bundle = await current_bundle(request)
     except InvalidInput as exc:
         # The campaign does not load: the page still works and says what to fix.
-        return page(request, "preview.html", title="Preview", problems=list(exc.problems), bundle=None)
+        return page(request, "preview.html", title=N_("Preview"), problems=list(exc.problems), bundle=None)
     return await rendering.run(_preview_page, request, bundle, wave, lang, audience, view)
 
 
@@ -154,7 +155,7 @@ def _preview_page(
     return page(
         request,
         "preview.html",
-        title="Preview",
+        title=N_("Preview"),
         bundle=bundle,
         problems=[],
         waves=[(w.id, translated(spec, w.title, language)) for w in spec.waves],
@@ -165,7 +166,7 @@ def _preview_page(
         view=shown,
         width=VIEWS[shown],
         views=VIEWS,
-        start=start.strftime("%a %d %b %Y, %H:%M %Z"),
+        start=start,
         matrix=matrix(bundle, wave_id),
         sections=sections(bundle, wave_id, language, only),
         audience_titles={a: translated(spec, spec.audience(a).title, language) for a in audiences},

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from campaign.errors import WavecastError
 from campaign.render_deadline import rendering
+from frontends.web.i18n import N_
 
 T = TypeVar("T")
 WORKERS = 2
@@ -35,7 +36,7 @@ class StillRendering(WavecastError):
     """A page waited longer than PAGE_SECONDS for rendering; the render goes on in its pool."""
 
     http_status = 503
-    title = "The campaign is still rendering"
+    title = N_("The campaign is still rendering")
 
 
 _jobs: SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]] = SimpleQueue()

@@ -33,6 +33,7 @@ from accounts import sessions, tokens
 from accounts.roles import Actor, NotAllowed, NotSignedIn
 from campaign.db import session_scope
 from campaign.settings import get_settings
+from frontends.web.i18n import N_
 
 SESSION_COOKIE = "wavecast_session"
 CSRF_COOKIE = "wavecast_csrf"
@@ -48,6 +49,7 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/login"): "signing in: the password (and code) is the proof",
     ("POST", "/logout"): "signing out this browser: ends only the session it holds",
     ("POST", "/logout/everywhere"): "signing out everywhere: ends only the signed-in account's own sessions",
+    ("POST", "/account"): "the signed-in account's own interface language: needs the account, changes nothing else",
     ("POST", "/subscribe"): "a visitor's subscribe request: nothing counts until the e-mailed link is followed",
     ("POST", "/subscribe/embed"): "the same request from the form embedded on the campaign's site",
     ("POST", "/api/subscribe"): "the same request as JSON, from the origins the campaign lists",
@@ -130,7 +132,7 @@ def require_reader(request: Request) -> None:
     if is_loopback(request) and local_host_name(request) and not proxied(request) and _bearer(request) is None:
         return
     if signed_in(request) is None:
-        raise Unauthorised("this page is open on 127.0.0.1 only; from elsewhere, sign in")
+        raise Unauthorised(N_("this page is open on 127.0.0.1 only; from elsewhere, sign in"))
 
 
 def start_session(request: Request, response: Response, actor: Actor) -> None:
@@ -183,13 +185,13 @@ async def check_csrf(request: Request) -> None:
         given = value if isinstance(value, str) else None
     nonce = request.cookies.get(CSRF_COOKIE)
     if not given or not nonce:
-        raise Forbidden("the form's security token is missing: reload the page and try again")
+        raise Forbidden(N_("the form's security token is missing: reload the page and try again"))
     try:
         signed = _csrf_serializer().loads(given)
     except BadData:
-        raise Forbidden("the form's security token is not valid: reload the page and try again") from None
+        raise Forbidden(N_("the form's security token is not valid: reload the page and try again")) from None
     if not (isinstance(signed, str) and hmac.compare_digest(signed.encode(), nonce.encode())):
-        raise Forbidden("the form's security token does not match: reload the page and try again")
+        raise Forbidden(N_("the form's security token does not match: reload the page and try again"))
 
 
 def require(action: str) -> Callable[[Request], Awaitable[None]]:
@@ -198,7 +200,7 @@ def require(action: str) -> Callable[[Request], Awaitable[None]]:
     async def guard(request: Request) -> None:
         actor = await run_in_threadpool(signed_in, request)
         if actor is None:
-            raise Unauthorised("this action needs you signed in: sign in, or send Authorization: Bearer <token>")
+            raise Unauthorised(N_("this action needs you signed in: sign in, or send Authorization: Bearer <token>"))
         actor.require(action)
         await check_csrf(request)
 

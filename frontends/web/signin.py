@@ -14,6 +14,7 @@ from accounts import audit, sessions, signin
 from accounts.roles import NotSignedIn
 from campaign.db import session_scope
 from campaign.settings import get_settings
+from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute, page
 from frontends.web.security import (
     CSRF_COOKIE,
@@ -41,7 +42,7 @@ def after_sign_in(next_path: str) -> str:
 
 @router.get("/login", summary="Sign-in form")
 def login_page(request: Request, next: str = "/") -> Response:
-    return page(request, "login.html", title="Sign in", next=local_path(next), sso=get_settings().oidc is not None)
+    return page(request, "login.html", title=N_("Sign in"), next=local_path(next), sso=get_settings().oidc is not None)
 
 
 async def _csrf_first(request: Request) -> None:
@@ -68,7 +69,7 @@ async def logout(request: Request) -> Response:
 def _everywhere(request: Request) -> None:
     actor = signed_in(request)
     if actor is None:
-        raise NotSignedIn("sign in first")
+        raise NotSignedIn(N_("sign in first"))
     with session_scope() as session:
         ended = sessions.end_everywhere(session, actor.id)
         audit.record(session, actor, "accounts.signout", "account", actor.email, after={"sessions": ended})

@@ -20,9 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from campaign.bundle import Bundle
 from campaign.errors import WavecastError
 from campaign.model import WEEKDAYS, Campaign
+from campaign.phrase import Phrase
 from campaign.reschedule import file_hash, move_wave
 from frontends.web.audit_trail import recorded_edit
 from frontends.web.dashboard import done_message, plan_rows
+from frontends.web.i18n import N_
 from frontends.web.pages import FriendlyRoute, campaign_dir, current_bundle, page
 from frontends.web.security import acting, require, require_reader
 
@@ -33,7 +35,7 @@ editor = [Depends(require("wave.edit"))]
 
 class BadDay(WavecastError):
     http_status = 400
-    title = "Not a day"
+    title = N_("Not a day")
 
 
 @dataclass
@@ -53,8 +55,12 @@ def _day_of(text: str | None, name: str, *, month: bool = False) -> dt.date | No
     try:
         return dt.date.fromisoformat(f"{text}-01" if month else text)
     except ValueError:
-        shape = "YYYY-MM" if month else "YYYY-MM-DD"
-        raise BadDay(f"{name}={text!r} is not a {'month' if month else 'date'}: give it as {shape}") from None
+        wrong = (
+            Phrase("%(name)s=%(text)s is not a month: give it as YYYY-MM", name=name, text=repr(text))
+            if month
+            else Phrase("%(name)s=%(text)s is not a date: give it as YYYY-MM-DD", name=name, text=repr(text))
+        )
+        raise BadDay(wrong) from None
 
 
 def days(spec: Campaign, first: dt.date, last: dt.date, today: dt.date, rows: list[dict[str, Any]]) -> list[Day]:
@@ -103,7 +109,6 @@ def view(bundle: Bundle, month: dt.date | None, week: dt.date | None) -> dict[st
         return {
             "view": "week",
             "days": days(spec, monday, monday + dt.timedelta(days=6), today, rows),
-            "label": f"Week of {monday:%a %d %b %Y}",
             "previous": f"?week={monday - dt.timedelta(days=7)}",
             "next": f"?week={monday + dt.timedelta(days=7)}",
             "rows": rows,
@@ -114,7 +119,6 @@ def view(bundle: Bundle, month: dt.date | None, week: dt.date | None) -> dict[st
     return {
         "view": "month",
         "weeks": month_weeks(spec, month, today, rows),
-        "label": f"{month:%B %Y}",
         "previous": f"?month={(month - dt.timedelta(days=1)):%Y-%m}",
         "next": f"?month={(month + dt.timedelta(days=32)):%Y-%m}",
         "month": month,
@@ -130,7 +134,7 @@ async def timeline(request: Request, month: str | None = None, week: str | None 
     return page(
         request,
         "timeline.html",
-        title="Timeline",
+        title=N_("Timeline"),
         bundle=bundle,
         window=bundle.spec.campaign.send_window,
         timezone=bundle.spec.campaign.timezone,
@@ -144,11 +148,11 @@ async def timeline(request: Request, month: str | None = None, week: str | None 
 async def move(request: Request, wave_id: str, day: str = Form(""), seen_hash: str = Form("")) -> Response:
     when = _day_of(day, "day")
     if when is None:
-        raise BadDay("give the day to move the wave to, as YYYY-MM-DD")
+        raise BadDay(N_("give the day to move the wave to, as YYYY-MM-DD"))
     bundle = await current_bundle(request)
     rows = {r["id"]: r for r in await run_in_threadpool(plan_rows, bundle, "en")}
     if wave_id in rows and rows[wave_id]["launched"]:
-        raise BadDay(f"wave {wave_id!r} was launched: it can no longer move")
+        raise BadDay(Phrase("wave %(wave)s was launched: it can no longer move", wave=repr(wave_id)))
     moved = await run_in_threadpool(move_wave, bundle.root, wave_id, when, seen_hash or None)
     await run_in_threadpool(
         recorded_edit,

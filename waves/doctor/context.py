@@ -13,12 +13,13 @@ import ipaddress
 from dataclasses import dataclass
 
 from campaign.bundle import Bundle
+from campaign.phrase import Phrase
 from campaign.settings import Settings
 from waves.doctor.check import Status
 from waves.doctor.records import TxtSource
 from waves.doctor.sample import Sample
 
-NO_RELAY = "not checked: no relay configured (WAVECAST_SMTP_URL unset: e-mail goes to .eml files)"
+NO_RELAY = Phrase("not checked: no relay configured (WAVECAST_SMTP_URL unset: e-mail goes to .eml files)")
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,16 @@ from audiences.models import suppressions
 from campaign.channel_ids import NEWSLETTER
 from campaign.db import get_engine
 from campaign.errors import WavecastError
+from campaign.phrase import Phrase
 from waves.bounces.models import Kind, bounce_events
 from waves.bounces.policy import COMPLAINT, HARD_BOUNCE, SOFT_BOUNCES
 from waves.doctor.check import Check, Status
 from waves.doctor.context import Context
 from waves.models import FAILED, SENT, Delivery
+
+BOUNCE_HISTORY = Phrase("bounce history")
+HARD_BOUNCE_HISTORY = Phrase("hard-bounce history")
+COMPLAINT_HISTORY = Phrase("complaint history")
 
 
 @dataclass(frozen=True)
@@ -66,50 +71,84 @@ def history(ctx: Context) -> list[Check]:
         past = read_history(ctx)
     except (WavecastError, SQLAlchemyError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        found = f"not checked: the database cannot be read ({first})"
-        return [Check("bounce history", Status.WARN, found, "check WAVECAST_DATABASE_URL; `wavecast db upgrade`")]
+        found = Phrase("not checked: the database cannot be read (%(error)s)", error=first)
+        fix = Phrase("check WAVECAST_DATABASE_URL; `wavecast db upgrade`")
+        return [Check(BOUNCE_HISTORY, Status.WARN, found, fix)]
     rules = ctx.settings.bounces
     if past.sent < rules.breaker_min_messages:
         if past.sent == 0:
-            found = "no history yet: no e-mail has been sent from this database"
+            found = Phrase("no history yet: no e-mail has been sent from this database")
         else:
-            found = (
-                f"too little history to judge: {past.sent:,} e-mail(s) sent, fewer than the "
-                f"{rules.breaker_min_messages:,} the breaker judges from (WAVECAST_BREAKER_MIN_MESSAGES)"
+            found = Phrase(
+                "too little history to judge: %(sent)s e-mail(s) sent, fewer than the "
+                "%(least)s the breaker judges from (WAVECAST_BREAKER_MIN_MESSAGES)",
+                sent=format(past.sent, ","),
+                least=format(rules.breaker_min_messages, ","),
             )
-        return [Check("bounce history", Status.PASS, found)]
+        return [Check(BOUNCE_HISTORY, Status.PASS, found)]
     return [_hard_bounces(past, rules.breaker_hard_rate), _complaints(past, rules.breaker_complaint_rate)]
 
 
 def _hard_bounces(past: History, limit: float) -> Check:
     rate = past.hard / past.sent
-    figures = (
-        f"{past.hard:,} of {past.sent:,} e-mails sent hard-bounced ({rate:.1%}; the breaker pauses above {limit:.1%})"
+    figures = Phrase(
+        "%(hard)s of %(sent)s e-mails sent hard-bounced (%(rate)s; the breaker pauses above %(limit)s)",
+        hard=format(past.hard, ","),
+        sent=format(past.sent, ","),
+        rate=format(rate, ".1%"),
+        limit=format(limit, ".1%"),
     )
     if past.soft_suppressed:
-        figures += f", {past.soft_suppressed:,} address(es) suppressed after repeated soft bounces"
-    expected = [(wave, size, round(size * rate)) for wave, size in past.waves if size]
-    per_wave = "; ".join(f"wave {wave}: ~{bounces:,} of {size:,}" for wave, size, bounces in expected)
-    if rate > limit:
-        paused = f"; at that rate the breaker would pause {', '.join(w for w, _, _ in expected)}" if expected else ""
-        return Check(
-            "hard-bounce history",
-            Status.WARN,
-            f"{figures}{paused} (expected hard bounces: {per_wave or 'no wave sends e-mail'})",
-            "clean the list before sending: drop addresses never confirmed or long silent",
+        figures = Phrase(
+            "%(figures)s, %(soft)s address(es) suppressed after repeated soft bounces",
+            figures=figures,
+            soft=format(past.soft_suppressed, ","),
         )
-    found = f"{figures}; expected hard bounces: {per_wave}" if per_wave else figures
-    return Check("hard-bounce history", Status.PASS, found)
+    expected = [(wave, size, round(size * rate)) for wave, size in past.waves if size]
+    per_wave = tuple(
+        Phrase(
+            "wave %(wave)s: ~%(bounces)s of %(size)s", wave=wave, bounces=format(bounces, ","), size=format(size, ",")
+        )
+        for wave, size, bounces in expected
+    )
+    if rate > limit:
+        found = Phrase(
+            "%(figures)s (expected hard bounces: %(per_wave)s)",
+            figures=figures,
+            per_wave=per_wave or Phrase("no wave sends e-mail"),
+        )
+        if expected:
+            found = Phrase(
+                "%(figures)s; at that rate the breaker would pause %(waves)s (expected hard bounces: %(per_wave)s)",
+                figures=figures,
+                waves=", ".join(w for w, _, _ in expected),
+                per_wave=per_wave,
+            )
+        return Check(
+            HARD_BOUNCE_HISTORY,
+            Status.WARN,
+            found,
+            Phrase("clean the list before sending: drop addresses never confirmed or long silent"),
+        )
+    if per_wave:
+        figures = Phrase("%(figures)s; expected hard bounces: %(per_wave)s", figures=figures, per_wave=per_wave)
+    return Check(HARD_BOUNCE_HISTORY, Status.PASS, figures)
 
 
 def _complaints(past: History, limit: float) -> Check:
     rate = past.complaints / past.sent
-    figures = f"{past.complaints:,} complaint(s) for {past.sent:,} e-mails sent ({rate:.2%}; the line is {limit:.2%})"
+    figures = Phrase(
+        "%(complaints)s complaint(s) for %(sent)s e-mails sent (%(rate)s; the line is %(limit)s)",
+        complaints=format(past.complaints, ","),
+        sent=format(past.sent, ","),
+        rate=format(rate, ".2%"),
+        limit=format(limit, ".2%"),
+    )
     if rate > limit:
         return Check(
-            "complaint history",
+            COMPLAINT_HISTORY,
             Status.FAIL,
             figures,
-            "find out why people press 'spam' (consent, frequency, content) before sending more",
+            Phrase("find out why people press 'spam' (consent, frequency, content) before sending more"),
         )
-    return Check("complaint history", Status.PASS, figures)
+    return Check(COMPLAINT_HISTORY, Status.PASS, figures)

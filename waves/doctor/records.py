@@ -30,6 +30,7 @@ import dns.resolver
 import dns.tokenizer
 
 from campaign.errors import WavecastError
+from campaign.phrase import Phrase
 
 TIMEOUT_SECONDS = 2.0
 _NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))+$")
@@ -60,7 +61,7 @@ class RecordsFile:
     """The records of a pasted file; a name the file lacks has no records."""
 
     def __init__(self, path: Path, records: dict[str, list[str]]) -> None:
-        self.where = f"records file {path}"
+        self.where: str = Phrase("records file %(path)s", path=str(path))
         self.records = records
 
     def txt(self, name: str) -> list[str]:
@@ -142,7 +143,7 @@ def _record(tokens: list[dns.tokenizer.Token]) -> tuple[str, str | None] | None:
 class DnsTxt:
     """TXT records from this machine's resolver; Unreachable when it cannot answer for the internet."""
 
-    where = "DNS"
+    where: str = Phrase("DNS")
 
     def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
         self.resolver = dns.resolver.Resolver()

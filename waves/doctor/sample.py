@@ -14,6 +14,7 @@ from campaign.dkim_signing import signer_for
 from campaign.errors import SettingsError, WavecastError
 from campaign.mime import message_id
 from campaign.newsletter import sample_fields
+from campaign.phrase import Phrase
 from campaign.settings import Settings
 from waves.outputs import newsletter_for
 
@@ -40,7 +41,7 @@ def build_sample(bundle: Bundle | None, settings: Settings) -> Sample | None:
         return None
     wave, audience = found
     lang = spec.campaign.languages[0]
-    where = f"wave {wave}, {audience}, {lang}"
+    where = Phrase("wave %(wave)s, %(audience)s, %(language)s", wave=wave, audience=audience, language=lang)
     domain = spec.campaign.sender.address.rsplit("@", 1)[1]
     try:
         raw = newsletter_for(bundle, wave, audience, lang).personalise(
