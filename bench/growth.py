@@ -15,6 +15,8 @@ design's sending processes.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
 from pathlib import Path
 
 from bench import wave_throughput
@@ -54,8 +56,9 @@ def report(results: list[Throughput]) -> list[str]:
     return lines
 
 
-def charts(results: list[Throughput], directory: Path) -> list[Path]:
-    """Throughput and peak memory against the wave's size, each with the baselines of the same run."""
+def charts(results: list[Throughput], directory: Path, note: str = "") -> list[Path]:
+    """Throughput and peak memory against the wave's size, each with the baselines of the same run;
+    `note` goes under the chart (when, and the machine's load)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -94,6 +97,7 @@ def charts(results: list[Throughput], directory: Path) -> list[Path]:
             axes.plot(sizes, values, style, label=label)
         if limit is not None:
             axes.axhline(limit, color="black", linewidth=1, label=f"target: at most {limit:.0f} MB")
+            axes.set_ylim(top=1.15 * max(limit, *(v for _label, values, _style in lines for v in values)))
         axes.set_xscale("log")
         axes.set_xticks(sizes)
         axes.get_xaxis().set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _pos: f"{x:,.0f}"))
@@ -102,8 +106,10 @@ def charts(results: list[Throughput], directory: Path) -> list[Path]:
         axes.set_ylabel(ylabel)
         axes.set_title(title, fontsize=9)
         axes.set_ylim(bottom=0)
-        axes.legend(fontsize=7, loc="lower right")
+        axes.legend(fontsize=7, loc="best")
         axes.grid(alpha=0.3)
+        if note:
+            figure.text(0.99, 0.01, note, fontsize=6, ha="right", va="bottom", color="dimgray")
         figure.tight_layout()
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / name
@@ -130,7 +136,9 @@ def main(argv: list[str] | None = None) -> list[Throughput]:
     for line in report(results):
         print(line, flush=True)
     if args.chart_dir:
-        for path in charts(results, args.chart_dir):
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        note = f"measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load average {load} when drawn"
+        for path in charts(results, args.chart_dir, note):
             print(f"  chart: {path}", flush=True)
     return results
 
