@@ -47,8 +47,10 @@ lint: $(TEST_STAMP) ## ruff lint and format check, import-linter's layer contrac
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(TEST_STAMP) ## Benchmarks: ratios against baselines measured in the same run
-	$(BIN)/python -m bench
+# BENCH_ARGS, e.g. "--growth-sizes 10000,100000,1000000" (the growth charts up to 1M: hours more) or
+# "--only throughput,post_office". The django-post-office peer's environment is made on first use.
+bench: $(TEST_STAMP) ## Benchmarks: ratios against baselines measured in the same run, charts into docs/
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 faults: $(TEST_STAMP) ## Fault-injection and fuzz suites at full size; worker and scheduler tests on SQLite too
 	WAVECAST_FAULTS_FULL=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m faults tests
