@@ -41,6 +41,7 @@ from bench import (
     preview,
     relay_latency,
     scheduling,
+    smtp_concurrency,
     wave_throughput,
 )
 from bench.common import EXAMPLE, machine
@@ -50,6 +51,7 @@ ORDER = (
     "throughput",
     "post_office",
     "latency",
+    "smtp_concurrency",
     "first_message",
     "dkim",
     "memory",
@@ -127,6 +129,8 @@ class Sizes:
     wire: int  # messages the wire's limit is measured on, at most
     peer: int  # contacts of each round of wavecast against django-post-office
     peer_rounds: int
+    connections: int  # relay connections per sending process in the throughput benchmark
+    smtp_messages: int  # messages per cell of threads against asyncio
 
 
 FULL = Sizes(
@@ -145,8 +149,10 @@ FULL = Sizes(
     20_000,
     20_000,
     3,
+    4,
+    600,
 )
-QUICK = Sizes(20, 200, 800, 5_000, 2, 1.5, 2_000, 10, 600, 300, "1000,5000", "300,600", 600, 300, 1)
+QUICK = Sizes(20, 200, 800, 5_000, 2, 1.5, 2_000, 10, 600, 300, "1000,5000", "300,600", 600, 300, 1, 4, 60)
 
 
 PREVIEW_CHILD = """
@@ -185,7 +191,19 @@ def run_throughput(sizes: Sizes) -> list[Ratio]:
     """The wave at each growth size with its baselines; the charts (not with --quick); the ratios
     of the largest size."""
     charts = [] if sizes is QUICK else ["--chart-dir", str(ROOT / "docs")]
-    results = growth.main(["--sizes", sizes.growth, "--wire", str(sizes.wire), "--naive", str(sizes.naive), *charts])
+    results = growth.main(
+        [
+            "--sizes",
+            sizes.growth,
+            "--wire",
+            str(sizes.wire),
+            "--naive",
+            str(sizes.naive),
+            "--connections",
+            str(sizes.connections),
+            *charts,
+        ]
+    )
     largest = results[-1]
     wire, naive = wave_throughput.TARGET_WIRE, wave_throughput.TARGET_NAIVE
     return [
@@ -213,6 +231,18 @@ def run_latency(sizes: Sizes) -> list[Ratio]:
     return [
         Ratio(f"relay {c.delay_ms:g} ms x {c.connections} vs ideal", c.ratio, f">= {target:.2f}", c.ratio >= target)
         for c in result.cells
+    ]
+
+
+def run_smtp_concurrency(sizes: Sizes) -> list[Ratio]:
+    """Threads against asyncio for the relay connections: the CPU per message of each."""
+    cells = smtp_concurrency.main(["--messages", str(sizes.smtp_messages), "--rounds", "1" if sizes is QUICK else "3"])
+    by_key = {(c.model, c.connections, c.delay_ms): c for c in cells}
+    return [
+        Ratio(f"smtp {delay} ms x {n}: asyncio / threads CPU", other.cpu / cell.cpu, "(no target)", True)
+        for (model, n, delay), cell in by_key.items()
+        if model == "threads"
+        for other in [by_key[("asyncio", n, delay)]]
     ]
 
 
@@ -301,6 +331,7 @@ RUNNERS: dict[str, Callable[[Sizes], list[Ratio]]] = {
     "throughput": run_throughput,
     "post_office": run_post_office,
     "latency": run_latency,
+    "smtp_concurrency": run_smtp_concurrency,
     "first_message": run_first_message,
     "dkim": run_dkim,
     "memory": run_memory,
