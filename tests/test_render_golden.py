@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from campaign.bundle import load_bundle
+from campaign.channel_ids import channels
 from campaign.mime import message_id
-from campaign.model import CHANNELS
 from campaign.newsletter import NewsletterSegment
 from campaign.segment import render_segment
 from tests.campaign_copy import copy_campaign, edit
@@ -32,7 +32,7 @@ def camp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WAVECAST_BASE_URL", "https://wavecast.example.org")
     reset_caches()
     directory = copy_campaign(tmp_path)
-    edit(directory / "campaign.yaml", "channels: [newsletter, x]", f"channels: [{', '.join(CHANNELS)}]")
+    edit(directory / "campaign.yaml", "channels: [newsletter, x]", f"channels: [{', '.join(channels())}]")
     return directory
 
 
@@ -52,7 +52,7 @@ def rendered(camp: Path, channel: str) -> tuple[str, bytes]:
     ).encode()
 
 
-@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize("channel", channels())
 def test_output_matches_its_golden_file(camp: Path, channel: str) -> None:
     name, data = rendered(camp, channel)
     path = GOLDEN / name

@@ -177,4 +177,3 @@ class BlueskyMessenger:
 
     def close(self) -> None:
         return None  # the logged-in clients are kept for the process (see _Logins)
-

@@ -130,4 +130,3 @@ class MastodonMessenger:
         for client in self.clients.values():
             client.api.session.close()
         self.clients.clear()
-
