@@ -58,6 +58,7 @@ class Address:
     attribute: str  # "phone"
     what: str  # in words, for the reason of a skipped row: "phone number"
     check: Callable[[str], str]  # the normalised value, or InvalidAddress(reason)
+    example: str  # a valid address as the check returns it, for documentation and the contract tests
 
 
 @dataclass(frozen=True)

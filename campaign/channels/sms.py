@@ -297,7 +297,7 @@ CHANNEL = ChannelDeclaration(
     LIMITS,
     build_sms,
     units=("text", "texts"),
-    address=Address("phone", "phone number", check_phone),
+    address=Address("phone", "phone number", check_phone, "+32470123456"),
     settings=_settings,
     sender=SmsSender(),
 )
