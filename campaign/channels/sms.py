@@ -45,9 +45,9 @@ from campaign.channel_ids import Address, ChannelDeclaration, ChannelLimits, Inv
 from campaign.errors import Problem, WavecastError
 from campaign.json_messengers import JsonFileMessenger, JsonPostMessenger
 from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, register_for, texts_for
-from campaign.mime import Parts, check_field
+from campaign.mime import Parts
 from campaign.newsletter import layout, sample_fields
-from campaign.render import PERSONAL_FIELDS, RenderFailed, Where, check_template, render
+from campaign.render import PERSONAL_FIELDS, RenderFailed, Where, check_template, personal_values, render
 from campaign.segment_key import SegmentKey
 from campaign.settings import ChannelEnv, HttpEndpoint
 from campaign.template_context import tag_url, template_context, translated
@@ -130,9 +130,7 @@ class SmsSegment:
         return self.key.channel
 
     def _text(self, fields: Mapping[str, str], unsubscribe_url: str, greet: bool) -> str:
-        values = [fields.get(name) or fallback for name, fallback in zip(PERSONAL_FIELDS, self.fallbacks, strict=True)]
-        for name, value in zip(PERSONAL_FIELDS, values, strict=True):
-            check_field(f"contact.{name}", value)  # one line, bounded: the same rule as a subject
+        values = personal_values(fields, self.fallbacks)
         text = self.parts.fill([*values, unsubscribe_url])
         first_name = fields.get("first_name")
         return f"{first_name}, {text}" if greet and self.greets and first_name else text
