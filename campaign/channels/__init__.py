@@ -8,9 +8,9 @@ addresses, its rendering, its own settings and its sender, plus its tests, and i
 from __future__ import annotations
 
 from campaign.channel_ids import ChannelDeclaration, install
-from campaign.channels import newsletter, sms, social
+from campaign.channels import newsletter, push, sms, social
 
 REGISTRY: dict[str, ChannelDeclaration] = {
-    declared.id: declared for declared in (newsletter.CHANNEL, *social.PLATFORMS, sms.CHANNEL)
+    declared.id: declared for declared in (newsletter.CHANNEL, *social.PLATFORMS, sms.CHANNEL, push.CHANNEL)
 }
 install(REGISTRY)
