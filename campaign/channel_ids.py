@@ -44,6 +44,7 @@ class ChannelLimits:
     weighted: bool = False  # X's weighted count (twitter-text)
     links_count: int | None = None  # every link counts this many characters, however long
     graphemes: bool = False  # counted in user-perceived characters (Bluesky), not code points
+    max_bytes: int | None = None  # the text's UTF-8 size the platform takes at most
 
 
 class InvalidAddress(ValueError):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import wcwidth
+
 from campaign.channel_contract import RenderRequest
 from campaign.channel_ids import LIMITS as CHANNEL_LIMITS
 from campaign.channel_ids import ChannelLimits
@@ -114,8 +116,11 @@ class SocialPost:
 
 
 def post_length(platform: str, text: str) -> int:
-    """The length the platform counts: X weighted (twitter-text), Mastodon with 23 per link."""
+    """The length the platform counts: X weighted (twitter-text), Mastodon with 23 per link,
+    Bluesky in graphemes (Unicode's extended grapheme clusters, as its apps and PDS count)."""
     rules = CHANNEL_LIMITS.get(platform)  # the table of channels (campaign/channel_ids.py)
+    if rules is not None and rules.graphemes:
+        return sum(1 for _ in wcwidth.iter_graphemes(text))
     if rules is not None and rules.weighted:
         return _weighted(text)
     if rules is not None and rules.links_count is not None:
@@ -201,9 +206,8 @@ def build_social(request: RenderRequest) -> SocialPost:
     # Every link counts the same on X and Mastodon, so measure with one stand-in link: the
     # (slow) weighted count is then computed once per text, not once per audience.
     measured = "\n\n".join(p for p in (post.message_text, _STAND_IN if link.startswith("https://") else link) if p)
-    object.__setattr__(
-        post, "length", post_length(platform, measured if rules.length_rule != "characters" else post.text)
-    )
+    links_weighed = rules.weighted or rules.links_count is not None
+    object.__setattr__(post, "length", post_length(platform, measured if links_weighed else post.text))
     found = []
     where_text = f"(wave {key.wave}, audience {key.audience})"
     if post.length > limit:
@@ -220,6 +224,10 @@ def build_social(request: RenderRequest) -> SocialPost:
                 1, f"{platform} post has {post.hashtag_count} hashtags, over the limit of {tag_limit} {where_text}"
             )
         )
+    size = len(post.text.encode())
+    if rules.max_bytes is not None and size > rules.max_bytes:
+        over = f"{platform} post is {size} bytes, over the limit of {rules.max_bytes} {where_text}"
+        found.append(where.problem(1, over))
     if found:
         object.__setattr__(post, "problems", tuple(found))
     return post

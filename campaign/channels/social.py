@@ -15,8 +15,8 @@ _LIMITS = (
     ChannelLimits("facebook", Reach.POST, 63206),
     ChannelLimits("instagram", Reach.POST, 2200, max_hashtags=30),
     ChannelLimits("mastodon", Reach.POST, 500, length_rule="links count 23", links_count=23),
-    # Bluesky counts 300 graphemes; wavecast counts code points, never fewer, so a post that
-    # passes here passes there (and stays under the lexicon's 3000 bytes).
-    ChannelLimits("bluesky", Reach.POST, 300),
+    # app.bsky.feed.post: text of at most 300 graphemes (as Bluesky counts: a flag or a family
+    # emoji is one) and 3000 UTF-8 bytes.
+    ChannelLimits("bluesky", Reach.POST, 300, length_rule="graphemes", graphemes=True, max_bytes=3000),
 )
 PLATFORMS = tuple(ChannelDeclaration(limits, build_social, units=("post", "posts")) for limits in _LIMITS)
