@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from audiences.models import NAME_MAX, ORGANISATION_NAME_MAX
 from audiences.normalise import InvalidEmail, normalise_email
+from campaign.channel_ids import InvalidAddress, address_attribute
 from campaign.mime import UnsafeHeader, check_address, check_field
 
 # The personal fields a message may carry, and the longest value each may hold.
@@ -89,35 +90,15 @@ def check_email(value: str) -> str:
     return email
 
 
-# The custom attribute that holds a contact's mobile number (the SMS channel's address).
-PHONE_ATTRIBUTE = "phone"
-PHONE_MAX_DIGITS = 15  # E.164: country code and number together
-_PHONE_SEPARATORS = re.compile(r"[ .\-()/]")
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-
-
-def check_phone(value: str) -> str:
-    """A phone number in E.164 form (+32470123456); spaces, dots, dashes, slashes and
-    brackets between the digits are dropped. Refused: anything else, a national number
-    without its country code, more than 15 digits."""
-    compact = _PHONE_SEPARATORS.sub("", value.strip())
-    if _E164.fullmatch(compact):
-        return compact
-    if not compact.startswith("+"):
-        reason = "is not in international form: write + and the country code first, as in +32 470 12 34 56"
-    elif not compact[1:].isascii() or not compact[1:].isdigit():
-        reason = "may hold only digits after the +, with spaces, dots, dashes or brackets between them"
-    elif compact[1:2] == "0":
-        reason = "has a country code starting with 0; write the country code without 00 or a trunk 0"
-    else:
-        digits = len(compact) - 1
-        reason = f"has {digits} digits; an E.164 number has 7 to {PHONE_MAX_DIGITS}"
-    raise InvalidContact(PHONE_ATTRIBUTE, reason)
-
-
 def check_attribute(name: str, value: str, limit: int) -> str | None:
     """A custom attribute: free text that only feeds segment rules (it may span lines), except
-    `phone`, which addresses a message and must be an E.164 number. None if empty."""
-    if name == PHONE_ATTRIBUTE:
-        return check_phone(value) if value.strip() else None
+    one a channel addresses (`phone`), checked by that channel's rule. None if empty."""
+    address = address_attribute(name)
+    if address is not None:
+        if not value.strip():
+            return None
+        try:
+            return address.check(value)
+        except InvalidAddress as exc:
+            raise InvalidContact(name, str(exc)) from None
     return check_text(name, value, limit, multiline=True)

@@ -1,20 +1,28 @@
-"""The channels wavecast sends on, written once: their ids, what one ledger row of each stands
-for, and their static limits.
+"""The table of channels every generic part of wavecast reads: ids, what one ledger row of each
+stands for, static limits, the words its counts take, the contact field it addresses.
 
-This is the bottom layer's half of a channel. The campaign model, its JSON Schema, rendering,
-preview, status and the report read the list from here; each channel's messenger (how a
-message leaves) lives in `waves/channels/`, one module per channel, registered in one table.
-Adding a channel is one line here and one module there, plus its tests.
+Each channel declares itself in one module of `campaign/channels/` (a ChannelDeclaration); the
+package lists those modules once and installs them here when `campaign` is imported, before any
+campaign is loaded or any setting read. The campaign model, its JSON Schema, settings, the
+contact definition, rendering, preview, status, the report and the send loop read this table
+and name no channel. This module imports nothing of wavecast, so the modules a declaration is
+built from (rendering, settings) can read it without a cycle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal, get_args
+from typing import TYPE_CHECKING
 
-# The one list. A Literal, so the campaign model and its JSON Schema name every allowed value.
-ChannelId = Literal["newsletter", "x", "linkedin", "facebook", "instagram", "mastodon", "bluesky", "sms"]
+if TYPE_CHECKING:
+    from campaign.channel_contract import ChannelSender, Renderer
+    from campaign.settings import ChannelEnv
+
+# A channel's id as campaign files and ledger rows write it; the known ones are the table's keys.
+ChannelId = str
+NEWSLETTER: ChannelId = "newsletter"  # e-mail, which the bounce, DKIM and deliverability parts serve
 
 
 class Reach(StrEnum):
@@ -35,32 +43,91 @@ class ChannelLimits:
     length_rule: str = "characters"  # how the platform counts, in words
     weighted: bool = False  # X's weighted count (twitter-text)
     links_count: int | None = None  # every link counts this many characters, however long
+    graphemes: bool = False  # counted in user-perceived characters (Bluesky), not code points
+    max_bytes: int | None = None  # the text's UTF-8 size the platform takes at most
 
 
-LIMITS: dict[ChannelId, ChannelLimits] = {
-    "newsletter": ChannelLimits("newsletter", Reach.PERSON),
-    "x": ChannelLimits("x", Reach.POST, 280, length_rule="weighted, links count 23", weighted=True, links_count=23),
-    "linkedin": ChannelLimits("linkedin", Reach.POST, 3000),
-    "facebook": ChannelLimits("facebook", Reach.POST, 63206),
-    "instagram": ChannelLimits("instagram", Reach.POST, 2200, max_hashtags=30),
-    "mastodon": ChannelLimits("mastodon", Reach.POST, 500, length_rule="links count 23", links_count=23),
-    # Bluesky counts 300 graphemes; wavecast counts code points, never fewer, so a post that
-    # passes here passes there (and stays under the lexicon's 3000 bytes).
-    "bluesky": ChannelLimits("bluesky", Reach.POST, 300),
-    # 3 concatenated GSM-7 segments of 153; campaign/sms.py counts segments as phones do.
-    "sms": ChannelLimits(
-        "sms", Reach.PERSON, 3 * 153, length_rule="SMS segments: GSM-7 160 alone, 153 each of 3; UCS-2 70 / 67"
-    ),
-}
+class InvalidAddress(ValueError):
+    """A contact's address on a channel is malformed; the message names no value, only the rule."""
 
-CHANNELS: tuple[ChannelId, ...] = get_args(ChannelId)
-PLATFORMS: tuple[ChannelId, ...] = tuple(c for c in CHANNELS if LIMITS[c].reach is Reach.POST)
-PERSON_CHANNELS: tuple[ChannelId, ...] = tuple(c for c in CHANNELS if LIMITS[c].reach is Reach.PERSON)
-NEWSLETTER: ChannelId = "newsletter"
-SMS: ChannelId = "sms"
+
+@dataclass(frozen=True)
+class Address:
+    """The contact field a person channel writes to: a custom attribute of the contact (an extra
+    column of the contacts CSV), checked at import and again before each message."""
+
+    attribute: str  # "phone"
+    what: str  # in words, for the reason of a skipped row: "phone number"
+    check: Callable[[str], str]  # the normalised value, or InvalidAddress(reason)
+    example: str  # a valid address as the check returns it, for documentation and the contract tests
+
+
+@dataclass(frozen=True)
+class ChannelDeclaration:
+    """Everything wavecast knows about a channel, declared in the channel's own module."""
+
+    limits: ChannelLimits
+    render: Renderer  # a segment (wave x audience x language) into its typed output, once
+    units: tuple[str, str] = ("message", "messages")  # a person channel's count: "e-mail", "e-mails"
+    address: Address | None = None  # None: the contact's e-mail (newsletter) or no person (posts)
+    uses_layout: bool = False  # the shared e-mail layout is part of the segment's content
+    settings: Callable[[ChannelEnv], object] | None = None  # WAVECAST_<ID>_* read and checked at start
+    sender: ChannelSender | None = None  # build + messenger, when the module carries its own
+
+    @property
+    def id(self) -> ChannelId:
+        return self.limits.id
+
+    @property
+    def reach(self) -> Reach:
+        return self.limits.reach
+
+
+_TABLE: dict[ChannelId, ChannelDeclaration] = {}
+# The static limits, by id: filled with the table, read at call time.
+LIMITS: dict[ChannelId, ChannelLimits] = {}
+
+
+def install(declarations: Mapping[ChannelId, ChannelDeclaration]) -> None:
+    """Fill the table; called once, by `campaign/channels/__init__.py`."""
+    _TABLE.clear()
+    _TABLE.update(declarations)
+    LIMITS.clear()
+    LIMITS.update({c: d.limits for c, d in declarations.items()})
+
+
+def declarations() -> tuple[ChannelDeclaration, ...]:
+    if not _TABLE:
+        raise RuntimeError("no channel is installed: import campaign.channels first")
+    return tuple(_TABLE.values())
+
+
+def declaration(channel: str) -> ChannelDeclaration | None:
+    return _TABLE.get(channel)
+
+
+def channels() -> tuple[ChannelId, ...]:
+    """Every channel, in the table's order (the order plans and previews list them)."""
+    return tuple(d.id for d in declarations())
+
+
+def platforms() -> tuple[ChannelId, ...]:
+    return tuple(d.id for d in declarations() if d.reach is Reach.POST)
+
+
+def person_channels() -> tuple[ChannelId, ...]:
+    return tuple(d.id for d in declarations() if d.reach is Reach.PERSON)
 
 
 def is_post(channel: str) -> bool:
     """True for a channel whose rows are posts (no person behind them)."""
-    found = LIMITS.get(channel)  # type: ignore[call-overload]  # any text may be asked about
+    found = _TABLE.get(channel)
     return found is not None and found.reach is Reach.POST
+
+
+def address_attribute(name: str) -> Address | None:
+    """The channel address a contact attribute holds (`phone`), or None for a free attribute."""
+    for found in _TABLE.values():
+        if found.address is not None and found.address.attribute == name:
+            return found.address
+    return None

@@ -17,14 +17,39 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
-from campaign.channel_ids import CHANNELS, PLATFORMS, ChannelId, is_post
+from campaign.channel_ids import channels, is_post, platforms
 from campaign.languages import DEFAULT_LANGS, Lang
 
 SCHEMA_VERSION = 1
+
+
+def _known_channel(value: str) -> str:
+    if value not in channels():
+        raise ValueError(f"unknown channel {value!r}; wavecast sends on {', '.join(channels())}")
+    return value
+
+
+class _ChannelSchema:
+    """The JSON Schema names every channel of the table (campaign/channel_ids.py) as an enum."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core)
+        schema["enum"] = list(channels())
+        return schema
+
+
+# A channel id as campaign files write it: one of the table's, read when a campaign is checked.
+ChannelId = Annotated[str, AfterValidator(_known_channel), _ChannelSchema]
 LANGS = DEFAULT_LANGS  # the languages assumed where no campaign says (contacts import without --campaign)
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -425,7 +450,7 @@ class Wave(Frozen):
 
 
 def _all_channels() -> dict[ChannelId, ChannelConfig]:
-    return {c: ChannelConfig() for c in CHANNELS}
+    return {c: ChannelConfig() for c in channels()}
 
 
 class Campaign(Frozen):
@@ -504,7 +529,7 @@ class MessageText(Frozen):
     def _platform_keys(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
             if key != "default" and not is_post(key):
-                raise ValueError(f"{key!r} is not a social platform; use default or one of {', '.join(PLATFORMS)}")
+                raise ValueError(f"{key!r} is not a social platform; use default or one of {', '.join(platforms())}")
         return value
 
 

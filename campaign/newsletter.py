@@ -29,6 +29,7 @@ from jinja2 import FileSystemLoader
 from markupsafe import Markup, escape
 
 from campaign.bundle import Bundle
+from campaign.channel_contract import RenderRequest
 from campaign.clicks import tracked_url  # counts clicks per segment, never per person
 from campaign.errors import Problem, WavecastError, rel
 from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, REGISTERS, colon, register_for, texts_for
@@ -296,19 +297,11 @@ def render_newsletter(
     return Rendered(subject, preheader, page, text, tuple(dict.fromkeys(body.images)), (*body.problems, *link_problems))
 
 
-def build_newsletter(
-    bundle: Bundle,
-    key: SegmentKey,
-    message: Message,
-    start: dt.datetime,
-    *,
-    base_url: str,
-    content_hash: str,
-    hosts: frozenset[str],
-    asset: Callable[[str], str],
-) -> NewsletterSegment:
+def build_newsletter(request: RenderRequest) -> NewsletterSegment:
     """Render one segment's newsletter with placeholder tokens and cut it at them; raises
     RenderFailed with the file and line of a fault."""
+    bundle, key, message, start = request.bundle, request.key, request.message, request.start
+    base_url, content_hash, hosts, asset = request.base_url, request.content_hash, request.hosts, request.asset
     info = bundle.spec.campaign
     mf = bundle.message(message.template, key.lang)
     tokens = _tokens(hashlib.sha256(b"slots" + content_hash.encode()).hexdigest()[:12])

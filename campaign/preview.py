@@ -14,7 +14,7 @@ from pathlib import Path
 from jinja2 import Environment
 
 from campaign.bundle import Bundle
-from campaign.channel_ids import PLATFORMS
+from campaign.channel_ids import platforms
 from campaign.errors import WavecastError
 from campaign.mime import message_id
 from campaign.newsletter import NewsletterSegment
@@ -95,7 +95,7 @@ def scheduler_files(matrix: Matrix) -> dict[str, list[SocialPost]]:
     """The posts of each bulk-scheduling CSV, by file name: one per platform and language, as
     each language is published from its own account (a scheduler imports a file into one)."""
     files: dict[str, list[SocialPost]] = {}
-    for platform in PLATFORMS:
+    for platform in platforms():
         for post in matrix.posts(platform):
             files.setdefault(f"{platform}.{post.key.lang}.csv", []).append(post)
     return files
@@ -124,7 +124,7 @@ def _write_all(
             _write(stem.with_name(stem.name + suffix), data)
             manifest.append({"file": _name(key) + suffix, "content_hash": output.content_hash})
             files += 1
-    for platform in PLATFORMS:
+    for platform in platforms():
         posts = matrix.posts(platform)
         if posts:
             _write(outdir / "social" / f"{platform}.jsonl", to_jsonl(posts))
@@ -265,7 +265,7 @@ def gallery(bundle: Bundle, matrix: Matrix) -> str:
         waves=waves,
         platforms=[
             {"name": p, "langs": list(dict.fromkeys(post.key.lang for post in matrix.posts(p)))}
-            for p in PLATFORMS
+            for p in platforms()
             if matrix.posts(p)
         ],
     )

@@ -33,6 +33,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from campaign.characters import forbidden_character
 from campaign.errors import InvalidInput, Problem
 from campaign.locale_filters import BABEL_FILTERS, TemplateLimit
+from campaign.mime import check_field
 from campaign.render_deadline import RenderTimeout, check, deadline
 from campaign.render_limits import (
     MAX_OUTPUT_CHARS,
@@ -67,6 +68,17 @@ __all__ = [
 ]
 
 PERSONAL_FIELDS: tuple[str, ...] = ("first_name", "organisation_name")
+
+
+def personal_values(fields: Mapping[str, str], fallbacks: tuple[str, ...]) -> list[str]:
+    """One person's values for the personal slots, a missing one replaced by its fallback; each
+    is checked as one bounded line, the same rule as a subject (raises naming the field)."""
+    values = [fields.get(name) or fallback for name, fallback in zip(PERSONAL_FIELDS, fallbacks, strict=True)]
+    for name, value in zip(PERSONAL_FIELDS, values, strict=True):
+        check_field(f"contact.{name}", value)
+    return values
+
+
 TEMPLATE_NAME = "<template>"
 # Filters kept from Jinja's defaults. Left out: attr (reaches for attributes), format (printf
 # tricks), center/indent/slice (a large number argument allocates without bound), pprint,

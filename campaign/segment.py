@@ -21,19 +21,20 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from campaign.bundle import Bundle
-from campaign.channel_ids import CHANNELS, NEWSLETTER, SMS
+from campaign.channel_contract import ChannelSegment, RenderRequest
+from campaign.channel_ids import channels, declaration
 from campaign.errors import Problem, WavecastError
 from campaign.files import IMAGE_LIMIT, Refused, campaign_path, check_campaign_file, read_regular
 from campaign.model import Campaign, Message, MessageFile
-from campaign.newsletter import NewsletterSegment, build_newsletter, layout
+from campaign.newsletter import NewsletterSegment, layout
 from campaign.render import RenderFailed, asset_url, campaign_hosts
 from campaign.segment_key import SegmentKey
 from campaign.settings import get_settings
-from campaign.sms import SmsSegment, build_sms
-from campaign.social import SocialPost, build_social
+from campaign.social import SocialPost
 from campaign.timing import resolve_starts
 
-Output = NewsletterSegment | SocialPost | SmsSegment
+# A newsletter, or what every other channel renders to: a post, a short message (SMS, push).
+Output = NewsletterSegment | SocialPost | ChannelSegment
 RENDERER_VERSION = b"wavecast-render-1"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 
@@ -52,10 +53,10 @@ def message_for(spec: Campaign, wave_id: str, audience_id: str, channel: str) ->
 
 def segment_keys(spec: Campaign) -> Iterator[SegmentKey]:
     """Every segment that exists: wave, then audience, language and channel, in file order."""
-    channels = [c for c in CHANNELS if c in spec.channels]
+    enabled = [c for c in channels() if c in spec.channels]
     for wave in spec.waves:
         for audience in spec.audiences:
-            served = [c for c in channels if message_for(spec, wave.id, audience.id, c) is not None]
+            served = [c for c in enabled if message_for(spec, wave.id, audience.id, c) is not None]
             for lang in spec.campaign.languages:
                 for channel in served:
                     yield SegmentKey(wave.id, audience.id, lang, channel)
@@ -233,10 +234,11 @@ def segment_hash(state: _State, key: SegmentKey, message: Message) -> str:
             h.update(state.dump(initiative) + state.dump(spec.ambition(initiative.ambition)))
         except KeyError:
             h.update(f"unknown {initiative_id}".encode())
-    config = spec.channels.get(key.channel)  # type: ignore[call-overload]
+    config = spec.channels.get(key.channel)
     h.update(state.dump(config) if config is not None else b"-")
     h.update(state.starts[key.wave].isoformat().encode())
-    h.update(state.layout_digest.encode() if key.channel == NEWSLETTER else b"social")
+    declared = declaration(key.channel)
+    h.update(state.layout_digest.encode() if declared is not None and declared.uses_layout else b"social")
     for src in _image_srcs(mf):
         h.update(f"{src}={state.assets.digest(src)}".encode())
     return h.hexdigest()
@@ -258,21 +260,13 @@ def _render(state: _State, key: SegmentKey) -> Output | RenderFailed:
     start = state.starts[key.wave]
     result: Output | RenderFailed
     try:
-        if key.channel == NEWSLETTER:
-            result = build_newsletter(
-                state.bundle,
-                key,
-                message,
-                start,
-                base_url=state.base_url,
-                content_hash=content_hash,
-                hosts=state.hosts,
-                asset=state.assets.url,
-            )
-        elif key.channel == SMS:
-            result = build_sms(state.bundle, key, message, start, base_url=state.base_url, content_hash=content_hash)
-        else:
-            result = build_social(state.bundle, key, message, start, content_hash=content_hash, asset=state.assets.url)
+        declared = declaration(key.channel)
+        if declared is None:
+            raise NoSuchSegment(f"no channel {key.channel!r}")
+        request = RenderRequest(
+            state.bundle, key, message, start, state.base_url, content_hash, state.hosts, state.assets.url
+        )
+        result = declared.render(request)
         missing = _image_problems(
             state.bundle, state.bundle.message(message.template, key.lang), result.images, state.assets
         )
@@ -291,14 +285,14 @@ def _check_key(spec: Campaign, key: SegmentKey) -> None:
         ("wave", key.wave, waves),
         ("audience", key.audience, audiences),
         ("language", key.lang, list(spec.campaign.languages)),
-        ("channel", key.channel, list(CHANNELS)),
+        ("channel", key.channel, list(channels())),
     ):
         if value not in known:
             raise NoSuchSegment(f"unknown {what} {value!r}; the campaign has: {', '.join(known)}")
 
 
 def render_segment(bundle: Bundle, wave_id: str, audience_id: str, lang: str, channel: str) -> Output:
-    """The output of one segment: a NewsletterSegment, a SocialPost or an SmsSegment, rendered once.
+    """The output of one segment: a NewsletterSegment, a SocialPost or another channel's output, rendered once.
 
     Raises NoSuchSegment for an unknown id or a combination no message serves, and
     RenderFailed (an InvalidInput: FILE:LINE problems) when a template fails.

@@ -22,6 +22,7 @@ from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from campaign.channel_ids import declarations
 from campaign.errors import SettingsError
 
 PREFIX = "WAVECAST_"
@@ -128,8 +129,8 @@ class Settings:
     editor_commits: bool = False  # a save in the web editor becomes a git commit by its author
     bluesky_accounts: tuple[SocialAccount, ...] = ()
     mastodon_accounts: tuple[SocialAccount, ...] = ()
-    sms_gateway_url: str | None = None  # unset: each SMS is a file in OUTBOX_DIR/sms
-    sms_gateway_token: str | None = None
+    # Each channel's own settings (WAVECAST_<CHANNEL>_*), by channel id, as its module reads them.
+    channels: Mapping[str, object] = field(default_factory=dict)
     dkim: DkimKey | None = None  # unset: messages go unsigned (doctor fails a real relay without it)
     bounces: BouncePolicy = BouncePolicy()
     campaign_dir: Path | None = None  # WAVECAST_CAMPAIGN: the campaign commands use unless given one
@@ -313,18 +314,50 @@ def _base_url(env: _Env) -> str:
     return parts.geturl().rstrip("/")
 
 
-def _sms_gateway_url(env: _Env) -> str | None:
-    name = PREFIX + "SMS_GATEWAY_URL"
-    parts = env.url(name, ("http", "https"))
-    if parts is None:
-        return None
-    # The gateway's credential is WAVECAST_SMS_GATEWAY_TOKEN, never part of a URL that gets printed.
-    if parts.username is not None or parts.password is not None:
-        raise SettingsError(
-            f"{name}={_shown(mask_url(parts.geturl()))}: put no user or password in the URL; "
-            f"give the gateway's token in {PREFIX}SMS_GATEWAY_TOKEN"
-        )
-    return parts.geturl()
+@dataclass(frozen=True)
+class HttpEndpoint:
+    """A channel's plain HTTP API: where to POST, and the bearer token it is sent with."""
+
+    url: str
+    token: str | None = field(default=None, repr=False)
+
+
+class ChannelEnv:
+    """One channel's own settings, `WAVECAST_<CHANNEL>_<NAME>`, read and checked by the same
+    rules as every other setting (and counted as read, so a typo of one is still reported)."""
+
+    def __init__(self, env: _Env, channel: str) -> None:
+        self._env = env
+        self.prefix = f"{PREFIX}{channel.upper()}_"
+
+    def text(self, name: str, default: str, limit: int = 1000) -> str:
+        return self._env.text(self.prefix + name, default, limit)
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        return self._env.integer(self.prefix + name, default, low, high)
+
+    def flag(self, name: str) -> bool:
+        return self._env.flag(self.prefix + name)
+
+    def endpoint(self, url_name: str, token_name: str) -> HttpEndpoint | None:
+        """An http(s) URL without credentials in it (URLs get printed), and its bearer token in a
+        setting of its own. None when the URL is unset."""
+        name = self.prefix + url_name
+        parts = self._env.url(name, ("http", "https"))
+        token = _bearer_token(self._env, self.prefix + token_name)
+        if parts is None:
+            return None
+        if parts.username is not None or parts.password is not None:
+            raise SettingsError(
+                f"{name}={_shown(mask_url(parts.geturl()))}: put no user or password in the URL; "
+                f"give the token in {self.prefix + token_name}"
+            )
+        return HttpEndpoint(parts.geturl(), token)
+
+
+def _channel_settings(env: _Env) -> dict[str, object]:
+    """Each channel's own settings, read by the rules its module declares (campaign/channels/)."""
+    return {d.id: d.settings(ChannelEnv(env, d.id)) for d in declarations() if d.settings is not None}
 
 
 def _bearer_token(env: _Env, name: str) -> str | None:
@@ -556,8 +589,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         editor_commits=read.flag(p + "EDITOR_COMMITS"),
         bluesky_accounts=_accounts(read, p + "BLUESKY_ACCOUNTS", user_required=True),
         mastodon_accounts=_accounts(read, p + "MASTODON_ACCOUNTS", user_required=False),
-        sms_gateway_url=_sms_gateway_url(read),
-        sms_gateway_token=_bearer_token(read, p + "SMS_GATEWAY_TOKEN"),
+        channels=_channel_settings(read),
         dkim=_dkim(read),
         bounces=_bounce_policy(read),
         campaign_dir=_campaign_dir(read),

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from campaign.bundle import Bundle
+import wcwidth
+
+from campaign.channel_contract import RenderRequest
 from campaign.channel_ids import LIMITS as CHANNEL_LIMITS
+from campaign.channel_ids import ChannelLimits
 from campaign.errors import Problem
 from campaign.link_words import link_in_bio
-from campaign.model import Message
 from campaign.render import (
     RenderFailed,
     SegmentKey,
@@ -30,14 +32,12 @@ from campaign.render import (
 )
 from campaign.scheduler_dates import date_writer
 
-# Read from the one channel list (campaign/channel_ids.py); kept under these names for callers.
-LIMITS: dict[str, int] = {c: spec.limit for c, spec in CHANNEL_LIMITS.items() if spec.limit is not None}
-MAX_HASHTAGS: dict[str, int] = {
-    c: spec.max_hashtags for c, spec in CHANNEL_LIMITS.items() if spec.max_hashtags is not None
-}
-RULES: dict[str, str] = {c: spec.length_rule for c, spec in CHANNEL_LIMITS.items() if spec.length_rule != "characters"}
 _STAND_IN = "https://example.org/"
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
+
+
+def _rules(platform: str) -> ChannelLimits:
+    return CHANNEL_LIMITS[platform]
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,7 +83,7 @@ class SocialPost:
 
     @property
     def rule(self) -> str:
-        return RULES.get(self.platform, "characters")
+        return _rules(self.platform).length_rule
 
     @property
     def hashtag_count(self) -> int:
@@ -116,8 +116,11 @@ class SocialPost:
 
 
 def post_length(platform: str, text: str) -> int:
-    """The length the platform counts: X weighted (twitter-text), Mastodon with 23 per link."""
-    rules = CHANNEL_LIMITS.get(platform)  # type: ignore[call-overload]  # any text may be measured
+    """The length the platform counts: X weighted (twitter-text), Mastodon with 23 per link,
+    Bluesky in graphemes (Unicode's extended grapheme clusters, as its apps and PDS count)."""
+    rules = CHANNEL_LIMITS.get(platform)  # the table of channels (campaign/channel_ids.py)
+    if rules is not None and rules.graphemes:
+        return sum(1 for _ in wcwidth.iter_graphemes(text))
     if rules is not None and rules.weighted:
         return _weighted(text)
     if rules is not None and rules.links_count is not None:
@@ -139,10 +142,10 @@ def _weighted(text: str) -> int:
     return int(twitter_text.parse_tweet(text).weightedLength)
 
 
-def build_social(
-    bundle: Bundle, key: SegmentKey, message: Message, start: dt.datetime, *, content_hash: str, asset: Any
-) -> SocialPost:
+def build_social(request: RenderRequest) -> SocialPost:
     """Render one segment's post for key.channel; raises RenderFailed naming file and line."""
+    bundle, key, message, start = request.bundle, request.key, request.message, request.start
+    content_hash, asset = request.content_hash, request.asset
     spec = bundle.spec
     info = spec.campaign
     platform = key.channel
@@ -174,11 +177,10 @@ def build_social(
     base = str(mf.text.cta.url) if mf.text.cta is not None else translated(spec, info.website, key.lang)
     link = tag_url(base, None, platform, "social", info.id, key.slug)
     image = mf.text.social_image or mf.text.image
-    config = spec.channels.get(platform)  # type: ignore[call-overload]
-    limit = (config.limit if config is not None else None) or LIMITS[platform]
-    tag_limit = (
-        config.max_hashtags if config is not None and config.max_hashtags is not None else MAX_HASHTAGS.get(platform)
-    )
+    config = spec.channels.get(platform)
+    rules = _rules(platform)
+    limit = (config.limit if config is not None else None) or rules.limit or 0
+    tag_limit = config.max_hashtags if config is not None and config.max_hashtags is not None else rules.max_hashtags
     stagger = dt.timedelta(minutes=config.stagger_minutes if config is not None else 0)
     images = () if image is None or image.src.startswith(("https://", "http://")) else (image.src,)
     post = SocialPost(
@@ -204,7 +206,8 @@ def build_social(
     # Every link counts the same on X and Mastodon, so measure with one stand-in link: the
     # (slow) weighted count is then computed once per text, not once per audience.
     measured = "\n\n".join(p for p in (post.message_text, _STAND_IN if link.startswith("https://") else link) if p)
-    object.__setattr__(post, "length", post_length(platform, measured if platform in RULES else post.text))
+    links_weighed = rules.weighted or rules.links_count is not None
+    object.__setattr__(post, "length", post_length(platform, measured if links_weighed else post.text))
     found = []
     where_text = f"(wave {key.wave}, audience {key.audience})"
     if post.length > limit:
@@ -221,6 +224,10 @@ def build_social(
                 1, f"{platform} post has {post.hashtag_count} hashtags, over the limit of {tag_limit} {where_text}"
             )
         )
+    size = len(post.text.encode())
+    if rules.max_bytes is not None and size > rules.max_bytes:
+        over = f"{platform} post is {size} bytes, over the limit of {rules.max_bytes} {where_text}"
+        found.append(where.problem(1, over))
     if found:
         object.__setattr__(post, "problems", tuple(found))
     return post

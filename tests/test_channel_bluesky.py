@@ -25,14 +25,18 @@ from atproto_client.models.common import XrpcError
 from atproto_client.request import Response
 from sqlalchemy import update
 
-from campaign.db import get_engine, utcnow
+from campaign.bundle import load_bundle
+from campaign.db import get_engine, session_scope, utcnow
 from campaign.errors import WavecastError
+from campaign.render_check import validated
 from campaign.timing import resolve_starts
 from tests.accounts_setup import TESTER
+from tests.campaign_copy import edit
 from tests.cli import wavecast
 from tests.conftest import reset_caches
 from tests.peers.bluesky_pds import PdsAccount, bluesky_pds_fixture, create_account
 from tests.publishing_setup import LANGS, banner_alt, forget_posts_were_sent, png, post_rows, publishing_campaign
+from waves.approval import approve
 from waves.channels.bluesky_client import BlueskyMessenger, tid_for
 from waves.channels.contract import TransientError
 from waves.channels.post_quota import BLUESKY_WINDOWS, LocalQuota
@@ -130,6 +134,30 @@ def test_a_wave_publishes_one_post_per_audience_and_language_through_the_account
             assert blob == BANNER
         else:  # its banner is on the web: a link card instead
             assert (record.embed.external.uri, record.embed.external.title) == (link, "Mini")
+
+
+FLAGS = "🇧🇪🇳🇱🇫🇷🇩🇪"  # 4 graphemes as Bluesky counts them, 8 code points
+
+
+def test_an_emoji_heavy_post_under_300_graphemes_is_published_whole(
+    tmp_path: Path, database_url: str, accounts: dict[str, PdsAccount]
+) -> None:
+    draft = publishing_campaign(tmp_path, "bluesky", accounts={"nl": "nl"}, approved=False)
+    for lang in LANGS:  # 180 flags: 360 code points in the text alone, 180 graphemes
+        edit(draft.root / "messages" / "hello" / f"youth.{lang}.md", "A post for youth", FLAGS * 45)
+    bundle = load_bundle(draft.root)
+    assert validated(bundle)  # wavecast measures it as Bluesky does: no problem
+    with session_scope() as session:
+        approve(session, bundle, "first", TESTER)
+
+    launched = launch_wave(bundle, "first", TESTER)
+
+    rows = post_rows(launched.run_id)
+    assert {r.status for r in rows} == {"sent"}
+    published = [record for account in accounts.values() for _cid, record in records(account).values()]
+    youth = [record for record in published if FLAGS in record.text]
+    assert len(youth) == len(LANGS)
+    assert all(record.text.startswith(FLAGS * 45) and len(record.text) > 400 for record in youth)
 
 
 def test_a_publish_retried_after_a_crash_lands_on_the_same_record(

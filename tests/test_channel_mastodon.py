@@ -14,6 +14,9 @@ reply, shown by `wavecast status`; and a real Celery worker publishes the same w
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,8 +26,9 @@ from sqlalchemy import select, update
 
 from campaign.db import get_engine, utcnow
 from tests.accounts_setup import TESTER
-from tests.cli import wavecast
-from tests.conftest import reset_caches
+from tests.cli import wavecast, wavecast_process
+from tests.conftest import ROOT, reset_caches
+from tests.peers.api_server import ApiError, Params
 from tests.peers.mastodon_api import MastodonApi, running_mastodon
 from tests.publishing_setup import LANGS, banner_alt, forget_posts_were_sent, png, post_rows, publishing_campaign
 from tests.sending_setup import add_contacts
@@ -97,6 +101,50 @@ def test_a_publish_retried_after_a_crash_gets_the_first_status_back(tmp_path: Pa
 
     assert {r.status for r in post_rows(launched.run_id)} == {"sent"}
     assert {n: sorted(api.statuses) for n, api in instances.by_account.items()} == before
+
+
+@pytest.mark.usefixtures("signed_in")  # the commands act as an account
+def test_a_post_retried_after_its_worker_died_between_upload_and_status_uploads_its_banner_once(
+    tmp_path: Path, instances: Instances
+) -> None:
+    bundle = publishing_campaign(tmp_path, "mastodon", accounts={"nl": "nl"}, banner=BANNER)
+    send = [sys.executable, "-m", "frontends", "send", str(bundle.root), "--wave", "first"]
+    worker = subprocess.Popen(send, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    crashed: list[tuple[MastodonApi, list[str]]] = []
+
+    def die_before_the_first_status_with_media(api: MastodonApi) -> Callable[[Params], None]:
+        def hook(params: Params) -> None:
+            if params.many("media_ids") and not crashed:
+                worker.kill()  # the banner is uploaded; the status is not published
+                worker.wait()
+                crashed.append((api, params.many("media_ids")))
+                raise ApiError(503, "the worker is gone")
+
+        return hook
+
+    for api in instances.by_account.values():
+        api.before_status = die_before_the_first_status_with_media(api)
+    try:
+        worker.wait(timeout=120)
+    finally:
+        worker.kill()
+    for api in instances.by_account.values():
+        api.before_status = None
+    assert crashed, "the send ended without publishing a status with media"
+
+    again = wavecast_process("send", str(bundle.root), "--wave", "first", cwd=tmp_path)
+
+    assert again.returncode == 0, again.stderr
+    with get_engine().connect() as conn:
+        [run_id] = conn.scalars(select(WaveRun.id)).all()  # one run: the second send finished the first
+    rows = post_rows(run_id)
+    assert len(rows) == 8 and {r.status for r in rows} == {"sent"}
+    media = [m for api in instances.by_account.values() for m in api.media.values()]
+    assert len(media) == len(LANGS)  # one upload per youth post, the crashed one included
+    assert all(m.status_id is not None for m in media)  # none left behind unattached
+    [(api, first_upload)] = crashed
+    # The retry published the post once, with the upload made before the worker died.
+    assert [s.media_ids for s in api.statuses.values() if s.media_ids == first_upload] == [first_upload]
 
 
 @pytest.mark.usefixtures("signed_in")  # the command acts as an account

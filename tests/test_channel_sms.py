@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import insert, select, update
 
-from audiences.contact_rules import PHONE_ATTRIBUTE
 from audiences.importer import import_contacts
 from audiences.models import contact_attributes, contacts
 from audiences.tokens import contact_for_token
@@ -103,7 +102,7 @@ def people(count: int, *, without_phone: int = 0) -> list[int]:
     with get_engine().begin() as conn:
         conn.execute(
             insert(contact_attributes),
-            [{"contact_id": cid, "name": PHONE_ATTRIBUTE, "value": phone(cid)} for cid in ids[: count - without_phone]],
+            [{"contact_id": cid, "name": "phone", "value": phone(cid)} for cid in ids[: count - without_phone]],
         )
     return ids
 
@@ -163,7 +162,7 @@ def test_a_refused_sms_fails_alone_with_the_gateway_reply_and_no_number(
     rows = sms_rows(launched.run_id)
     assert [rows[cid].status for cid in ids] == ["sent", "failed", "sent"]
     reason = rows[ids[1]].last_error or ""
-    assert reason == 'SMS gateway answered 400: {"error": "number not reachable", "to": "[phone]"}'
+    assert reason == 'SMS gateway answered 400: {"error": "number not reachable", "to": "[address]"}'
     assert phone(ids[1]).lstrip("+") not in reason
     assert len(gateway.requests) == 3  # a refusal is final: not retried
 

@@ -95,6 +95,41 @@ def test_mastodon_counts_links_as_23() -> None:
     assert post_length("linkedin", "see https://example.org/" + "a" * 100) == len("see https://example.org/") + 100
 
 
+def test_bluesky_counts_graphemes_as_bluesky_does() -> None:
+    assert post_length("bluesky", "🇧🇪" * 10) == 10  # a flag is two code points, one grapheme
+    assert post_length("bluesky", "👨‍👩‍👧‍👦 e\u0301") == 3  # a family (7 code points), a space, é as e + accent
+    assert post_length("bluesky", "see https://example.org/" + "a" * 100) == len("see https://example.org/") + 100
+
+
+FLAGS = "🇧🇪🇳🇱🇫🇷🇩🇪"  # 4 graphemes, 8 code points, 32 bytes
+
+
+@pytest.mark.parametrize(("flags", "over"), [(40, False), (50, True)])
+def test_an_emoji_heavy_bluesky_post_is_measured_in_graphemes(camp: Path, flags: int, over: bool) -> None:
+    edit(camp / "campaign.yaml", ALL_PLATFORMS, ALL_PLATFORMS.replace("]", ", bluesky]"))
+    set_post(camp, "Digitaal! " + FLAGS * flags, platform="bluesky")
+    measured = post(camp, "bluesky")
+    assert len(measured.text) > 400  # far more code points than Bluesky's limit
+    assert measured.length == len(measured.text) - 4 * flags  # each flag counted once
+    problems = [p.message for p in measured.problems]
+    assert problems == (
+        [
+            f"bluesky post is {measured.length} characters (graphemes) with hashtags and link, "
+            "over the limit of 300 (wave first, audience youth)"
+        ]
+        if over
+        else []
+    )
+
+
+def test_a_bluesky_post_over_3000_bytes_is_refused(camp: Path) -> None:
+    edit(camp / "campaign.yaml", ALL_PLATFORMS, ALL_PLATFORMS.replace("]", ", bluesky]"))
+    set_post(camp, "👨‍👩‍👧‍👦" * 130, platform="bluesky")  # 130 graphemes, 25 bytes each
+    assert [p.message.split(",")[0] for p in post(camp, "bluesky").problems] == [
+        f"bluesky post is {len(post(camp, 'bluesky').text.encode())} bytes"
+    ]
+
+
 def test_over_long_x_post_fails_validation_at_its_line(camp: Path) -> None:
     set_post(camp, "Digitaal voor iedereen! " * 12, platform="x")
     found = [p for p in problems_of(camp) if p.message.startswith("x post is")]

@@ -29,7 +29,7 @@ from accounts.roles import Actor
 from audiences.assignment import assignment_select
 from audiences.models import contacts
 from campaign.bundle import Bundle
-from campaign.channel_ids import PERSON_CHANNELS
+from campaign.channel_ids import person_channels
 from campaign.db import get_engine, session_scope, utcnow
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
@@ -98,7 +98,7 @@ def build_ledger(
     the build."""
     settings = get_settings()
     engine = get_engine()
-    assigned = assignment_select(bundle.spec, wave_id, at, channels=PERSON_CHANNELS).subquery("assigned")
+    assigned = assignment_select(bundle.spec, wave_id, at, channels=person_channels()).subquery("assigned")
     columns = ["run_id", "contact_id", "channel", "message_id", "audience_id", "language", "status", "attempts"]
     with engine.connect() as conn:
         top = conn.scalar(select(func.max(contacts.c.id))) or 0

@@ -138,6 +138,9 @@ class Delivery(Base):
     enqueued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # A post's banner as the platform stored it (Mastodon's media id), kept from the upload on:
+    # a retry after a crash attaches it again instead of uploading a second copy.
+    media_id: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class SchedulerLease(Base):

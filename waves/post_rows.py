@@ -46,7 +46,7 @@ def add_post_rows(bundle: Bundle, run_id: int, wave_id: str, start: dt.datetime)
     rows = []
     for audience, lang, platform in post_segments(bundle, wave_id):
         post = post_for(bundle, wave_id, audience, lang, platform)
-        config = bundle.spec.channels.get(platform)  # type: ignore[call-overload]  # platform is a ChannelId
+        config = bundle.spec.channels.get(platform)
         stagger = dt.timedelta(minutes=config.stagger_minutes if config else 0)
         rows.append(
             {

@@ -1,7 +1,8 @@
 """The scheduler process: launches waves when they fall due, and runs the sweeper.
 
-It sends nothing itself: a launch queues the due chunks, and the sweeper queues the posts that
-fall due later; the workers send both.
+With a broker it sends nothing itself: a launch queues the due chunks, and each tick queues the
+posts that fall due later (waves/due_posts.py); the workers send both. In the embedded default
+(no broker) the same calls send in this process.
 
 Due times live in the database (`wave_schedules`, UTC). APScheduler drives three jobs in this
 process only (its job store is never shared): renew the lease, look for due waves, sweep.
@@ -29,7 +30,7 @@ from campaign.errors import WavecastError
 from campaign.phrase import Phrase
 from campaign.settings import get_settings
 from campaign.timing import allowed, next_allowed, resolve_starts
-from waves import lease, sweeper
+from waves import due_posts, lease, sweeper
 from waves.approval import approval_state
 from waves.bundles import bundle_at
 from waves.launch import launch_wave
@@ -170,6 +171,8 @@ class Scheduler:
         if self.active:
             for wave_id in launch_due(self.account):
                 log.warning("scheduler %s launched wave %s", self.name, wave_id)
+            # Posts go when they fall due, not at the next sweep (a minute later by default).
+            due_posts.publish_due()
 
     def sweep(self) -> None:
         if self.active:

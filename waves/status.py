@@ -84,6 +84,7 @@ def run_status(conn: Connection, run: WaveRun) -> dict[str, Any]:
     return {
         "wave": run.wave_id,
         "campaign": run.campaign_id,
+        "campaign_dir": run.campaign_dir,
         "run_id": run.id,
         "state": run.state,
         "note": run.note,
@@ -95,6 +96,8 @@ def run_status(conn: Connection, run: WaveRun) -> dict[str, Any]:
         "failures": _failures(conn, run.id),
         "bounces": bounces(conn, run.id),
         "breaker": breaker_note(run.note) if run.state == PAUSED else None,
+        # What waits (a post's scheduled time, a 429, a spent quota), with when it falls due.
+        "waiting": [{**group, "until": group["until"].isoformat()} for group in waiting(conn, run.id)],
     }
 
 

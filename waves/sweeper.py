@@ -20,6 +20,7 @@ from waves import ledger
 from waves.control import finish_if_done
 from waves.delivery import make_journal
 from waves.dispatch import enqueue_pending
+from waves.due_posts import fell_due
 from waves.models import PENDING, RUNNING, SENDING, Delivery, WaveRun
 from waves.queues import SEND_QUEUE
 
@@ -96,13 +97,13 @@ def sweep(now: dt.datetime | None = None) -> Swept:
     # Posts that fell due since the launch, or since their account's 429 or spent quota (the
     # chunk went on without them, ledger.put_off): no task carries them, and none will unless
     # this queues them. They go now, even while e-mails of the wave fill the queue.
-    fell_due = and_(Delivery.account.isnot(None), Delivery.enqueued_at.is_(None), ledger.due(now))
+    posts = fell_due(now)
     for run_id in running:
         if finish_if_done(run_id):
             swept.finished_runs += 1
             continue
-        if _waiting(run_id, fell_due):
-            swept.requeued_chunks += enqueue_pending(run_id, fell_due)
+        if _waiting(run_id, posts):
+            swept.requeued_chunks += enqueue_pending(run_id, posts)
         if _waiting(run_id, and_(orphaned, ledger.due(now))) and _queue_is_empty():
             swept.requeued_chunks += enqueue_pending(run_id, orphaned)
     if swept.settled_sent or swept.released or swept.requeued_chunks:

@@ -15,25 +15,20 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from campaign.channel_contract import PermanentError, TransientError, Unaddressable
 from campaign.mime import envelope_address, needs_smtputf8
 from campaign.settings import Settings, SmtpRelay
 
-
-class TransientError(Exception):
-    """Try again later: a 4xx reply, a refused or dropped connection, a timeout.
-
-    `retry_after`: the far side said when (a 429's Retry-After, a quota's next window); the row
-    waits at least that long, whatever the backoff would have made it.
-
-    `scope`: whose trouble it is. None means a far side every row of the chunk shares (the SMTP
-    relay, the webhook): the whole chunk waits. A key (one platform account's, see
-    waves.channels.contract.account_scope) means only that account's rows wait, and the chunk
-    goes on with the others."""
-
-    def __init__(self, reason: str, retry_after: float | None = None, *, scope: str | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-        self.scope = scope
+__all__ = [
+    "FileTransport",
+    "PermanentError",
+    "SmtpTransport",
+    "TooManyConnections",
+    "TransientError",
+    "Transport",
+    "Unaddressable",
+    "make_transport",
+]
 
 
 class TooManyConnections(TransientError):
@@ -41,25 +36,6 @@ class TooManyConnections(TransientError):
 
     Nothing was sent. A sending process with other connections open goes on over those for the
     rest of the chunk; with none open, the chunk waits like after any 4xx."""
-
-
-class PermanentError(Exception):
-    """This recipient will not get this message: a 5xx reply. The reply is kept on the row.
-
-    `refused_recipient`: the mail relay refused the recipient (at RCPT or after DATA), which
-    is a bounce like any other (waves/bounces). False for everything that is not about the
-    address: the relay refusing our sender, a gateway's or a network's refusal."""
-
-    def __init__(self, reason: str, *, refused_recipient: bool = False) -> None:
-        super().__init__(reason)
-        self.refused_recipient = refused_recipient
-
-
-class Unaddressable(Exception):
-    """This one message cannot be addressed through this relay (a UTF-8 mailbox and no SMTPUTF8).
-
-    Nothing was sent and the connection is still good: fail the one row, go on with the rest.
-    """
 
 
 class Transport(Protocol):

@@ -1,6 +1,7 @@
 """Counts per channel in the same words in `audiences`, `forecast` and `status`.
 
-A newsletter or an SMS is one message per person, so its count is e-mails or texts. A social
+A person channel's count is one message per person, in the words its module declares (e-mails,
+texts). A social
 post is one per audience, language and platform, so a social channel counts posts, and the
 forecast says how many people those posts are meant for. One number without its unit ("x 300")
 reads as 300 posts; every count the commands print carries its unit instead.
@@ -10,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from campaign.channel_ids import is_post
+from campaign.channel_ids import declaration, is_post
 
-PERSON_UNITS = {"newsletter": ("e-mail", "e-mails"), "sms": ("text", "texts")}
 LEGEND = (
     "e-mails and texts: one per person; posts: one per audience, language and platform, "
     "meant for the people counted beside them."
@@ -27,7 +27,8 @@ def messages(channel: str, n: int) -> str:
     """What a ledger count of a channel is: '53 e-mails', '3 texts', '4 posts'."""
     if is_post(channel):
         return _plural(n, "post", "posts")
-    one, many = PERSON_UNITS.get(channel, ("message", "messages"))
+    declared = declaration(channel)
+    one, many = declared.units if declared is not None else ("message", "messages")
     return _plural(n, one, many)
 
 

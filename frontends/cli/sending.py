@@ -8,7 +8,6 @@ import signal
 import time
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
@@ -30,12 +29,13 @@ from frontends.cli.as_of import say, warn_past
 from frontends.cli.choices import check_picked
 from frontends.cli.identity import acting
 from frontends.cli.progress import following, working
+from frontends.cli.waiting import campaign_tz, say_waiting
 from waves import approval, control
 from waves.deliverability import percent_of
 from waves.models import Approval
 from waves.proofs import send_proofs
 from waves.scheduler import Scheduler, store_schedule
-from waves.status import all_status, settled_so_far, waiting
+from waves.status import all_status, settled_so_far
 
 WaveOpt = typer.Option(..., "--wave", help="The wave's id.", show_default=False)
 
@@ -174,7 +174,7 @@ def send(
             f"wave {wave}: run {launched.run_id} had stopped while sending; "
             f"{launched.recovered} row(s) it held were settled and {launched.chunks} chunk(s) sent now"
         )
-        _say_waiting(launched.run_id, bundle.spec.campaign.tz)
+        say_waiting(launched.run_id, wave, bundle.spec.campaign.tz)
         return
     if launched.resumed:
         out.print(f"wave {wave}: completed the launch of run {launched.run_id} that had stopped half-way")
@@ -185,7 +185,7 @@ def send(
         f"wave {wave}: run {launched.run_id}, {launched.rows} message(s) to people, {launched.posts} post(s), "
         f"{launched.chunks} chunk(s) queued"
     )
-    _say_waiting(launched.run_id, bundle.spec.campaign.tz)
+    say_waiting(launched.run_id, wave, bundle.spec.campaign.tz)
 
 
 def _settled(campaign_id: str, wave: str) -> tuple[int, int] | None:
@@ -194,20 +194,6 @@ def _settled(campaign_id: str, wave: str) -> tuple[int, int] | None:
             return settled_so_far(conn, campaign_id, wave)
     except SQLAlchemyError:  # the sending thread holds the database a moment: the bar waits
         return None
-
-
-def _say_waiting(run_id: int, tz: ZoneInfo) -> None:
-    """Which rows wait, until when and why: nothing sleeps for them (an account's spent quota
-    can mean an hour). `wavecast send` again after that time, or a running scheduler, sends them."""
-    with get_engine().connect() as conn:
-        groups = waiting(conn, run_id)
-    for group in groups:
-        whose = f"{group['channel']}" + (f" (account {group['account']})" if group["account"] else "")
-        until = group["until"].astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
-        why = f": {group['reason']}" if group["reason"] else " (scheduled)"
-        out.print(f"waiting until {until}: {group['count']} × {whose}{why}", markup=False, soft_wrap=True)
-    if groups:
-        out.print("`wavecast send` again after that time, or a running `wavecast scheduler`, sends them", markup=False)
 
 
 def _status_table(report: dict[str, Any]) -> Table:
@@ -262,6 +248,8 @@ def status(
             out.print(line, markup=False, soft_wrap=True)
         if report["breaker"]:
             out.print(report["breaker"], markup=False, soft_wrap=True)
+        if report["state"] == "running":
+            say_waiting(report["run_id"], report["wave"], campaign_tz(report["campaign_dir"]))
     out.print(suppressed, markup=False, soft_wrap=True)
 
 
@@ -329,6 +317,8 @@ def resume(wave: str = typer.Argument(..., help="The wave's id.")) -> None:
 
     run = resume_run(wave, acting("wave.resume"))
     out.print(f"wave {run.wave_id} is {run.state}")
+    if run.state == "running":
+        say_waiting(run.id, run.wave_id, campaign_tz(run.campaign_dir))
 
 
 @app.command()

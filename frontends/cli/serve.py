@@ -1,4 +1,5 @@
-"""`wavecast serve`: the local web app (preview and the team's dashboard)."""
+"""`wavecast serve`: the local web app (preview and the team's dashboard); in the embedded default
+it also publishes the posts of launched waves as they fall due."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ import typer
 from accounts import directory as team
 from campaign.db import session_scope
 from campaign.errors import InvalidInput, WavecastError
+from campaign.settings import get_settings
 from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, out
 from waves.assembly import assembled
+from waves.due_posts import publish_until
 
 STOP_SECONDS = 2  # after SIGTERM, how long requests in flight may take to finish
 
@@ -56,14 +59,23 @@ def serve(
     if not _has_accounts():
         out.print("no account yet: nobody can sign in until `wavecast accounts create-admin EMAIL`")
     out.print(f"wavecast: http://{host if ':' not in host else f'[{host}]'}:{port}/  (preview: /preview)")
-    uvicorn.run(
-        create_app(directory.resolve()),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=STOP_SECONDS,
-    )
+    stop = threading.Event()
+    if get_settings().embedded:
+        # No broker, so no worker: this process publishes the posts of launched waves as they
+        # fall due, as `wavecast send` says it will.
+        out.print("publishing the posts of launched waves as they fall due, while this runs")
+        threading.Thread(target=publish_until, args=(stop,), name="due-posts", daemon=True).start()
+    try:
+        uvicorn.run(
+            create_app(directory.resolve()),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=STOP_SECONDS,
+        )
+    finally:
+        stop.set()
     _leave_stragglers()
 
 

@@ -21,8 +21,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
 from campaign.bundle import Bundle, load_spec
+from campaign.channel_ids import channels
 from campaign.errors import InvalidInput, Problem, WavecastError
-from campaign.model import CHANNELS
 from campaign.render import translated
 from campaign.segment import Assets, NoSuchSegment, message_for, render_segment
 from campaign.settings import get_settings
@@ -61,7 +61,7 @@ class Section:
 def _channels(bundle: Bundle, wave_id: str, audience_id: str) -> list[str]:
     return [
         c
-        for c in CHANNELS
+        for c in channels()
         if c in bundle.spec.channels and message_for(bundle.spec, wave_id, audience_id, c) is not None
     ]
 

@@ -119,6 +119,8 @@ class MastodonApi:
         self._next_id = 110000000000000000
         self._throttled = 0
         self._retry_after = 0
+        # Called with each status request before it is looked at (a test kills a worker there).
+        self.before_status: Callable[[Params], None] | None = None
         self.lock = threading.Lock()
 
     def throttle(self, count: int, retry_after: int = 30) -> None:
@@ -285,6 +287,8 @@ class MastodonApi:
         }
 
     def _post_status(self, params: Params, headers: Message) -> tuple[int, Any]:
+        if self.before_status is not None:
+            self.before_status(params)
         key = headers.get("Idempotency-Key")
         if key and key in self._idempotency:  # Mastodon looks the key up before anything else
             return 200, self._status_entity(self.statuses[self._idempotency[key]])

@@ -1,6 +1,6 @@
 """The contract every channel keeps, and the one thing the send loop knows about channels.
 
-A channel is one module: its id and limits (from campaign/channel_ids.py), how a claimed ledger
+The send side of a channel, as the loop sees it: its id and limits (campaign/channel_ids.py), how a claimed ledger
 row becomes one outgoing message (its segment rendered once, typed, then personalised), and its
 messenger, listmonk's push / flush / close:
 
@@ -22,11 +22,19 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from campaign.bundle import Bundle
+from campaign.channel_contract import (
+    Attachment,
+    Messenger,
+    NoAddress,
+    Outgoing,
+    PermanentError,
+    TransientError,
+    Unaddressable,
+    account_scope,
+)
 from campaign.channel_ids import ChannelId, ChannelLimits
-from campaign.errors import WavecastError
 from campaign.settings import Settings
 from waves.ledger import Claimed
-from waves.transport import PermanentError, TransientError, Unaddressable
 
 __all__ = [
     "Attachment",
@@ -40,35 +48,6 @@ __all__ = [
     "Unaddressable",
     "account_scope",
 ]
-
-
-def account_scope(channel_id: str, account: str) -> str:
-    """The key of one platform account's rows: its 429s and quota hold back those rows only."""
-    return f"{channel_id}:{account}"
-
-
-class NoAddress(WavecastError):
-    """The row's person has no address on this channel; the row is skipped with this reason."""
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file a post carries to a platform that takes uploads (the banner image), with its alt text."""
-
-    data: bytes
-    mime_type: str
-    alt: str
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One personalised message, ready for a messenger."""
-
-    key: str  # the delivery key: the same on every retry (file name, Idempotency-Key)
-    recipient: str  # an e-mail address, a phone number, a platform
-    body: bytes
-    sender: str = ""
-    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,12 +69,6 @@ class RunContext:
     @property
     def domain(self) -> str:
         return self.sender.rsplit("@", 1)[1]
-
-
-class Messenger(Protocol):
-    def push(self, message: Outgoing) -> None: ...
-    def flush(self) -> None: ...
-    def close(self) -> None: ...
 
 
 class Channel(Protocol):

@@ -1,7 +1,8 @@
 """Mastodon: statuses published through `Mastodon.py`, or through the outbox feed or the signed
 webhook while no account is configured (WAVECAST_MASTODON_ACCOUNTS).
 
-A status carries its banner (uploaded with its alt text), the campaign's visibility, the post's
+A status carries its banner (uploaded once with its alt text, the media id kept on the ledger
+row so a retry attaches the same upload), the campaign's visibility, the post's
 language, and the ledger key as its `Idempotency-Key`: Mastodon answers a repeated request with
 the first status and makes none, so a retried publish never makes a second post.
 
@@ -21,6 +22,7 @@ from mastodon import (
     MastodonAPIError,
     MastodonError,
     MastodonNetworkError,
+    MastodonNotFoundError,
     MastodonRatelimitError,
     MastodonServerError,
     MastodonUnauthorizedError,
@@ -29,6 +31,7 @@ from mastodon import (
 from campaign.settings import Settings, SocialAccount
 from waves.channels.contract import Outgoing, PermanentError, TransientError
 from waves.channels.direct import DirectPost, account_named
+from waves.post_media import remember_upload, uploaded
 
 TIMEOUT = 30.0  # seconds per request
 # Mastodon processes an upload in the background; wait for it a few seconds at most, then let
@@ -87,7 +90,7 @@ class MastodonMessenger:
         account = account_named(self.accounts, "mastodon", post.account)
         client = self.clients.get(account.name) or self.clients.setdefault(account.name, _Client(account))
         try:
-            media = [self._upload(client, post)] if post.image is not None else None
+            media = [self._media(client, post)] if post.image is not None else None
             client.api.status_post(
                 post.text,
                 media_ids=media,
@@ -109,19 +112,33 @@ class MastodonMessenger:
         except MastodonError as exc:
             raise TransientError(f"Mastodon: {type(exc).__name__}: {exc}") from None
 
-    def _upload(self, client: _Client, post: DirectPost) -> Any:
-        """The banner with its alt text, once Mastodon has processed it (the status needs that)."""
+    def _media(self, client: _Client, post: DirectPost) -> str:
+        """The banner's media id, once Mastodon has processed it (the status needs that).
+
+        An earlier try's upload is reused: its id is on the ledger row from the moment Mastodon
+        answered the upload, so a worker that died before the status leaves no second copy.
+        Mastodon removes unattached media after a day; an id it no longer knows is uploaded anew."""
         assert post.image is not None
+        known = uploaded(post.key, "mastodon")
+        if known is not None:
+            try:
+                return self._processed(client, client.api.media(known))
+            except MastodonNotFoundError:
+                remember_upload(post.key, "mastodon", None)
         media = client.api.media_post(post.image.data, mime_type=post.image.mime_type, description=post.image.alt)
+        remember_upload(post.key, "mastodon", str(media.id))
+        return self._processed(client, media)
+
+    def _processed(self, client: _Client, media: Any) -> str:
         for pause in PROCESSING_POLLS:
             if media.url is not None:
-                return media
+                return str(media.id)
             time.sleep(pause)  # polling Mastodon's processing state; the total is bounded
             media = client.api.media(media.id)
         if media.url is None:
-            # The upload stays unattached; Mastodon removes such media after a day.
+            # The upload is kept on the row: the next try waits for the same one.
             raise TransientError("Mastodon is still processing the image; the post is tried again later")
-        return media
+        return str(media.id)
 
     def flush(self) -> None:
         return None  # every status is published by the time push returns

@@ -28,7 +28,7 @@ def account_for(bundle: Bundle, platform: str, lang: str) -> str:
     """The account that publishes the platform's posts in LANG: the campaign's choice, else 'default'.
 
     The name goes on the post's ledger row; the secret stays in the settings."""
-    config = bundle.spec.channels.get(platform)  # type: ignore[call-overload]  # platform is a ChannelId
+    config = bundle.spec.channels.get(platform)
     return config.accounts.get(lang, DEFAULT_ACCOUNT) if config is not None else DEFAULT_ACCOUNT
 
 

@@ -1,4 +1,7 @@
-"""A segment's SMS: a short form of the message, rendered once, and how phones count it.
+"""The SMS channel, declared whole: one text message per person, through a plain HTTP gateway,
+or as files in the outbox.
+
+Rendering: a short form of the message, rendered once per segment, and how phones count it.
 
 The text is the message file's `subject` (it may name the contact's first name), the message's
 link (its `cta`, else the campaign's website in the language, UTM-tagged like every other
@@ -9,31 +12,49 @@ recipient's first name ("Ana, ...").
 Length is counted as phones and gateways count it: GSM-7 (160 septets in a single segment,
 153 in each of a concatenated message's segments; `^{}[]~|\\€` take two septets), or UCS-2 as
 soon as one character is outside GSM-7 (70 / 67 UTF-16 units). The channel's limit
-(campaign/channel_ids.py, 3 x 153 GSM-7 characters, tightened per campaign by
+(3 x 153 GSM-7 characters, below, tightened per campaign by
 `channels: {sms: {limit: ...}}`) fixes the number of segments a message may take: 3 by default.
 Validation measures the sample contact's SMS; the sender measures each recipient's again, since
 a name outside GSM-7 can triple the count.
+
+The address: the contact's custom attribute `phone` (an extra column of the contacts CSV),
+an E.164 number, checked at import and again before each message. A contact without one keeps
+its ledger row, skipped with the reason. Consent is re-checked before each message, as for
+e-mail.
+
+The gateway (`WAVECAST_SMS_GATEWAY_URL`, its token in `WAVECAST_SMS_GATEWAY_TOKEN`) receives a
+JSON POST `{"to", "text", "reference"}` with the delivery key as `Idempotency-Key`
+(campaign/json_messengers.py); unset, each SMS is `OUTBOX_DIR/sms/run-<run>/<row>.json`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from campaign.bundle import Bundle
-from campaign.channel_ids import LIMITS
+from campaign.channel_contract import Messenger, Outgoing, Recipient, RenderRequest
+from campaign.channel_ids import Address, ChannelDeclaration, ChannelLimits, InvalidAddress, Reach
 from campaign.errors import Problem, WavecastError
+from campaign.json_messengers import JsonFileMessenger, JsonPostMessenger
 from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, register_for, texts_for
-from campaign.mime import Parts, check_field
-from campaign.model import Message
+from campaign.mime import Parts
 from campaign.newsletter import layout, sample_fields
-from campaign.render import PERSONAL_FIELDS, RenderFailed, Where, check_template, render
+from campaign.render import PERSONAL_FIELDS, RenderFailed, Where, check_template, personal_values, render
 from campaign.segment_key import SegmentKey
+from campaign.settings import ChannelEnv, HttpEndpoint
 from campaign.template_context import tag_url, template_context, translated
+
+LIMITS = ChannelLimits(
+    "sms", Reach.PERSON, 3 * 153, length_rule="SMS segments: GSM-7 160 alone, 153 each of 3; UCS-2 70 / 67"
+)
 
 SINGLE = {"GSM-7": 160, "UCS-2": 70}
 PART = {"GSM-7": 153, "UCS-2": 67}  # each part of a concatenated SMS gives 7 septets to its header
@@ -109,9 +130,7 @@ class SmsSegment:
         return self.key.channel
 
     def _text(self, fields: Mapping[str, str], unsubscribe_url: str, greet: bool) -> str:
-        values = [fields.get(name) or fallback for name, fallback in zip(PERSONAL_FIELDS, self.fallbacks, strict=True)]
-        for name, value in zip(PERSONAL_FIELDS, values, strict=True):
-            check_field(f"contact.{name}", value)  # one line, bounded: the same rule as a subject
+        values = personal_values(fields, self.fallbacks)
         text = self.parts.fill([*values, unsubscribe_url])
         first_name = fields.get("first_name")
         return f"{first_name}, {text}" if greet and self.greets and first_name else text
@@ -181,10 +200,10 @@ def _fallbacks(bundle: Bundle, audience: str, lang: str) -> tuple[str, ...]:
     return tuple(texts.get(key, default) for key, default in zip(NAME_KEYS, english, strict=True))
 
 
-def build_sms(
-    bundle: Bundle, key: SegmentKey, message: Message, start: dt.datetime, *, base_url: str, content_hash: str
-) -> SmsSegment:
+def build_sms(request: RenderRequest) -> SmsSegment:
     """Render one segment's SMS with placeholder tokens; raises RenderFailed naming file and line."""
+    bundle, key, message, start = request.bundle, request.key, request.message, request.start
+    base_url, content_hash = request.base_url, request.content_hash
     spec = bundle.spec
     info = spec.campaign
     mf = bundle.message(message.template, key.lang)
@@ -200,8 +219,8 @@ def build_sms(
     base = str(mf.text.cta.url) if mf.text.cta is not None else translated(spec, info.website, key.lang)
     link = tag_url(base, None, key.channel, "sms", info.id, key.slug)
     text = f"{' '.join(subject.split())}\n{link}\nSTOP: {tokens[-1]}"
-    config = spec.channels.get(key.channel)  # type: ignore[call-overload]
-    limit = (config.limit if config is not None else None) or LIMITS[key.channel].limit or SINGLE["GSM-7"]  # type: ignore[index]
+    config = spec.channels.get(key.channel)
+    limit = (config.limit if config is not None else None) or LIMITS.limit or SINGLE["GSM-7"]
     stagger = dt.timedelta(minutes=config.stagger_minutes if config is not None else 0)
     sms = SmsSegment(
         key=key,
@@ -228,3 +247,55 @@ def build_sms(
         )
         object.__setattr__(sms, "problems", (problem,))
     return sms
+
+
+PHONE_MAX_DIGITS = 15  # E.164: country code and number together
+_PHONE_SEPARATORS = re.compile(r"[ .\-()/]")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def check_phone(value: str) -> str:
+    """A phone number in E.164 form (+32470123456); spaces, dots, dashes, slashes and
+    brackets between the digits are dropped. Refused: anything else, a national number
+    without its country code, more than 15 digits."""
+    compact = _PHONE_SEPARATORS.sub("", value.strip())
+    if _E164.fullmatch(compact):
+        return compact
+    if not compact.startswith("+"):
+        reason = "is not in international form: write + and the country code first, as in +32 470 12 34 56"
+    elif not compact[1:].isascii() or not compact[1:].isdigit():
+        reason = "may hold only digits after the +, with spaces, dots, dashes or brackets between them"
+    elif compact[1:2] == "0":
+        reason = "has a country code starting with 0; write the country code without 00 or a trunk 0"
+    else:
+        digits = len(compact) - 1
+        reason = f"has {digits} digits; an E.164 number has 7 to {PHONE_MAX_DIGITS}"
+    raise InvalidAddress(reason)
+
+
+def _settings(env: ChannelEnv) -> HttpEndpoint | None:
+    return env.endpoint("GATEWAY_URL", "GATEWAY_TOKEN")
+
+
+class SmsSender:
+    def build(self, segment: object, to: Recipient) -> Outgoing:
+        if not isinstance(segment, SmsSegment):
+            raise WavecastError(f"segment {'/'.join(getattr(segment, 'key', ()))} did not render as an SMS")
+        text = segment.personalise(to.fields, to.unsubscribe_url)
+        body = json.dumps({"to": to.address, "text": text, "reference": to.key}, ensure_ascii=False, sort_keys=True)
+        return Outgoing(key=to.key, recipient=to.address, body=body.encode())
+
+    def messenger(self, config: object, outbox: Path) -> Messenger:
+        if isinstance(config, HttpEndpoint):
+            return JsonPostMessenger(config, "SMS gateway")
+        return JsonFileMessenger(outbox / "sms", "SMS")
+
+
+CHANNEL = ChannelDeclaration(
+    LIMITS,
+    build_sms,
+    units=("text", "texts"),
+    address=Address("phone", "phone number", check_phone, "+32470123456"),
+    settings=_settings,
+    sender=SmsSender(),
+)

@@ -1,0 +1,16 @@
+"""The channels, one module each, listed once. Importing `campaign` installs this list in the
+table every generic part reads (campaign/channel_ids.py).
+
+Adding a channel is one module here, declaring its id, reach, limits, the contact field it
+addresses, its rendering, its own settings and its sender, plus its tests, and its line below.
+"""
+
+from __future__ import annotations
+
+from campaign.channel_ids import ChannelDeclaration, install
+from campaign.channels import newsletter, push, sms, social
+
+REGISTRY: dict[str, ChannelDeclaration] = {
+    declared.id: declared for declared in (newsletter.CHANNEL, *social.PLATFORMS, sms.CHANNEL, push.CHANNEL)
+}
+install(REGISTRY)
