@@ -71,7 +71,8 @@ def fault_rig(
                 proxy = ProxyProcess("127.0.0.1:5432", tmp_path / "proxy.log").start()
                 service_url = url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}", 1)
                 assert service_url != url
-        settings = settings_for(redis_server, sink)
+        # The wave's posts go to an outbox feed of this test's own, held against the ledger.
+        settings = {**settings_for(redis_server, sink), "WAVECAST_OUTBOX_DIR": str(tmp_path / "outbox")}
         for key, value in {**settings, "WAVECAST_DATABASE_URL": url}.items():
             monkeypatch.setenv(key, value)
         reset_caches()

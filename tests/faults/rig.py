@@ -7,9 +7,11 @@ Sizes: a few hundred contacts, throttled so the wave lasts a few seconds, in `ma
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +62,9 @@ class Outcome:
     late: int = 0  # messages that reached an unsubscribed person after the unsubscribe
     mismatched: int = 0  # ledger and sink disagree (sent but absent, or present but not sent)
     mixed_ids: int = 0  # people whose copies carry different Message-IDs
+    posts: int = 0  # the wave's social posts (ledger rows of their own), published to the outbox feed
+    posts_lost: int = 0  # post rows that never reached the feed
+    posts_duplicated: int = 0  # feed lines beyond the first, per post (same idempotency key)
     seconds: float = 0.0
     note: str = ""
 
@@ -67,7 +72,8 @@ class Outcome:
     def ok(self) -> bool:
         return (
             self.lost == 0
-            and self.duplicated <= self.allowed
+            and self.posts_lost == 0
+            and self.duplicated + self.posts_duplicated <= self.allowed
             and self.late == 0
             and self.mismatched == 0
             and self.mixed_ids == 0
@@ -209,6 +215,7 @@ class FaultRig:
             lost += not arrived
             mismatched += arrived != (status == SENT)
         late = sum(1 for email, at in unsubscribed.items() for t, _m in copies.get(email, []) if t > at)
+        posts, posts_lost, posts_duplicated, posts_mismatched = self.post_counts(run_id)
         result = Outcome(
             scenario=scenario,
             database=self.database,
@@ -220,13 +227,34 @@ class FaultRig:
             refused=refused_rows,
             unsubscribed=skipped_rows,
             late=late,
-            mismatched=mismatched,
+            mismatched=mismatched + posts_mismatched,
+            posts=posts,
+            posts_lost=posts_lost,
+            posts_duplicated=posts_duplicated,
             mixed_ids=sum(1 for found in copies.values() if len({m for _t, m in found}) > 1),
             seconds=time.time() - self.started,
             note=note,
         )
         RESULTS.append(result)
         return result
+
+    def post_counts(self, run_id: int) -> tuple[int, int, int, int]:
+        """The wave's posts held against the outbox feed: (posts, lost, duplicated, mismatched)."""
+        from waves.models import SENT, Delivery
+
+        with get_engine().connect() as conn:
+            rows = conn.execute(
+                select(Delivery.message_id, Delivery.status).where(
+                    Delivery.run_id == run_id, Delivery.contact_id.is_(None)
+                )
+            ).all()
+        lines: Counter[str] = Counter()
+        for feed in (self.tmp / "outbox" / "social" / "published").glob("*.jsonl"):
+            for line in feed.read_text(encoding="utf-8").splitlines():
+                lines[json.loads(line)["idempotency_key"]] += 1
+        lost = sum(1 for key, _status in rows if not lines[key])
+        mismatched = sum(1 for key, status in rows if bool(lines[key]) != (status == SENT))
+        return len(rows), lost, sum(max(0, lines[key] - 1) for key, _status in rows), mismatched
 
     def stop(self) -> None:
         for process in self.workers:
@@ -240,7 +268,10 @@ class FaultRig:
 def check(result: Outcome) -> None:
     """The expectations of every scenario, with the whole row in the message."""
     assert result.lost == 0, f"lost messages: {result}"
-    assert result.duplicated <= result.allowed, f"more duplicates than relay connections sending at the fault: {result}"
+    assert result.posts > 0, f"the wave's posts are missing from the ledger: {result}"
+    assert result.posts_lost == 0, f"lost posts: {result}"
+    duplicated = result.duplicated + result.posts_duplicated
+    assert duplicated <= result.allowed, f"more duplicates than relay connections sending at the fault: {result}"
     assert result.mixed_ids == 0, f"a duplicate carried another Message-ID: {result}"
     assert result.late == 0, f"messages after an unsubscribe: {result}"
     assert result.mismatched == 0, f"ledger and sink disagree: {result}"
@@ -250,13 +281,14 @@ def table(results: list[Outcome]) -> list[str]:
     """The results as a Markdown table."""
     lines = [
         "| scenario | database | contacts | delivered | lost | duplicated | allowed | refused (5xx) | "
-        "unsubscribed | seconds | result |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "unsubscribed | posts: published, lost, duplicated | seconds | result |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         verdict = "ok" if r.ok else "FAILED"
         lines.append(
             f"| {r.scenario} | {r.database} | {r.contacts:,} | {r.delivered:,} | {r.lost} | {r.duplicated} | "
-            f"{r.allowed} | {r.refused} | {r.unsubscribed} | {r.seconds:.0f} | {verdict} |"
+            f"{r.allowed} | {r.refused} | {r.unsubscribed} | {r.posts - r.posts_lost}, {r.posts_lost}, "
+            f"{r.posts_duplicated} | {r.seconds:.0f} | {verdict} |"
         )
     return lines
