@@ -30,8 +30,10 @@ class Browsing:
 
 @contextmanager
 def browse(
-    executable: str, *, bypass_csp: bool = False, width: int = 1280, locale: str = "en-GB"
+    executable: str, *, bypass_csp: bool = False, width: int = 1280, locale: str | None = None
 ) -> Iterator[Browsing]:
+    """A page in Chromium. `locale` sets the browser's language, hence its Accept-Language; left
+    out, the browser's own, which a test may still replace with `page.set_extra_http_headers`."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -39,7 +41,7 @@ def browse(
         try:
             context = browser.new_context(
                 bypass_csp=bypass_csp, viewport={"width": width, "height": 900}, locale=locale
-            )  # the locale is the Accept-Language the browser sends
+            )
             context.set_default_timeout(30_000)
             browsing = Browsing(context.new_page())
 
