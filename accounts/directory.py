@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from accounts import audit
 from accounts.models import EMAIL_MAX, INTERFACE_LANGUAGES, PERSON, SERVICE, Account, AccountRole
 from accounts.roles import Actor, Role
 from campaign.errors import WavecastError
@@ -65,11 +66,20 @@ def interface_language(code: str) -> str | None:
     return language
 
 
-def set_language(session: Session, email: str, code: str) -> tuple[Account, str | None, str | None]:
-    """Sets the account's interface language, checked: (the account, before, after)."""
+def set_language(session: Session, by: Actor, email: str, code: str) -> Account:
+    """Sets the account's interface language, checked, and writes it to the audit log."""
     account = get(session, email)
     before, account.language = account.language, interface_language(code)
-    return account, before, account.language
+    audit.record(
+        session,
+        by,
+        "accounts.language",
+        "account",
+        account.email,
+        before={"language": before},
+        after={"language": account.language},
+    )
+    return account
 
 
 def add(session: Session, email: str, roles: list[Role], *, service: bool = False) -> Account:

@@ -127,7 +127,7 @@ def team(env: dict[str, str]) -> list[str]:
         for email, language in ((DUTCH, "nl"), (FRENCH, "fr")):
             reader = directory.add(session, email, [Role.VIEWER])
             reader.password_hash = hash_password(PASSWORD)
-            directory.set_language(session, email, language)
+            reader.language = language
     return made
 
 

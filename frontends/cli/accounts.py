@@ -181,16 +181,8 @@ def language(
     if email is not None and directory.account_email(email) != me.email:
         me.require("accounts.roles")
     with session_scope() as session:
-        account, before, after = directory.set_language(session, email or me.email, code)
-        audit.record(
-            session,
-            me,
-            "accounts.language",
-            "account",
-            account.email,
-            before={"language": before},
-            after={"language": after},
-        )
+        account = directory.set_language(session, me, email or me.email, code)
+        after = account.language
     out.print(f"{account.email}: the web app speaks {after or 'as the browser asks'}")
 
 

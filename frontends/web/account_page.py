@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from accounts import audit, directory
+from accounts import directory
 from accounts.directory import AUTO_LANGUAGE
 from accounts.models import INTERFACE_LANGUAGES
 from accounts.roles import Actor, NotSignedIn
@@ -47,16 +47,7 @@ def account_page(request: Request) -> Response:
 def _save(request: Request, language: str) -> None:
     me = _me(request)
     with session_scope() as session:
-        account, before, after = directory.set_language(session, me.email, language)
-        audit.record(
-            session,
-            me,
-            "accounts.language",
-            "account",
-            account.email,
-            before={"language": before},
-            after={"language": after},
-        )
+        directory.set_language(session, me, me.email, language)
 
 
 async def _csrf_first(request: Request) -> None:

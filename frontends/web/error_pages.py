@@ -17,9 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from frontends.web.accept_language import preferred
+
 LANGS = ("nl", "fr", "de", "en")
 DEFAULT_LANG = "en"
-_MAX_HEADER = 1000  # an Accept-Language longer than this is read only this far
 TEXTS: dict[int, dict[str, tuple[str, str]]] = {
     400: {
         "nl": ("Ongeldige aanvraag", "De aanvraag kon niet worden verwerkt. Controleer de link en probeer opnieuw."),
@@ -76,25 +77,7 @@ _STYLE = (
 
 def reader_language(request: Request) -> str:
     """The language the visitor's browser prefers most among ours (q-values honoured), else English."""
-    best, best_q = DEFAULT_LANG, 0.0
-    for part in request.headers.get("accept-language", "")[:_MAX_HEADER].split(",")[:32]:
-        code, _, params = part.partition(";")
-        lang = code.strip().lower()[:2]
-        if lang not in LANGS:
-            continue
-        q = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if not 0.0 < q <= 1.0:
-            continue
-        if q > best_q:  # on equal weights the browser's order stands: the earlier one wins
-            best, best_q = lang, q
-    return best
+    return preferred(request.headers.get("accept-language"), LANGS) or DEFAULT_LANG
 
 
 def _texts(status: int) -> dict[str, tuple[str, str]]:

@@ -32,6 +32,7 @@ from babel.support import Translations
 
 from accounts.models import INTERFACE_LANGUAGES
 from campaign.phrase import Phrase
+from frontends.web.accept_language import preferred
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 # What extraction looks for, beyond gettext's usual names: the two markers below.
@@ -75,21 +76,7 @@ def negotiate(chosen: str | None, accept_language: str | None) -> str:
     """The account's choice; else the browser's most wanted language the app speaks; else English."""
     if chosen in INTERFACE_LANGUAGES:
         return str(chosen)
-    wanted: list[tuple[float, int, str]] = []
-    for index, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        language = tag.strip().split("-")[0].lower()
-        if quality > 0 and language in INTERFACE_LANGUAGES:
-            wanted.append((-quality, index, language))
-    return min(wanted)[2] if wanted else DEFAULT
+    return preferred(accept_language, INTERFACE_LANGUAGES) or DEFAULT
 
 
 @contextmanager
