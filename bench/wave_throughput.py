@@ -110,6 +110,11 @@ def _wire_client(
     peaks[index] = own_peak_rss_mb()
 
 
+def patience(count: int) -> float:
+    """How long to wait for `count` messages: 10 minutes, or longer at 50 messages/s."""
+    return max(600.0, count / 50)
+
+
 def measure_wire(
     current: Rig, campaign_dir: Path, count: int, processes: int = PROCESSES, peaks: list[float] | None = None
 ) -> float:
@@ -132,7 +137,7 @@ def measure_wire(
         client.start()
     barrier.wait(timeout=300)
     started = time.time()
-    stats = current.sink.wait_for(before + count)
+    stats = current.sink.wait_for(before + count, timeout=patience(count))
     for client in clients:
         client.join(timeout=60)
     if peaks is not None:
@@ -150,7 +155,7 @@ def measure_wavecast(current: Rig, bundle: Any, count: int) -> tuple[float, floa
     launch_seconds = time.time() - started
     if launched.rows != count:
         raise RuntimeError(f"the wave has {launched.rows} ledger rows, expected {count}")
-    stats = current.sink.wait_for(before + count)
+    stats = current.sink.wait_for(before + count, timeout=patience(count))
     wait_settled(launched.run_id)
     return count / (float(stats["last_at"]) - started), launch_seconds, float(stats["first_at"]) - started
 
@@ -173,7 +178,7 @@ def measure_naive(current: Rig, campaign_dir: Path, bundle: Any, count: int) -> 
     with app.connection_for_write(get_settings().broker_url) as connection:
         for contact_id in ids:
             naive_send.apply_async(args=[str(campaign_dir), WAVE, audience, contact_id], connection=connection)
-    stats = current.sink.wait_for(before + count)
+    stats = current.sink.wait_for(before + count, timeout=patience(count))
     return count / (float(stats["last_at"]) - started)
 
 
