@@ -159,3 +159,35 @@ def test_a_terminated_sending_process_first_writes_down_what_the_relay_took(
     assert sent == set(arrived), "the ledger and the relay disagree on what was sent"
     assert {status for _email, status in rows} <= {"sent", "pending"}, "rows left claimed by a dead process"
     assert 30 <= len(sent) < contacts
+
+
+def test_an_unsubscribe_while_a_message_waits_for_its_turn_is_seen(
+    relay: SinkClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two connections share a rate of one message a second: while one sends, the other's row
+    waits for its turn. Whoever unsubscribes during that wait gets nothing: the consent check
+    comes after the wait, right before the message leaves."""
+    import threading
+
+    from audiences.consent import unsubscribe_email
+    from waves.launch import launch_wave
+
+    monkeypatch.setenv("WAVECAST_SMTP_CONNECTIONS", "2")
+    reset_caches()
+    add_contacts(3)
+    bundle = approved_campaign(tmp_path, rate=1.0)
+    sending = threading.Thread(target=launch_wave, args=(bundle, "first", TESTER))
+    sending.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not arrivals(relay):
+            assert time.monotonic() < deadline, "no message reached the relay"
+            time.sleep(0.01)
+        (first,) = arrivals(relay)
+        waiting = next(f"person{i}@example.org" for i in (0, 1) if f"person{i}@example.org" != first)
+        assert unsubscribe_email(waiting)  # the other connection holds this row, waiting its turn
+    finally:
+        sending.join(timeout=120)
+    arrived = arrivals(relay)
+    assert waiting not in arrived, "a message went out after its person unsubscribed"
+    assert set(arrived) == {first, "person2@example.org"}

@@ -351,7 +351,14 @@ class _Chunk:
         return True
 
     def send_one(self, checks: Connection, row: ledger.Claimed, lane: Lane) -> None:
-        """Check, personalise, push, journal one row; raise _Stop when the chunk must stop."""
+        """Wait for the rate, check, personalise, push, journal one row; raise _Stop when the chunk
+        must stop. The check comes after the wait, right before the message leaves: an unsubscribe
+        committed while the row waited for its turn is seen (with several connections sharing
+        one rate, that wait is the longest part of a message)."""
+        try:
+            self.throttle.wait(row.channel)
+        except ThrottleUnavailable as exc:
+            raise _Stop(str(exc), [row.id], delay=backoff(self.settings, 1)) from None
         why_not = _still_wanted(checks, self.run.run_id, row, self.worker)
         if why_not == CLAIM_LOST:
             return  # another process owns it now; it will send it once
@@ -370,10 +377,6 @@ class _Chunk:
         except Exception as exc:  # one recipient's fault stays with that recipient
             self.fail(row, f"message could not be built: {_reason(exc)}")
             return
-        try:
-            self.throttle.wait(row.channel)
-        except ThrottleUnavailable as exc:
-            raise _Stop(str(exc), [row.id], delay=backoff(self.settings, 1)) from None
         try:
             self.messenger(lane, row.channel).push(message)
         except PermanentError as exc:
