@@ -138,7 +138,7 @@ def test_unknown_routes_are_404_and_the_schema_lists_every_route(client: TestCli
         "/waves/{wave_id}/approve",
         "/waves/{wave_id}/launch",
         "/initiatives/{request_id}/review",
-        "/preview/newsletter/{wave_id}/{audience_id}/{lang}",
+        "/preview/{channel}/{wave_id}/{audience_id}/{lang}",
         "/assets/{campaign_id}/{path}",
     ):
         assert path in schema["paths"], path

@@ -78,6 +78,9 @@ def test_unknown_choices_fall_back_and_unknown_frames_are_404(client: TestClient
     assert client.get("/preview/newsletter/nope/youth/fr").status_code == 404
     assert client.get("/preview/newsletter/second/youth/fr").status_code == 404  # no message serves it
     assert client.get("/preview/newsletter/first/youth/xx").status_code == 404
+    # Only a channel in the e-mail layout is shown as a page; a post is a card of the preview.
+    assert client.get("/preview/x/first/youth/fr").status_code == 404
+    assert client.get("/preview/fax/first/youth/fr").status_code == 404
 
 
 def test_edits_show_without_a_restart(client: TestClient, campaign: Path) -> None:

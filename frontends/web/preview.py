@@ -5,9 +5,11 @@ compares sizes and modification times), so an edit shows on the next page load w
 restart. A template that fails to render shows as an error panel naming its file and line,
 in the place of the message; the page itself never fails for it.
 
-Newsletters are shown in iframes (one route returns each newsletter's HTML) at a desktop
-width (640 px) or a phone width (375 px). The frames are sandboxed without scripts and, like
-every page here, may load nothing from another site.
+A channel whose messages are e-mails in the shared layout (the newsletter: its declaration's
+`uses_layout`) is shown in an iframe (one route returns each one's HTML) at a desktop width
+(640 px) or a phone width (375 px); every other channel's messages are shown as cards. The
+frames are sandboxed without scripts and, like every page here, may load nothing from another
+site.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
 from campaign.bundle import Bundle, load_spec
-from campaign.channel_ids import channels
+from campaign.channel_ids import channels, declaration
 from campaign.errors import InvalidInput, Problem, WavecastError
 from campaign.render import translated
 from campaign.segment import Assets, NoSuchSegment, message_for, render_segment
@@ -52,7 +54,7 @@ class Section:
 
     audience: str
     title: str
-    newsletter: bool
+    frames: list[str] = field(default_factory=list)  # the channels shown as an e-mail, in a frame
     posts: list[Any] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -64,6 +66,12 @@ def _channels(bundle: Bundle, wave_id: str, audience_id: str) -> list[str]:
         for c in channels()
         if c in bundle.spec.channels and message_for(bundle.spec, wave_id, audience_id, c) is not None
     ]
+
+
+def _framed(channel: str) -> bool:
+    """True for a channel whose messages are e-mails in the shared layout (the newsletter)."""
+    found = declaration(channel)
+    return found is not None and found.uses_layout
 
 
 def _audiences(bundle: Bundle, wave_id: str) -> list[str]:
@@ -92,7 +100,7 @@ def matrix(bundle: Bundle, wave_id: str) -> dict[str, dict[str, Cell]]:
             for channel in channels:
                 output, problems = _render(bundle, wave_id, audience, lang, channel)
                 cell.problems.extend(p for p in problems if p.severity == "error")
-                if channel == "newsletter" and output is not None:
+                if _framed(channel) and output is not None and cell.subject is None:
                     cell.subject = output.subject
     return cells
 
@@ -103,18 +111,16 @@ def sections(bundle: Bundle, wave_id: str, lang: str, only: str | None) -> list[
         if only is not None and audience != only:
             continue
         channels = _channels(bundle, wave_id, audience)
-        section = Section(
-            audience,
-            translated(bundle.spec, bundle.spec.audience(audience).title, lang),
-            newsletter="newsletter" in channels,
-        )
+        section = Section(audience, translated(bundle.spec, bundle.spec.audience(audience).title, lang))
         for channel in channels:
             output, problems = _render(bundle, wave_id, audience, lang, channel)
             section.problems.extend(p for p in problems if p.severity == "error")
             section.warnings.extend(p for p in problems if p.severity != "error")
-            if output is None and channel == "newsletter":
-                section.newsletter = False
-            elif output is not None and channel != "newsletter":
+            if output is None:
+                continue
+            if _framed(channel):
+                section.frames.append(channel)
+            else:
                 section.posts.append(output)
         found.append(section)
     return found
@@ -191,22 +197,24 @@ FRAME_HEADERS = {
 
 
 @router.get(
-    "/preview/newsletter/{wave_id}/{audience_id}/{lang}",
+    "/preview/{channel}/{wave_id}/{audience_id}/{lang}",
     dependencies=[Depends(require_reader)],
     summary="One newsletter's HTML, as a reader's mail program shows it",
     response_class=HTMLResponse,
 )
-async def newsletter_frame(request: Request, wave_id: str, audience_id: str, lang: str) -> Response:
+async def newsletter_frame(request: Request, channel: str, wave_id: str, audience_id: str, lang: str) -> Response:
+    if not _framed(channel):
+        raise NotFound(f"no e-mail channel {channel!r}")
     try:
         bundle = await current_bundle(request)
-        output = await rendering.run(render_segment, bundle, wave_id, audience_id, lang, "newsletter")
+        output = await rendering.run(render_segment, bundle, wave_id, audience_id, lang, channel)
     except NoSuchSegment as exc:
         raise NotFound(str(exc)) from None
     except InvalidInput as exc:
         return error_page(
             request, 422, "This newsletter does not render", "Fix the file named below and reload.", exc.problems
         )
-    html = getattr(output, "html", "")  # the newsletter channel always gives a NewsletterSegment
+    html = getattr(output, "html", "")  # a channel in the e-mail layout gives a NewsletterSegment
     return HTMLResponse(served_here(html), headers=FRAME_HEADERS)
 
 
