@@ -18,10 +18,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
-from sqlalchemy import Connection, Table, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from accounts import audit
@@ -30,7 +28,7 @@ from audiences.assignment import assignment_select
 from audiences.models import contacts
 from campaign.bundle import Bundle
 from campaign.channel_ids import person_channels
-from campaign.db import get_engine, session_scope, utcnow
+from campaign.db import dialect_insert, get_engine, session_scope, utcnow
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
 from waves.approval import require_approval
@@ -62,15 +60,11 @@ def _post_rows(conn: Connection, run_id: int) -> int:
     return int(conn.scalar(select(func.count()).where(Delivery.run_id == run_id, Delivery.account.isnot(None))) or 0)
 
 
-def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
-    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
-
-
 def _claim_run(conn: Connection, bundle: Bundle, wave_id: str, content_hash: str, by: str) -> tuple[WaveRun, bool]:
     key = f"{bundle.spec.campaign.id}:{wave_id}"
     now = utcnow()
     inserted = conn.execute(
-        _insert(conn, cast(Table, WaveRun.__table__))
+        dialect_insert(conn, WaveRun.__table__)
         .values(
             run_key=key,
             campaign_id=bundle.spec.campaign.id,
@@ -117,9 +111,7 @@ def build_ledger(
         ).where(assigned.c.contact_id > low, assigned.c.contact_id <= high)
         with engine.begin() as conn:
             newer_than = conn.scalar(select(func.max(Delivery.id))) or 0
-            conn.execute(
-                _insert(conn, cast(Table, Delivery.__table__)).from_select(columns, rows).on_conflict_do_nothing()
-            )
+            conn.execute(dialect_insert(conn, Delivery.__table__).from_select(columns, rows).on_conflict_do_nothing())
         low = high
         if after_batch is not None:
             after_batch(newer_than)
