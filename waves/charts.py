@@ -20,6 +20,7 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
+from campaign.channel_ids import NEWSLETTER
 from campaign.phrase import Phrase
 from waves.report import Report
 
@@ -81,7 +82,7 @@ def reach_chart(report: Report, say: Say = str) -> Chart:
     sent: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     audiences: dict[str, None] = {}
     for s in report.segments:
-        if s.channel == "newsletter":
+        if s.channel == NEWSLETTER:
             sent[s.wave][s.audience] += s.sent
             audiences.setdefault(s.audience)
     waves = [w.id for w in report.waves if w.id in sent]
@@ -110,7 +111,7 @@ def language_chart(report: Report, say: Say = str) -> Chart:
     """Newsletters sent per language."""
     sent: dict[str, int] = defaultdict(int)
     for s in report.segments:
-        if s.channel == "newsletter":
+        if s.channel == NEWSLETTER:
             sent[s.language] += s.sent
     languages = [lang for lang in sent if sent[lang]]
     with rc_context(_STYLE):

@@ -13,14 +13,15 @@ from accounts import audit
 from accounts.roles import Actor
 from audiences.normalise import email_hash, normalise_typed
 from campaign.bundle import Bundle
+from campaign.channel_ids import NEWSLETTER
 from campaign.db import session_scope
 from campaign.dkim_signing import signed
 from campaign.errors import WavecastError
+from campaign.mail_transport import PermanentError, TransientError, make_transport
 from campaign.mime import message_id
 from campaign.newsletter import sample_fields
 from campaign.settings import get_settings
 from waves.outputs import newsletter_for
-from waves.transport import PermanentError, TransientError, make_transport
 
 
 def proof_message_id(campaign_id: str, wave_id: str, audience: str, lang: str, domain: str) -> str:
@@ -44,7 +45,7 @@ def send_proofs(bundle: Bundle, wave_id: str, to: str, by: Actor) -> list[str]:
     pairs = dict.fromkeys(
         (audience, lang)
         for message in wave.messages
-        if "newsletter" in message.channels
+        if NEWSLETTER in message.channels
         for audience in message.audiences
         for lang in spec.campaign.languages
     )

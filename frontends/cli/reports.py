@@ -17,6 +17,7 @@ from rich import box
 from rich.table import Table
 
 from accounts.models import INTERFACE_LANGUAGES
+from campaign.channel_ids import NEWSLETTER
 from campaign.db import get_engine
 from campaign.errors import WavecastError
 from frontends.cli.app import CampaignOpt, DirArg, app, campaign_dir, open_bundle, out
@@ -65,13 +66,13 @@ def csv_rows(report: Any) -> list[dict[str, Any]]:
             )
     for m in report.deliverability:
         where = {"section": "deliverability", "wave": m.wave, "audience": m.audience, "language": m.language}
-        rows.append({**where, "channel": "newsletter", "metric": "planned", "value": m.planned})
-        rows.append({**where, "channel": "newsletter", "metric": "emails_sent", "value": m.emails})
+        rows.append({**where, "channel": NEWSLETTER, "metric": "planned", "value": m.planned})
+        rows.append({**where, "channel": NEWSLETTER, "metric": "emails_sent", "value": m.emails})
         for metric in MAIL_LABELS:
-            rows.append({**where, "channel": "newsletter", "metric": metric, "value": getattr(m, metric)})
+            rows.append({**where, "channel": NEWSLETTER, "metric": metric, "value": getattr(m, metric)})
             rate = m.rate(metric)
             value = "" if rate is None else round(rate, 4)
-            rows.append({**where, "channel": "newsletter", "metric": f"{metric}_rate", "value": value})
+            rows.append({**where, "channel": NEWSLETTER, "metric": f"{metric}_rate", "value": value})
     for a in report.ambitions:
         rows.append({"section": "ambition", "ambition": a.id, "metric": "reached", "value": a.reached})
         rows.append({"section": "ambition", "ambition": a.id, "metric": "waves", "value": " ".join(a.waves)})

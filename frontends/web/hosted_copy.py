@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from campaign.bundle import Bundle
+from campaign.channel_ids import NEWSLETTER
 from campaign.errors import InvalidInput
 from campaign.newsletter import NewsletterSegment
 from campaign.segment import NoSuchSegment, render_segment
@@ -40,7 +41,7 @@ def hosted_html(bundle: Bundle, wave_id: str, audience_id: str, lang: str, now: 
     if wave_id not in starts or starts[wave_id] > now:
         return None
     try:
-        output = render_segment(bundle, wave_id, audience_id, lang, "newsletter")
+        output = render_segment(bundle, wave_id, audience_id, lang, NEWSLETTER)
     except (NoSuchSegment, InvalidInput):
         return None
     if not isinstance(output, NewsletterSegment):
