@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from campaign.errors import Problem, WavecastError
@@ -22,6 +21,7 @@ if TYPE_CHECKING:  # types only: the errors below are raised by modules that loa
     from campaign.model import Message
     from campaign.newsletter import NewsletterSegment
     from campaign.segment_key import SegmentKey
+    from campaign.settings import Settings
 
 
 def account_scope(channel_id: str, account: str) -> str:
@@ -130,6 +130,46 @@ Renderer = Callable[[RenderRequest], "NewsletterSegment | ChannelSegment"]
 
 
 @dataclass(frozen=True)
+class RunContext:
+    """What every message of one run shares: the run and its approved campaign files."""
+
+    run_id: int
+    wave_id: str
+    bundle: Bundle
+
+    @property
+    def campaign_id(self) -> str:
+        return self.bundle.spec.campaign.id
+
+    @property
+    def sender(self) -> str:
+        return self.bundle.spec.campaign.sender.address
+
+    @property
+    def domain(self) -> str:
+        return self.sender.rsplit("@", 1)[1]
+
+
+class Memo(Protocol):
+    """A note a messenger keeps on the message's ledger row between tries: a platform's upload id,
+    written as soon as the platform answers, so a retry after a crash reuses the upload."""
+
+    def read(self) -> str | None: ...
+    def keep(self, value: str | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class NoMemo:
+    """For a message that is not a ledger row (a proof, a contract test): nothing is kept."""
+
+    def read(self) -> str | None:
+        return None
+
+    def keep(self, value: str | None) -> None:
+        pass
+
+
+@dataclass(frozen=True)
 class Attachment:
     """A file a post carries to a platform that takes uploads (the banner image), with its alt text."""
 
@@ -147,6 +187,7 @@ class Outgoing:
     body: bytes
     sender: str = ""
     attachments: tuple[Attachment, ...] = ()
+    memo: Memo = field(default_factory=NoMemo, compare=False)  # what the messenger keeps on the row between tries
 
 
 class Messenger(Protocol):
@@ -157,21 +198,27 @@ class Messenger(Protocol):
 
 @dataclass(frozen=True)
 class Recipient:
-    """One person's row, as the send loop hands it to a channel that carries its own sender."""
+    """One ledger row as the send loop hands it to its channel: a person (their address on the
+    channel, already checked by the channel's Address rule) or a post (the platform account)."""
 
     key: str  # the delivery key, the same on every retry
-    address: str  # the channel's address, already checked by the channel's Address rule
-    fields: Mapping[str, str]  # first_name, organisation_name ("" when unknown)
-    unsubscribe_url: str
+    address: str  # the person's address on the channel; for a post, the account's name
+    run: RunContext
+    row: int  # the ledger row: the newsletter's return path names it (VERP)
+    contact: int | None = None  # None for a post
+    fields: Mapping[str, str] = field(default_factory=dict)  # first_name, organisation_name ("" when unknown)
+    unsubscribe_url: str = ""
+    memo: Memo = field(default_factory=NoMemo, compare=False)
 
 
 class ChannelSender(Protocol):
-    """The sending half of a channel declared whole in its module."""
+    """The sending half of a channel, declared in the channel's module with the rest of it."""
 
     def build(self, segment: object, to: Recipient) -> Outgoing:
-        """One person's message from the segment's cached output; raises to fail this row only."""
+        """One row's message from the segment's cached output; raises to fail this row only."""
         ...
 
-    def messenger(self, config: object, outbox: Path) -> Messenger:
-        """`config` is what the declaration's settings reader returned (None when it has none)."""
+    def messenger(self, config: object, settings: Settings) -> Messenger:
+        """`config` is what the declaration's settings reader returned (None when it has none);
+        `settings` the installation's (the outbox directory, the broker, the secret key)."""
         ...

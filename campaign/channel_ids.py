@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from campaign.channel_contract import ChannelSender, Renderer
-    from campaign.settings import ChannelEnv
+    from campaign.settings import ChannelEnv, Settings
 
 # A channel's id as campaign files and ledger rows write it; the known ones are the table's keys.
 ChannelId = str
@@ -72,7 +72,14 @@ class ChannelDeclaration:
     address: Address | None = None  # None: the contact's e-mail (newsletter) or no person (posts)
     uses_layout: bool = False  # the shared e-mail layout is part of the segment's content
     settings: Callable[[ChannelEnv], object] | None = None  # WAVECAST_<ID>_* read and checked at start
-    sender: ChannelSender | None = None  # build + messenger, when the module carries its own
+    sender: ChannelSender | None = None  # build + messenger
+    # The channel's messengers are one per connection to its far side (the mail relay): this many
+    # at once, by the installation's settings. None: one messenger that every connection shares.
+    connections: Callable[[Settings], int] | None = None
+    # The installation's pace for the channel when the campaign sets none (messages a second, 0:
+    # as fast as the far side takes them), or None when nothing reaches a far side (files in the
+    # outbox) and the channel is not paced at all. Unset: the campaign's rate only.
+    pace: Callable[[Settings], float | None] | None = None
 
     @property
     def id(self) -> ChannelId:

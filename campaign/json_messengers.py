@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,27 @@ def without(address: str, reply: str) -> str:
     return re.sub(rf"\+?{re.escape(bare)}", "[address]", reply) if bare else reply
 
 
+def post_json(
+    client: httpx.Client, url: str, message: Outgoing, headers: Mapping[str, str], what: str, *, personal: bool
+) -> None:
+    """POST the message's body; return once the far side took it, else raise its refusal sorted:
+    408, 429, 5xx or no answer is worth retrying, any other refusal is final. The reply is kept
+    (on the row, so the dashboard shows why); `personal`: the recipient is a person, whose
+    address is blanked out of it."""
+    try:
+        response = client.post(url, content=message.body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise TransientError(f"{what} unreachable: {type(exc).__name__}") from None
+    if response.status_code < 300:
+        return
+    reply = response.text[:REPLY_KEPT]
+    reply = without(message.recipient, reply) if personal else reply
+    reason = f"{what} answered {response.status_code}: {reply}".strip()
+    if response.status_code >= 500 or response.status_code in (408, 429):
+        raise TransientError(reason)
+    raise PermanentError(reason)
+
+
 class JsonPostMessenger:
     """One JSON POST per message, over one reused connection."""
 
@@ -41,17 +63,7 @@ class JsonPostMessenger:
 
     def push(self, message: Outgoing) -> None:
         headers = {"Content-Type": "application/json", "Idempotency-Key": message.key, **self.auth}
-        try:
-            response = self.client.post(self.url, content=message.body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise TransientError(f"{self.what} unreachable: {type(exc).__name__}") from None
-        if response.status_code < 300:
-            return
-        reply = without(message.recipient, response.text[:REPLY_KEPT])
-        reason = f"{self.what} answered {response.status_code}: {reply}".strip()
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            raise TransientError(reason)
-        raise PermanentError(reason)
+        post_json(self.client, self.url, message, headers, self.what, personal=True)
 
     def flush(self) -> None:
         pass  # every push waited for the reply

@@ -49,18 +49,6 @@ class SmtpRelay:
 
 
 @dataclass(frozen=True)
-class SocialAccount:
-    """An account a social network publishes through: its name (what campaign files and ledger
-    rows call it, so the secret stays here), the user (a Bluesky handle, a Mastodon username),
-    the secret (an app password, an access token) and the server's base URL."""
-
-    name: str
-    user: str
-    secret: str = field(repr=False)
-    server: str
-
-
-@dataclass(frozen=True)
 class DkimKey:
     """Where the DKIM private key is and the selector it is published under (WAVECAST_DKIM_*).
 
@@ -127,8 +115,6 @@ class Settings:
     smtp: SmtpRelay | None = None
     allow_insecure_relay: bool = False
     editor_commits: bool = False  # a save in the web editor becomes a git commit by its author
-    bluesky_accounts: tuple[SocialAccount, ...] = ()
-    mastodon_accounts: tuple[SocialAccount, ...] = ()
     # Each channel's own settings (WAVECAST_<CHANNEL>_*), by channel id, as its module reads them.
     channels: Mapping[str, object] = field(default_factory=dict)
     dkim: DkimKey | None = None  # unset: messages go unsigned (doctor fails a real relay without it)
@@ -152,11 +138,6 @@ class Settings:
         """True when WAVECAST_SECRET_KEY is the embedded default's published value."""
         return self.secret_key == _DEFAULT_SECRET
 
-    def social_accounts(self, platform: str) -> dict[str, SocialAccount]:
-        """The accounts a platform publishes through directly, by name; empty: outbox or webhook."""
-        found = {"bluesky": self.bluesky_accounts, "mastodon": self.mastodon_accounts}.get(platform, ())
-        return {account.name: account for account in found}
-
 
 def mask_url(raw: str) -> str:
     """A URL safe to print: the password (between ``user:`` and ``@``) replaced by ``***``.
@@ -165,7 +146,7 @@ def mask_url(raw: str) -> str:
     return re.sub(r"(//[^/?#@:]*:)[^@]*@", r"\1***@", raw)
 
 
-def _shown(raw: str, limit: int = 80) -> str:
+def shown_value(raw: str, limit: int = 80) -> str:
     text = raw if len(raw) <= limit else raw[:limit] + "…"
     return repr(text)
 
@@ -202,9 +183,9 @@ class _Env:
         try:
             value = int(raw)
         except ValueError:
-            raise SettingsError(f"{name}={_shown(raw)}: expected a whole number from {low} to {high}") from None
+            raise SettingsError(f"{name}={shown_value(raw)}: expected a whole number from {low} to {high}") from None
         if not low <= value <= high:
-            raise SettingsError(f"{name}={_shown(raw)}: must be from {low} to {high}")
+            raise SettingsError(f"{name}={shown_value(raw)}: must be from {low} to {high}")
         return value
 
     def number(self, name: str, default: float, low: float, high: float, *, above_low: bool = False) -> float:
@@ -214,13 +195,13 @@ class _Env:
         try:
             value = float(raw)
         except ValueError:
-            raise SettingsError(f"{name}={_shown(raw)}: expected a number from {low:g} to {high:g}") from None
+            raise SettingsError(f"{name}={shown_value(raw)}: expected a number from {low:g} to {high:g}") from None
         # float() takes 'nan', 'inf' and '1e999' (= inf): none is a usable time or rate.
         if not math.isfinite(value):
-            raise SettingsError(f"{name}={_shown(raw)}: expected a finite number from {low:g} to {high:g}")
+            raise SettingsError(f"{name}={shown_value(raw)}: expected a finite number from {low:g} to {high:g}")
         if value > high or value < low or (above_low and value == low):
             relation = f"above {low:g}" if above_low else f"from {low:g}"
-            raise SettingsError(f"{name}={_shown(raw)}: must be {relation} to {high:g}")
+            raise SettingsError(f"{name}={shown_value(raw)}: must be {relation} to {high:g}")
         return value
 
     def flag(self, name: str) -> bool:
@@ -229,15 +210,15 @@ class _Env:
             return True
         if raw in _FALSE:
             return False
-        raise SettingsError(f"{name}={_shown(raw)}: expected 1 or 0")
+        raise SettingsError(f"{name}={shown_value(raw)}: expected 1 or 0")
 
     def url(self, name: str, schemes: tuple[str, ...], default: str | None = None) -> SplitResult | None:
         """A URL with one of ``schemes``, a host and (if given) a valid port; errors mask the password."""
         raw = self.raw(name) or default
         if raw is None:
             return None
-        shown = _shown(mask_url(raw))
-        parts, port = _split_url(name, raw)
+        shown = shown_value(mask_url(raw))
+        parts, port = split_url(name, raw)
         if parts.scheme not in schemes:
             raise SettingsError(
                 f"{name}={shown}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}"
@@ -258,14 +239,14 @@ def _reason(exc: ValueError) -> str:
 def _database_url(env: _Env) -> str:
     name = PREFIX + "DATABASE_URL"
     raw = env.raw(name) or "sqlite:///wavecast.db"
-    shown = _shown(mask_url(raw))
+    shown = shown_value(mask_url(raw))
     if any(ord(c) < 32 or ord(c) == 127 for c in raw):
         raise SettingsError(f"{name}={shown}: a URL has no line breaks or control characters")
     try:
         url = make_url(raw)
     except (ArgumentError, ValueError):
         raise SettingsError(f"{name}={shown}: not a database URL (sqlite:///FILE or postgresql://…)") from None
-    shown = _shown(url.render_as_string(hide_password=True))
+    shown = shown_value(url.render_as_string(hide_password=True))
     backend, driver = url.get_backend_name(), url.get_driver_name()
     if (backend, driver) not in {("sqlite", "pysqlite"), ("postgresql", "psycopg")}:
         raise SettingsError(
@@ -281,7 +262,7 @@ def _smtp(env: _Env) -> tuple[str | None, SmtpRelay | None]:
     parts = env.url(name, ("smtp", "smtps"))
     if parts is None:
         return None, None
-    shown = _shown(mask_url(parts.geturl()))
+    shown = shown_value(mask_url(parts.geturl()))
     options = dict(parse_qsl(parts.query, keep_blank_values=True))
     unknown = set(options) - {"starttls"}
     if unknown:
@@ -305,7 +286,7 @@ def _base_url(env: _Env) -> str:
     name = PREFIX + "BASE_URL"
     parts = env.url(name, ("http", "https"), default=_DEFAULT_BASE_URL)
     assert parts is not None
-    shown = _shown(mask_url(parts.geturl()))
+    shown = shown_value(mask_url(parts.geturl()))
     # Every unsubscribe link is this address + /u/...: it must be absolute, public and plain.
     if parts.query or parts.fragment:
         raise SettingsError(f"{name}={shown}: the public address takes no ?query or #fragment")
@@ -339,6 +320,10 @@ class ChannelEnv:
     def flag(self, name: str) -> bool:
         return self._env.flag(self.prefix + name)
 
+    def raw(self, name: str) -> str | None:
+        """The value as given (counted as read), for a setting the channel parses itself."""
+        return self._env.raw(self.prefix + name)
+
     def endpoint(self, url_name: str, token_name: str) -> HttpEndpoint | None:
         """An http(s) URL without credentials in it (URLs get printed), and its bearer token in a
         setting of its own. None when the URL is unset."""
@@ -349,7 +334,7 @@ class ChannelEnv:
             return None
         if parts.username is not None or parts.password is not None:
             raise SettingsError(
-                f"{name}={_shown(mask_url(parts.geturl()))}: put no user or password in the URL; "
+                f"{name}={shown_value(mask_url(parts.geturl()))}: put no user or password in the URL; "
                 f"give the token in {self.prefix + token_name}"
             )
         return HttpEndpoint(parts.geturl(), token)
@@ -360,49 +345,9 @@ def _channel_settings(env: _Env) -> dict[str, object]:
     return {d.id: d.settings(ChannelEnv(env, d.id)) for d in declarations() if d.settings is not None}
 
 
-def _bearer_token(env: _Env, name: str) -> str | None:
-    """A token sent as `Authorization: Bearer ...`: visible ASCII only, or no HTTP header can carry it."""
-    token = env.secret(name)
-    if token is not None and not all(33 <= ord(c) <= 126 for c in token):
-        raise SettingsError(f"{name}: a bearer token is visible ASCII characters only, without spaces")
-    return token
-
-
-_ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
-_ACCOUNT_FORM = "NAME=https://USER:SECRET@HOST, separated by commas"
-
-
-def _accounts(env: _Env, name: str, *, user_required: bool) -> tuple[SocialAccount, ...]:
-    """`NAME=https://USER:SECRET@HOST, ...`: the accounts a platform publishes through.
-
-    USER and SECRET are percent-encoded like any URL's. An entry is named by its position and
-    its URL is shown with the secret masked; an entry that is not even NAME=URL is never shown,
-    since the secret may be anywhere in it. http is for a server on loopback only: elsewhere it
-    would send the secret in clear."""
-    raw = env.raw(name)
-    if raw is None:
-        return ()
-    if len(raw) > 20_000:
-        raise SettingsError(f"{name}: at most 20000 characters ({_ACCOUNT_FORM})")
-    found: dict[str, SocialAccount] = {}
-    for index, entry in enumerate((e for e in re.split(r"[,\s]+", raw) if e), start=1):
-        account, sep, url = entry.partition("=")
-        where = f"{name}, entry {index}"
-        if not sep or not _ACCOUNT_NAME.match(account):
-            raise SettingsError(
-                f"{where}: expected {_ACCOUNT_FORM}; NAME is 1 to 64 lower-case letters, digits, - or _"
-            )
-        where = f"{name}, account {account!r}"
-        if account in found:
-            raise SettingsError(f"{where}: named twice")
-        found[account] = _account(where, account, url, user_required=user_required)
-    return tuple(found.values())
-
-
-def _split_url(where: str, raw: str) -> tuple[SplitResult, int | None]:
+def split_url(where: str, raw: str) -> tuple[SplitResult, int | None]:
     """The URL's parts and port; errors name `where` and mask the password."""
-    shown = _shown(mask_url(raw))
+    shown = shown_value(mask_url(raw))
     if not _URL_CHARS.match(raw):
         raise SettingsError(f"{where}={shown}: a URL has no spaces, line breaks or non-ASCII characters")
     try:
@@ -412,23 +357,12 @@ def _split_url(where: str, raw: str) -> tuple[SplitResult, int | None]:
         raise SettingsError(f"{where}={shown}: not a valid URL ({_reason(exc)})") from None
 
 
-def _account(where: str, account: str, url: str, *, user_required: bool) -> SocialAccount:
-    shown = _shown(mask_url(url))
-    parts, port = _split_url(where, url)
-    host = parts.hostname or ""
-    if parts.scheme not in ("https", "http") or not host or port == 0:
-        raise SettingsError(f"{where}={shown}: expected https://USER:SECRET@HOST")
-    if parts.scheme == "http" and host not in _LOOPBACK:
-        raise SettingsError(f"{where}={shown}: https is required; http only reaches a server on loopback")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise SettingsError(f"{where}={shown}: the server's address takes no path, ?query or #fragment")
-    user = unquote(parts.username or "")
-    secret = unquote(parts.password or "")
-    if not secret:
-        raise SettingsError(f"{where}={shown}: no secret (an app password or access token) after USER:")
-    if user_required and not user:
-        raise SettingsError(f"{where}={shown}: no user (the account's handle) before the secret")
-    return SocialAccount(account, user, secret, f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[1]}")
+def _bearer_token(env: _Env, name: str) -> str | None:
+    """A token sent as `Authorization: Bearer ...`: visible ASCII only, or no HTTP header can carry it."""
+    token = env.secret(name)
+    if token is not None and not all(33 <= ord(c) <= 126 for c in token):
+        raise SettingsError(f"{name}: a bearer token is visible ASCII characters only, without spaces")
+    return token
 
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -447,7 +381,9 @@ def _dkim(env: _Env) -> DkimKey | None:
         missing = key_name if not key_file else selector_name
         raise SettingsError(f"{missing} is not set: DKIM signing needs both {key_name} and {selector_name}")
     if not _SELECTOR.match(selector):
-        raise SettingsError(f"{selector_name}={_shown(selector)}: a selector is DNS labels (letters, digits, -, .)")
+        raise SettingsError(
+            f"{selector_name}={shown_value(selector)}: a selector is DNS labels (letters, digits, -, .)"
+        )
     return DkimKey(key_file=Path(key_file), selector=selector)
 
 
@@ -456,7 +392,7 @@ def _bounce_policy(env: _Env) -> BouncePolicy:
     address = env.text(p + "BOUNCE_ADDRESS", "", limit=200) or None
     if address is not None and (not _MAILBOX.match(address) or "+" in address):
         raise SettingsError(
-            f"{p}BOUNCE_ADDRESS={_shown(address)}: expected a plain mailbox such as bounces@example.org "
+            f"{p}BOUNCE_ADDRESS={shown_value(address)}: expected a plain mailbox such as bounces@example.org "
             "(letters, digits, . _ -, no +: wavecast adds +TOKEN to it)"
         )
     imap = env.url(p + "BOUNCE_IMAP_URL", ("imap", "imaps"))
@@ -464,7 +400,7 @@ def _bounce_policy(env: _Env) -> BouncePolicy:
     for arn in arns:
         if not _TOPIC_ARN.match(arn):
             raise SettingsError(
-                f"{p}SNS_TOPIC_ARNS: {_shown(arn)} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+                f"{p}SNS_TOPIC_ARNS: {shown_value(arn)} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
             )
     cert_dir = env.text(p + "SNS_CERT_DIR", "", limit=4096)
     return BouncePolicy(
@@ -531,7 +467,8 @@ def _relay_is_safe(settings: Settings) -> None:
         )
     if not settings.base_url.startswith("https://"):
         raise SettingsError(
-            f"{PREFIX}BASE_URL={_shown(settings.base_url)} is not https, and {PREFIX}SMTP_URL sends to real people: "
+            f"{PREFIX}BASE_URL={shown_value(settings.base_url)} is not https, "
+            f"and {PREFIX}SMTP_URL sends to real people: "
             f"one-click unsubscribe (RFC 8058) needs an https address {override}"
         )
 
@@ -587,8 +524,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp=smtp,
         allow_insecure_relay=read.flag(p + "ALLOW_INSECURE_RELAY"),
         editor_commits=read.flag(p + "EDITOR_COMMITS"),
-        bluesky_accounts=_accounts(read, p + "BLUESKY_ACCOUNTS", user_required=True),
-        mastodon_accounts=_accounts(read, p + "MASTODON_ACCOUNTS", user_required=False),
         channels=_channel_settings(read),
         dkim=_dkim(read),
         bounces=_bounce_policy(read),

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from audiences.models import Contact
+from campaign import verp
 from campaign.db import get_engine, utcnow
 from tests.sending_setup import add_contacts
-from waves.bounces import verp
 from waves.models import RUNNING, SENT, Delivery, WaveRun
 
 SENDER = "digitaal@bosa.example"

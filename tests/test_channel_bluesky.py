@@ -25,9 +25,14 @@ from atproto_client.models.common import XrpcError
 from atproto_client.request import Response
 from sqlalchemy import update
 
+from campaign import bluesky_api
+from campaign.bluesky_api import tid_for
 from campaign.bundle import load_bundle
+from campaign.channel_contract import TransientError
+from campaign.channels.bluesky import WINDOWS, BlueskyMessenger
 from campaign.db import get_engine, session_scope, utcnow
 from campaign.errors import WavecastError
+from campaign.post_quota import LocalQuota
 from campaign.render_check import validated
 from campaign.timing import resolve_starts
 from tests.accounts_setup import TESTER
@@ -37,9 +42,6 @@ from tests.conftest import reset_caches
 from tests.peers.bluesky_pds import PdsAccount, bluesky_pds_fixture, create_account
 from tests.publishing_setup import LANGS, banner_alt, forget_posts_were_sent, png, post_rows, publishing_campaign
 from waves.approval import approve
-from waves.channels.bluesky_client import BlueskyMessenger, tid_for
-from waves.channels.contract import TransientError
-from waves.channels.post_quota import BLUESKY_WINDOWS, LocalQuota
 from waves.dispatch import enqueue_pending
 from waves.launch import launch_wave
 from waves.models import Delivery
@@ -181,7 +183,7 @@ def test_a_spent_quota_holds_the_post_back_until_its_window_ends_then_it_goes_on
     tmp_path: Path, accounts: dict[str, PdsAccount]
 ) -> None:
     bundle = publishing_campaign(tmp_path, "bluesky", accounts={"nl": "nl"})
-    hour = BLUESKY_WINDOWS[0]
+    hour = WINDOWS[0]
     started = utcnow()
     this_hour = int(started.replace(tzinfo=dt.UTC).timestamp()) // hour.seconds
     for window in (this_hour, this_hour + 1):  # the next too, should the hour turn meanwhile
@@ -231,16 +233,16 @@ def test_a_429_from_the_pds_waits_as_long_as_it_says(
     def limited(*_args: object) -> None:
         raise RateLimitExceededError(answer)
 
-    monkeypatch.setattr(BlueskyMessenger, "_publish", limited)
+    monkeypatch.setattr(bluesky_api, "_publish", limited)
+    from campaign.channel_contract import Outgoing
     from campaign.settings import get_settings
-    from waves.channels.contract import Outgoing
 
     body = (
         '{"account": "nl", "text": "Digitaal.", "link": "https://example.org", "language": "nl", '
         '"title": "Mini", "visibility": "public", "scheduled_at": "2026-03-09T09:00:00+00:00"}'
     )
     with pytest.raises(TransientError) as raised:
-        BlueskyMessenger(get_settings(), get_settings().social_accounts("bluesky")).push(
+        BlueskyMessenger(get_settings().channels["bluesky"], get_settings()).push(
             Outgoing("k" * 32, "bluesky", body.encode())
         )
     assert raised.value.retry_after is not None and abs(raised.value.retry_after - wait) < 2

@@ -7,6 +7,7 @@ same key and the same bytes), and its embedded messenger takes it through push, 
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -14,14 +15,15 @@ import pytest
 
 from audiences.upsert import add_contacts
 from campaign.bundle import load_bundle
+from campaign.channel_contract import RunContext
 from campaign.channel_ids import LIMITS, channels, declaration, declarations, is_post
 from campaign.settings import get_settings
 from tests.campaign_copy import copy_campaign, edit
 from tests.conftest import reset_caches
 from waves.channels import REGISTRY, channel
-from waves.channels.contract import RunContext
 from waves.ledger import Claimed
 
+ROOT = Path(__file__).resolve().parent.parent
 ALL = f"channels: [{', '.join(channels())}]"  # every channel of the one list, whatever it holds
 
 
@@ -86,3 +88,26 @@ def test_the_embedded_messenger_takes_a_message_through_push_flush_close(run: Ru
         address = declared.address.example if declared is not None and declared.address is not None else None
         assert written == message.body and message.recipient in ("ana@example.org", address)
         assert message.recipient.encode() in written
+
+
+# The parts every channel passes through, which must work for a channel they have never heard of.
+GENERIC = [
+    "waves/delivery.py",
+    "waves/lanes.py",
+    "waves/ledger.py",
+    "waves/chunk_attempt.py",
+    *(str(p.relative_to(ROOT)) for p in sorted((ROOT / "waves" / "channels").glob("*.py"))),
+    "frontends/web/preview.py",
+]
+
+
+@pytest.mark.parametrize("path", GENERIC)
+def test_the_send_loop_and_the_preview_name_no_channel(path: str) -> None:
+    """A channel is one module of campaign/channels/: no generic part may name one (a `"newsletter"`
+    branch is how e-mail came to be hard-wired through the send path)."""
+    named = {
+        node.value
+        for node in ast.walk(ast.parse((ROOT / path).read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and node.value in channels()
+    }
+    assert not named, f"{path} names the channel {', '.join(sorted(named))}"

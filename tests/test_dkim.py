@@ -152,8 +152,8 @@ def test_a_message_altered_after_signing_no_longer_verifies(
 ) -> None:
     from audiences.upsert import add_contacts as store
     from campaign.bundle import load_bundle
-    from waves.channels.contract import RunContext
-    from waves.channels.newsletter import CHANNEL
+    from campaign.channel_contract import RunContext
+    from waves.channels import channel
     from waves.ledger import Claimed
 
     key_file = tmp_path / "dkim.pem"
@@ -161,9 +161,11 @@ def test_a_message_altered_after_signing_no_longer_verifies(
     use_key(monkeypatch, key_file)
     [person] = store([{"email": "ana@example.org", "first_name": "Ana"}])
     run = RunContext(run_id=1, wave_id="first", bundle=load_bundle(MINIMAL))
-    raw = CHANNEL.build(
-        run, Claimed(5, "newsletter", None, person, "k", "citizens", "nl", "ana@example.org", "Ana", None)
-    ).body
+    raw = (
+        channel("newsletter")
+        .build(run, Claimed(5, "newsletter", None, person, "k", "citizens", "nl", "ana@example.org", "Ana", None))
+        .body
+    )
     assert dkim.verify(raw, dnsfunc=dns)
     head, _, body = raw.partition(b"\r\n\r\n")
     altered = {

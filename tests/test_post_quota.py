@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import pytest
 
+from campaign.mail_transport import TransientError
+from campaign.post_quota import LocalQuota, Quota, RedisQuota, Window
 from campaign.settings import get_settings
 from tests.conftest import reset_caches
-from waves.channels.post_quota import LocalQuota, Quota, RedisQuota, Window
-from waves.transport import TransientError
 
 HOUR, DAY = 3600, 86400
 Make = Callable[[tuple[Window, ...]], Quota]

@@ -13,7 +13,8 @@ import pytest
 
 from campaign.bundle import load_bundle
 from campaign.errors import InvalidInput, SettingsError
-from campaign.settings import SocialAccount, load_settings
+from campaign.settings import load_settings
+from campaign.social_accounts import SocialAccount
 from tests.campaign_copy import copy_campaign, edit, line_of
 from tests.cli import wavecast
 from tests.conftest import ROOT, reset_caches
@@ -31,12 +32,12 @@ def test_accounts_are_read_by_name_with_the_secret_kept_out_of_their_repr() -> N
             MASTODON: f"default=https://:{SECRET}@mastodon.social",
         }
     )
-    assert settings.social_accounts("bluesky") == {
+    assert settings.channels["bluesky"] == {
         "nl": SocialAccount("nl", "smartnation-nl.bsky.social", SECRET, "https://bsky.social"),
         "default": SocialAccount("default", "smartnation.bsky.social", "p@ss,word", "https://pds.example.be:8443"),
     }
-    assert settings.social_accounts("mastodon")["default"].server == "https://mastodon.social"
-    assert settings.social_accounts("x") == {}
+    assert settings.channels["mastodon"]["default"].server == "https://mastodon.social"
+    assert "x" not in settings.channels  # X takes no accounts: it posts through the feed or the webhook
     assert SECRET not in repr(settings)
 
 

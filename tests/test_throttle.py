@@ -38,20 +38,18 @@ def test_no_rate_means_no_waiting(redis_url: str) -> None:
 def test_the_rate_paces_a_relay_not_the_outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The campaign's rate is its relay's limit: e-mail to an SMTP relay waits for it, the .eml
     outbox of the embedded default reaches no relay and is not paced (the demo's send is quick)."""
+    from campaign.channel_contract import RunContext
     from campaign.settings import get_settings
     from tests.conftest import reset_caches
     from tests.sending_setup import approved_campaign
-    from waves.channels.contract import RunContext
     from waves.delivery import _rates
-    from waves.transport import FileTransport
 
     monkeypatch.setenv("WAVECAST_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
     monkeypatch.delenv("WAVECAST_SMTP_URL", raising=False)
     reset_caches()
     bundle = approved_campaign(tmp_path, rate=30)
     run = RunContext(1, "first", bundle)
-    assert "newsletter" not in _rates(run, get_settings(), None)
-    assert "newsletter" not in _rates(run, get_settings(), FileTransport(tmp_path))
+    assert "newsletter" not in _rates(run, get_settings())
     monkeypatch.setenv("WAVECAST_SMTP_URL", "smtp://127.0.0.1:2525")
     reset_caches()
-    assert _rates(run, get_settings(), None)["newsletter"] == 30
+    assert _rates(run, get_settings())["newsletter"] == 30

@@ -17,10 +17,10 @@ from email.utils import format_datetime, formataddr
 from campaign.db import utcnow
 from campaign.dkim_signing import signed
 from campaign.errors import WavecastError
+from campaign.mail_transport import PermanentError, TransientError, make_transport
 from campaign.model import Campaign
 from campaign.people_strings import campaign_texts
 from campaign.settings import get_settings
-from waves.transport import PermanentError, TransientError, make_transport
 
 log = logging.getLogger(__name__)
 

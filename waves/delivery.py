@@ -28,30 +28,30 @@ from sqlalchemy.orm import Session
 
 from audiences.models import contacts
 from audiences.segments import eligible
-from campaign.channel_ids import NEWSLETTER
+from campaign.channel_contract import (
+    Messenger,
+    NoAddress,
+    PermanentError,
+    RunContext,
+    TransientError,
+    Unaddressable,
+    account_scope,
+)
+from campaign.channel_ids import declarations
 from campaign.db import get_engine, utcnow
 from campaign.errors import WavecastError
+from campaign.mail_transport import TooManyConnections
 from campaign.settings import Settings, get_settings
 from waves import ledger
 from waves.bounces import intake
 from waves.bundles import bundle_for_run
 from waves.channels import channel
-from waves.channels.contract import Messenger, NoAddress, RunContext, account_scope
-from waves.channels.newsletter import TransportMessenger
 from waves.journal import FileJournal, Journal, JournalUnavailable, RedisJournal
 from waves.lanes import Lane, Rows, Shared
 from waves.lanes import run as run_lanes
 from waves.models import CANCELLED, RUNNING, SENDING, Delivery, WaveRun
 from waves.stop_signals import Held, held_stop_signals
 from waves.throttle import LocalThrottle, RedisThrottle, Throttle, ThrottleUnavailable
-from waves.transport import (
-    FileTransport,
-    PermanentError,
-    TooManyConnections,
-    TransientError,
-    Transport,
-    Unaddressable,
-)
 
 log = logging.getLogger(__name__)
 
@@ -233,20 +233,19 @@ class _Chunk:
     opened on first use), the rows claimed and not yet taken, the pending sent marks, and what
     happened."""
 
-    def __init__(self, run: RunContext, settings: Settings, transport: Transport | None, held: Held) -> None:
+    def __init__(self, run: RunContext, settings: Settings, held: Held) -> None:
         self.run = run
         self.held = held  # a stop signal waiting: finish the messages on the wire, then stop
         self.settings = settings
         self.engine = get_engine()
         self.worker = worker_name()
         self.journal = make_journal(settings)
-        self.throttle = make_throttle(settings, _rates(run, settings, transport))
-        # E-mail over a relay goes over several connections at once; a given transport (tests,
-        # proofs) or the .eml outbox is one.
-        count = settings.smtp_connections if transport is None and settings.smtp is not None else 1
+        self.throttle = make_throttle(settings, _rates(run, settings))
+        # A channel whose far side takes several connections at once (e-mail over a relay) has a
+        # messenger per lane; the others have one that every lane shares.
+        self.per_lane = {d.id for d in declarations() if d.connections is not None}
+        count = max((d.connections(settings) for d in declarations() if d.connections is not None), default=1)
         self.lanes = [Lane(index) for index in range(count)]
-        if transport is not None:
-            self.lanes[0].messengers[NEWSLETTER] = TransportMessenger(transport)
         self.shared: dict[str, Shared] = {}  # the other channels' messengers, one each for all lanes
         self.marks = _Marks(self._write_marks)
         self.result = ChunkResult()
@@ -265,7 +264,7 @@ class _Chunk:
         _with_db_retry(action)
 
     def messenger(self, lane: Lane, channel_id: str) -> Messenger:
-        if channel_id == NEWSLETTER:
+        if channel_id in self.per_lane:
             if channel_id not in lane.messengers:
                 lane.messengers[channel_id] = channel(channel_id).messenger(self.settings)
             return lane.messengers[channel_id]
@@ -452,29 +451,34 @@ class _Chunk:
             messenger.close()
 
 
-def _rates(run: RunContext, settings: Settings, transport: Transport | None) -> dict[str, float]:
-    """Messages per second per channel: the campaign's own, else the installation's for e-mail.
+def _rates(run: RunContext, settings: Settings) -> dict[str, float]:
+    """Messages per second per channel: the campaign's own, else the installation's pace for the
+    channel (its declaration's `pace`: for e-mail, WAVECAST_RATE_PER_SECOND).
 
-    A rate is the relay's limit. E-mail written as .eml files to the outbox reaches no relay, so it
-    is not paced: the embedded default writes as fast as the disk allows.
+    A rate is the far side's limit. A channel whose messages reach no far side (e-mail written as
+    .eml files to the outbox) is not paced: the embedded default writes as fast as the disk allows.
     """
     rates: dict[str, float] = {}
     for channel_id, config in run.bundle.spec.channels.items():
         if config.rate_per_second:
             rates[channel_id] = config.rate_per_second
-    rates.setdefault(NEWSLETTER, settings.rate_per_second)
-    if isinstance(transport, FileTransport) or (transport is None and settings.smtp is None):
-        del rates[NEWSLETTER]
+    for declared in declarations():
+        if declared.pace is None:
+            continue
+        pace = declared.pace(settings)
+        if pace is None:
+            rates.pop(declared.id, None)
+        else:
+            rates.setdefault(declared.id, pace)
     return rates
 
 
-def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | None = None) -> ChunkResult:
+def send_chunk(run_id: int, first_id: int, last_id: int) -> ChunkResult:
     """Send every due pending row of `run_id` with an id in [first_id, last_id], whatever its channel.
 
     Raises RetryLater after a transient failure the whole chunk shares (the relay): the unsent
     rows are pending again. When only one platform account must wait (its TransientError names a
     scope), its rows are pending again, due when it says, and the result lists it in `waiting`.
-    `transport` replaces the newsletter's e-mail transport (tests, proofs).
     """
     with get_engine().connect() as conn:
         run = Session(bind=conn).get(WaveRun, run_id)
@@ -484,7 +488,7 @@ def send_chunk(run_id: int, first_id: int, last_id: int, transport: Transport | 
     # A SIGTERM or Ctrl-C lands when the block ends: after the marks are written and the rest
     # handed back (waves/stop_signals.py).
     with held_stop_signals() as held:
-        chunk = _Chunk(RunContext(run.id, run.wave_id, bundle), get_settings(), transport, held)
+        chunk = _Chunk(RunContext(run.id, run.wave_id, bundle), get_settings(), held)
         try:
             chunk.send_all(first_id, last_id)
         except _Stop as stop:

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from waves.channels.contract import Messenger, Outgoing
+from campaign.channel_contract import Messenger, Outgoing
 from waves.ledger import Claimed
 
 

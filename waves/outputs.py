@@ -9,7 +9,6 @@ from __future__ import annotations
 from campaign.bundle import Bundle
 from campaign.channel_ids import NEWSLETTER
 from campaign.errors import WavecastError
-from campaign.mime import message_id
 from campaign.newsletter import NewsletterSegment
 from campaign.segment import Output, render_segment
 from campaign.social import SocialPost
@@ -38,8 +37,3 @@ def post_for(bundle: Bundle, wave_id: str, audience_id: str, lang: str, platform
     if not isinstance(found, SocialPost):
         raise WavecastError(f"segment {wave_id}/{audience_id}/{lang}/{platform} did not render as a post")
     return found
-
-
-def newsletter_message_id(campaign_id: str, wave_id: str, contact_id: int, domain: str) -> str:
-    """Deterministic: a resend of the same message carries the same Message-ID."""
-    return message_id(campaign_id, wave_id, contact_id, NEWSLETTER, domain)

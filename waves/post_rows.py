@@ -9,17 +9,28 @@ worker renders it from the approved files when it sends, like an e-mail.
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
-
-from sqlalchemy import Connection, Table
-from sqlalchemy.dialects import postgresql, sqlite
+import hashlib
 
 from campaign.bundle import Bundle
 from campaign.channel_ids import is_post
-from campaign.db import get_engine
-from waves.channels.posts import account_for, post_key
+from campaign.db import dialect_insert, get_engine
+from campaign.post_sender import DEFAULT_ACCOUNT
 from waves.models import PENDING, Delivery
 from waves.outputs import post_for
+
+
+def account_for(bundle: Bundle, platform: str, lang: str) -> str:
+    """The account that publishes the platform's posts in LANG: the campaign's choice, else 'default'.
+
+    The name goes on the post's ledger row; the secret stays in the settings."""
+    config = bundle.spec.channels.get(platform)
+    return config.accounts.get(lang, DEFAULT_ACCOUNT) if config is not None else DEFAULT_ACCOUNT
+
+
+def post_key(run_id: int, audience_id: str, language: str, platform: str, content_hash: str) -> str:
+    """The post's idempotency key, also its ledger message_id: the same on every retry."""
+    raw = f"{run_id}:{audience_id}:{language}:{platform}:{content_hash}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def post_segments(bundle: Bundle, wave_id: str) -> list[tuple[str, str, str]]:
@@ -34,11 +45,6 @@ def post_segments(bundle: Bundle, wave_id: str) -> list[tuple[str, str, str]]:
                 for lang in spec.campaign.languages:
                     seen.setdefault((audience, lang, platform), None)
     return list(seen)
-
-
-def _insert(conn: Connection) -> postgresql.Insert | sqlite.Insert:
-    table = cast(Table, Delivery.__table__)
-    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
 def add_post_rows(bundle: Bundle, run_id: int, wave_id: str, start: dt.datetime) -> int:
@@ -64,5 +70,5 @@ def add_post_rows(bundle: Bundle, run_id: int, wave_id: str, start: dt.datetime)
         )
     if rows:
         with get_engine().begin() as conn:
-            conn.execute(_insert(conn).values(rows).on_conflict_do_nothing())
+            conn.execute(dialect_insert(conn, Delivery.__table__).values(rows).on_conflict_do_nothing())
     return len(rows)

@@ -24,7 +24,6 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from campaign.channel_contract import Messenger, Outgoing, Recipient, RenderRequest
@@ -36,7 +35,7 @@ from campaign.mime import Parts
 from campaign.newsletter import layout, sample_fields
 from campaign.render import PERSONAL_FIELDS, RenderFailed, Where, check_template, personal_values, render
 from campaign.segment_key import SegmentKey
-from campaign.settings import ChannelEnv, HttpEndpoint
+from campaign.settings import ChannelEnv, HttpEndpoint, Settings
 from campaign.template_context import tag_url, template_context, translated
 
 LIMITS = ChannelLimits("push", Reach.PERSON, 178, length_rule="characters of title and text")
@@ -158,10 +157,10 @@ class PushSender:
         data = json.dumps(body | {"reference": to.key}, ensure_ascii=False, sort_keys=True)
         return Outgoing(key=to.key, recipient=to.address, body=data.encode())
 
-    def messenger(self, config: object, outbox: Path) -> Messenger:
+    def messenger(self, config: object, settings: Settings) -> Messenger:
         if isinstance(config, HttpEndpoint):
             return JsonPostMessenger(config, "push service")
-        return JsonFileMessenger(outbox / "push", "push")
+        return JsonFileMessenger(settings.outbox_dir / "push", "push")
 
 
 def _settings(env: ChannelEnv) -> HttpEndpoint | None:

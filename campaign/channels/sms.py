@@ -36,7 +36,6 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from campaign.bundle import Bundle
@@ -49,7 +48,7 @@ from campaign.mime import Parts
 from campaign.newsletter import layout, sample_fields
 from campaign.render import PERSONAL_FIELDS, RenderFailed, Where, check_template, personal_values, render
 from campaign.segment_key import SegmentKey
-from campaign.settings import ChannelEnv, HttpEndpoint
+from campaign.settings import ChannelEnv, HttpEndpoint, Settings
 from campaign.template_context import tag_url, template_context, translated
 
 LIMITS = ChannelLimits(
@@ -285,10 +284,10 @@ class SmsSender:
         body = json.dumps({"to": to.address, "text": text, "reference": to.key}, ensure_ascii=False, sort_keys=True)
         return Outgoing(key=to.key, recipient=to.address, body=body.encode())
 
-    def messenger(self, config: object, outbox: Path) -> Messenger:
+    def messenger(self, config: object, settings: Settings) -> Messenger:
         if isinstance(config, HttpEndpoint):
             return JsonPostMessenger(config, "SMS gateway")
-        return JsonFileMessenger(outbox / "sms", "SMS")
+        return JsonFileMessenger(settings.outbox_dir / "sms", "SMS")
 
 
 CHANNEL = ChannelDeclaration(

@@ -1,12 +1,14 @@
-"""The social platforms: one post per wave x audience x language x platform account.
-
-Their rendering is campaign/social.py; their messengers (the outbox feed, the signed webhook,
-Bluesky's and Mastodon's APIs) are on the send side, in waves/channels/.
+"""The networks without an open API wavecast can post to: X, LinkedIn, Facebook and Instagram.
+One post per wave x audience x language x platform account, rendered once (campaign/social.py),
+and sent as JSON to the outbox feed, or to the signed webhook when WAVECAST_SOCIAL_WEBHOOK_URL is
+set, for a team's own tool to publish (campaign/post_sender.py). Instagram posts carry their
+image (the payload's `image`), as the platform requires.
 """
 
 from __future__ import annotations
 
 from campaign.channel_ids import ChannelDeclaration, ChannelLimits, Reach
+from campaign.post_sender import PostSender
 from campaign.social import build_social
 
 _LIMITS = (
@@ -14,9 +16,7 @@ _LIMITS = (
     ChannelLimits("linkedin", Reach.POST, 3000),
     ChannelLimits("facebook", Reach.POST, 63206),
     ChannelLimits("instagram", Reach.POST, 2200, max_hashtags=30),
-    ChannelLimits("mastodon", Reach.POST, 500, length_rule="links count 23", links_count=23),
-    # app.bsky.feed.post: text of at most 300 graphemes (as Bluesky counts: a flag or a family
-    # emoji is one) and 3000 UTF-8 bytes.
-    ChannelLimits("bluesky", Reach.POST, 300, length_rule="graphemes", graphemes=True, max_bytes=3000),
 )
-PLATFORMS = tuple(ChannelDeclaration(limits, build_social, units=("post", "posts")) for limits in _LIMITS)
+PLATFORMS = tuple(
+    ChannelDeclaration(limits, build_social, units=("post", "posts"), sender=PostSender()) for limits in _LIMITS
+)

@@ -25,7 +25,7 @@ STATUS = {"published": "sent", "pending": "pending", "failed": "failed"}
 
 
 def _key(run_id: int, audience_id: str, language: str, platform: str, content_hash: str) -> str:
-    # The same key waves/channels/posts.post_key makes (frozen here: a migration never changes).
+    # The same key waves/post_rows.post_key makes (frozen here: a migration never changes).
     raw = f"{run_id}:{audience_id}:{language}:{platform}:{content_hash}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 

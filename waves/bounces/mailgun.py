@@ -25,8 +25,9 @@ import json
 import time
 from typing import Any
 
+from campaign import verp
 from campaign.settings import get_settings
-from waves.bounces import reports, verp
+from waves.bounces import reports
 from waves.bounces.models import Kind
 from waves.bounces.reports import Report
 from waves.bounces.webhook import Received, Refused, json_object, object_at, shown

@@ -12,7 +12,7 @@ Some 5.x.x codes do not say the address is dead, and do not suppress it at once:
 - a policy refusal (5.7.x: "blocked as spam", "not authorised") is about the message or the
   sender, not the address, so it counts as soft, and the breaker still sees the wave's trouble.
 
-Which message the report is about comes only from the signed VERP token (waves/bounces/verp):
+Which message the report is about comes only from the signed VERP token (campaign/verp):
 the envelope recipient the report was sent to, the headers a mailbox adds for it
 (Delivered-To, X-Original-To), or the original message's Return-Path inside the report. A
 report without a valid token names nobody and is ignored, however it is worded.
@@ -31,7 +31,7 @@ from email.message import Message
 
 from flufl.bounce import all_failures
 
-from waves.bounces import verp
+from campaign import verp
 from waves.bounces.models import Kind
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")

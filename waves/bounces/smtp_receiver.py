@@ -2,7 +2,7 @@
 
 It is neither an open relay nor a mailbox anyone can fill:
 - RCPT is accepted only for an address that carries a validly signed VERP token
-  (waves/bounces/verp); any other recipient gets 550;
+  (campaign/verp); any other recipient gets 550;
 - a message larger than any report could be gets 552 (reports.MAX_REPORT_BYTES).
 
 Each accepted recipient's copy goes through intake with that recipient as the envelope address,
@@ -31,8 +31,9 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 from sqlalchemy.exc import SQLAlchemyError
 
+from campaign import verp
 from campaign.errors import WavecastError
-from waves.bounces import intake, verp
+from waves.bounces import intake
 from waves.bounces.reports import MAX_REPORT_BYTES
 
 log = logging.getLogger(__name__)

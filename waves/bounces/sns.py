@@ -39,8 +39,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from campaign import verp
 from campaign.settings import get_settings
-from waves.bounces import reports, verp
+from waves.bounces import reports
 from waves.bounces.models import Kind
 from waves.bounces.reports import Report
 from waves.bounces.webhook import Received, Refused, iso_date, json_object, object_at, shown

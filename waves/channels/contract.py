@@ -1,8 +1,9 @@
 """The contract every channel keeps, and the one thing the send loop knows about channels.
 
-The send side of a channel, as the loop sees it: its id and limits (campaign/channel_ids.py), how a claimed ledger
-row becomes one outgoing message (its segment rendered once, typed, then personalised), and its
-messenger, listmonk's push / flush / close:
+The send side of a channel, as the loop sees it: its declaration (campaign/channel_ids.py), how
+a claimed ledger row becomes one outgoing message (its segment rendered once, typed, then
+personalised), and its messenger, listmonk's push / flush / close
+(campaign/channel_contract.py, where the errors below are too):
 
 - `push` hands one message over and returns only when the far side took it; it raises
   TransientError (try again later), PermanentError or Unaddressable (this one message will never
@@ -18,57 +19,12 @@ messenger, listmonk's push / flush / close:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
-from campaign.bundle import Bundle
-from campaign.channel_contract import (
-    Attachment,
-    Messenger,
-    NoAddress,
-    Outgoing,
-    PermanentError,
-    TransientError,
-    Unaddressable,
-    account_scope,
-)
-from campaign.channel_ids import ChannelId, ChannelLimits
+from campaign.channel_contract import Messenger, Outgoing, RunContext
+from campaign.channel_ids import ChannelDeclaration, ChannelId, ChannelLimits
 from campaign.settings import Settings
 from waves.ledger import Claimed
-
-__all__ = [
-    "Attachment",
-    "Channel",
-    "Messenger",
-    "NoAddress",
-    "Outgoing",
-    "PermanentError",
-    "RunContext",
-    "TransientError",
-    "Unaddressable",
-    "account_scope",
-]
-
-
-@dataclass(frozen=True)
-class RunContext:
-    """What every message of one run shares: the run and its approved campaign files."""
-
-    run_id: int
-    wave_id: str
-    bundle: Bundle
-
-    @property
-    def campaign_id(self) -> str:
-        return self.bundle.spec.campaign.id
-
-    @property
-    def sender(self) -> str:
-        return self.bundle.spec.campaign.sender.address
-
-    @property
-    def domain(self) -> str:
-        return self.sender.rsplit("@", 1)[1]
 
 
 class Channel(Protocol):
@@ -77,6 +33,9 @@ class Channel(Protocol):
 
     @property
     def limits(self) -> ChannelLimits: ...
+
+    @property
+    def declared(self) -> ChannelDeclaration: ...
 
     def build(self, run: RunContext, row: Claimed) -> Outgoing:
         """The row's message: the segment's cached output, personalised for this row."""

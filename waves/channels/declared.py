@@ -1,9 +1,10 @@
-"""A channel declared whole in its module of `campaign/channels/` (SMS, push), as the send loop
-sees it: the loop's half of the work is the same for all of them, written once here.
+"""A channel declared whole in its module of `campaign/channels/`, as the send loop sees it: the
+loop's half of the work is the same for every channel, written once here.
 
-For one row: read the person's address on the channel (a contact attribute, one primary-key
-look-up) and check it by the channel's own rule, take the segment's cached output, and hand
-both to the channel's `build`. A person without an address keeps the row, skipped with the
+For one row: find its recipient (for a person, the e-mail address or, for a channel that
+declares one, the contact attribute it addresses, one primary-key look-up, checked by the
+channel's own rule; for a post, the platform account), take the segment's cached output, and
+hand both to the channel's `build`. A person without an address keeps the row, skipped with the
 reason (NoAddress), so status and the report show how many the channel could not reach.
 """
 
@@ -15,14 +16,14 @@ from sqlalchemy import select
 
 from audiences.models import contact_attributes
 from audiences.tokens import unsubscribe_url
-from campaign.channel_contract import ChannelSender, Messenger, NoAddress, Outgoing, Recipient
-from campaign.channel_ids import Address, ChannelDeclaration, ChannelId, ChannelLimits, InvalidAddress
+from campaign.channel_contract import ChannelSender, Messenger, NoAddress, Outgoing, Recipient, RunContext
+from campaign.channel_ids import Address, ChannelDeclaration, ChannelId, ChannelLimits, InvalidAddress, Reach
 from campaign.db import get_engine
 from campaign.errors import WavecastError
 from campaign.settings import Settings
-from waves.channels.contract import RunContext
 from waves.ledger import Claimed
 from waves.outputs import segment_for
+from waves.row_memo import RowMemo
 
 
 def attribute_of(contact_id: int, name: str) -> str | None:
@@ -45,6 +46,25 @@ def _address(address: Address, contact_id: int) -> str:
         raise WavecastError(f"the {address.what} {exc}") from None  # the reason names no value
 
 
+def _recipient(declared: ChannelDeclaration, run: RunContext, row: Claimed) -> Recipient:
+    if declared.reach is Reach.POST:  # a post: no person behind it; its address is the account
+        return Recipient(row.message_id, row.account or "", run, row.id, memo=RowMemo(row.id))
+    if row.contact_id is None:
+        raise WavecastError("the contact was erased")
+    address = declared.address
+    to = _address(address, row.contact_id) if address is not None else row.email or ""
+    return Recipient(
+        key=f"run-{run.run_id}/{row.id}",
+        address=to,
+        run=run,
+        row=row.id,
+        contact=row.contact_id,
+        fields={"first_name": row.first_name or "", "organisation_name": row.organisation_name or ""},
+        unsubscribe_url=unsubscribe_url(row.contact_id),
+        memo=RowMemo(row.id),
+    )
+
+
 @dataclass(frozen=True)
 class DeclaredChannel:
     declared: ChannelDeclaration
@@ -59,19 +79,17 @@ class DeclaredChannel:
         return self.declared.limits
 
     def build(self, run: RunContext, row: Claimed) -> Outgoing:
-        if row.contact_id is None:
-            raise WavecastError("the contact was erased")
-        address = self.declared.address
-        to = _address(address, row.contact_id) if address is not None else row.email or ""
+        recipient = _recipient(self.declared, run, row)
         segment = segment_for(run.bundle, run.wave_id, row.audience_id, row.language, self.id)
-        fields = {"first_name": row.first_name or "", "organisation_name": row.organisation_name or ""}
-        recipient = Recipient(f"run-{run.run_id}/{row.id}", to, fields, unsubscribe_url(row.contact_id))
         return self.sender.build(segment, recipient)
 
     def messenger(self, settings: Settings) -> Messenger:
-        return self.sender.messenger(settings.channels.get(self.id), settings.outbox_dir)
+        return self.sender.messenger(settings.channels.get(self.id), settings)
 
 
 def declared_channels(declarations: tuple[ChannelDeclaration, ...]) -> tuple[DeclaredChannel, ...]:
-    """The channels whose module carries its own sender."""
+    """Every channel of the table; one without a sender is a mistake of its module."""
+    missing = [d.id for d in declarations if d.sender is None]
+    if missing:
+        raise RuntimeError(f"channel {', '.join(missing)} declares no sender (campaign/channels/)")
     return tuple(DeclaredChannel(d, d.sender) for d in declarations if d.sender is not None)

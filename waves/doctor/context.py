@@ -57,7 +57,7 @@ class Context:
 
     @property
     def bounce_domain(self) -> str | None:
-        """The envelope sender's domain, as waves.bounces.verp.return_path makes it: the bounce
+        """The envelope sender's domain, as campaign.verp.return_path makes it: the bounce
         mailbox's, else the From domain. SPF is checked there."""
         address = self.settings.bounces.address
         return address.rsplit("@", 1)[1].lower() if address else self.from_domain

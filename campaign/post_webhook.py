@@ -13,9 +13,8 @@ import hmac
 
 import httpx
 
-from waves.channels.contract import Outgoing, PermanentError, TransientError
-
-REPLY_KEPT = 300
+from campaign.channel_contract import Outgoing
+from campaign.json_messengers import post_json
 
 
 def signature(secret: bytes, body: bytes) -> str:
@@ -34,16 +33,7 @@ class WebhookMessenger:
             "Idempotency-Key": message.key,
             "X-Wavecast-Signature": signature(self.secret, message.body),
         }
-        try:
-            response = self.client.post(self.url, content=message.body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise TransientError(f"webhook unreachable: {type(exc).__name__}") from None
-        if response.status_code < 300:
-            return
-        reply = f"webhook answered {response.status_code}: {response.text[:REPLY_KEPT]}".strip()
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            raise TransientError(reply)
-        raise PermanentError(reply)
+        post_json(self.client, self.url, message, headers, "webhook", personal=False)
 
     def flush(self) -> None:
         pass

@@ -1,7 +1,7 @@
 """A platform's published write quota, kept on our side so a campaign never runs into it.
 
-Bluesky's PDS counts points per account: a created record costs 3, and an account may spend
-5,000 points an hour and 35,000 a day (docs.bsky.app, "Rate Limits"). Every worker takes points
+A platform counts points per account and window (Bluesky's are in its channel module,
+campaign/channels/bluesky.py). Every worker takes points
 from one counter per account and window: in Redis when a broker is set, in this process otherwise
 (the embedded default is one process). A publish that would overdraw a window is not attempted:
 the messenger raises TransientError with the time until that window ends, and the row waits.
@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from waves.transport import TransientError
+from campaign.channel_contract import TransientError
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,6 @@ class Window:
     seconds: int
     points: int
 
-
-BLUESKY_WINDOWS = (Window(3600, 5000), Window(86400, 35000))
-BLUESKY_CREATE_POINTS = 3
 
 # Check every window first, then spend in all of them: all or nothing, in one round trip.
 # KEYS: one per window. ARGV: points, then per window its limit and its lifetime in seconds.

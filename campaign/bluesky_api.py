@@ -1,5 +1,5 @@
-"""Bluesky: posts published through the AT Protocol client `atproto`, or through the outbox feed
-or the signed webhook while no account is configured (WAVECAST_BLUESKY_ACCOUNTS).
+"""The AT Protocol calls the Bluesky channel (campaign/channels/bluesky.py) makes, through the
+client `atproto`: log in (once per account and process), upload the banner, write the post.
 
 A post is one `app.bsky.feed.post` record: its text with facets for links and hashtags (by UTF-8
 byte offsets, as the lexicon counts), `langs` set to the post's language, and either the banner
@@ -28,10 +28,9 @@ from atproto_client.exceptions import (
 from atproto_client.request import Request
 from atproto_core.exceptions import AtProtocolError
 
-from campaign.settings import Settings, SocialAccount
-from waves.channels.contract import Outgoing, PermanentError, TransientError
-from waves.channels.direct import DirectPost, account_named
-from waves.channels.post_quota import BLUESKY_CREATE_POINTS, BLUESKY_WINDOWS, LocalQuota, Quota, RedisQuota
+from campaign.channel_contract import PermanentError, TransientError
+from campaign.direct_posts import DirectPost
+from campaign.social_accounts import SocialAccount
 
 POST = "app.bsky.feed.post"
 TIMEOUT = 30.0  # seconds per request
@@ -118,62 +117,46 @@ class _Logins:
             cls.clients.pop((account.server, account.user), None)
 
 
-class BlueskyMessenger:
-    def __init__(self, settings: Settings, accounts: dict[str, SocialAccount]) -> None:
-        self.accounts = accounts
-        self.quota: Quota = (
-            RedisQuota(settings.broker_url, settings.redis_prefix, "bluesky", BLUESKY_WINDOWS)
-            if settings.broker_url
-            else LocalQuota("bluesky", BLUESKY_WINDOWS)
+def publish(account: SocialAccount, post: DirectPost) -> None:
+    """Write the post to the account's repository; the library's errors become the contract's."""
+    try:
+        _publish(account, post)
+    except RateLimitExceededError as exc:
+        wait = exc.retry_after
+        if wait is None and exc.reset_at is not None:
+            wait = max(0.0, (exc.reset_at - dt.datetime.now(dt.UTC)).total_seconds())
+        raise TransientError(f"Bluesky answered {_reply(exc)}", retry_after=wait) from None
+    except UnauthorizedError as exc:
+        _Logins.forget(account)
+        raise PermanentError(f"Bluesky refused account {account.name!r}: {_reply(exc)}") from None
+    except BadRequestError as exc:
+        raise PermanentError(f"Bluesky refused the post: {_reply(exc)}") from None
+    except (NetworkError, RequestErrorBase) as exc:  # a lost connection, a timeout, a 5xx
+        raise TransientError(f"Bluesky: {_reply(exc)}") from None
+    except AtProtocolError as exc:  # an answer the client cannot read
+        raise TransientError(f"Bluesky: {type(exc).__name__}: {exc}") from None
+
+
+def _publish(account: SocialAccount, post: DirectPost) -> None:
+    client, did = _Logins.get(account)
+    embed: models.AppBskyEmbedImages.Main | models.AppBskyEmbedExternal.Main
+    if post.image is not None:
+        blob = client.upload_blob(post.image.data).blob
+        image = models.AppBskyEmbedImages.Image(alt=post.image.alt, image=blob)
+        embed = models.AppBskyEmbedImages.Main(images=[image])
+    else:
+        card = models.AppBskyEmbedExternal.External(uri=post.link, title=post.title, description="")
+        embed = models.AppBskyEmbedExternal.Main(external=card)
+    record = models.AppBskyFeedPost.Record(
+        text=post.text,
+        facets=facets(post.text) or None,
+        embed=embed,
+        langs=[post.language],
+        # The due time, not the clock: a retry writes the very same record (same CID).
+        created_at=_iso(post.scheduled_at),
+    )
+    client.com.atproto.repo.put_record(
+        models.ComAtprotoRepoPutRecord.Data(
+            repo=did, collection=POST, rkey=tid_for(post.scheduled_at, post.key), record=record
         )
-
-    def push(self, message: Outgoing) -> None:
-        post = DirectPost.of(message)
-        account = account_named(self.accounts, "bluesky", post.account)
-        self.quota.take(account.name, BLUESKY_CREATE_POINTS)
-        try:
-            self._publish(account, post)
-        except RateLimitExceededError as exc:
-            wait = exc.retry_after
-            if wait is None and exc.reset_at is not None:
-                wait = max(0.0, (exc.reset_at - dt.datetime.now(dt.UTC)).total_seconds())
-            raise TransientError(f"Bluesky answered {_reply(exc)}", retry_after=wait) from None
-        except UnauthorizedError as exc:
-            _Logins.forget(account)
-            raise PermanentError(f"Bluesky refused account {account.name!r}: {_reply(exc)}") from None
-        except BadRequestError as exc:
-            raise PermanentError(f"Bluesky refused the post: {_reply(exc)}") from None
-        except (NetworkError, RequestErrorBase) as exc:  # a lost connection, a timeout, a 5xx
-            raise TransientError(f"Bluesky: {_reply(exc)}") from None
-        except AtProtocolError as exc:  # an answer the client cannot read
-            raise TransientError(f"Bluesky: {type(exc).__name__}: {exc}") from None
-
-    def _publish(self, account: SocialAccount, post: DirectPost) -> None:
-        client, did = _Logins.get(account)
-        embed: models.AppBskyEmbedImages.Main | models.AppBskyEmbedExternal.Main
-        if post.image is not None:
-            blob = client.upload_blob(post.image.data).blob
-            image = models.AppBskyEmbedImages.Image(alt=post.image.alt, image=blob)
-            embed = models.AppBskyEmbedImages.Main(images=[image])
-        else:
-            card = models.AppBskyEmbedExternal.External(uri=post.link, title=post.title, description="")
-            embed = models.AppBskyEmbedExternal.Main(external=card)
-        record = models.AppBskyFeedPost.Record(
-            text=post.text,
-            facets=facets(post.text) or None,
-            embed=embed,
-            langs=[post.language],
-            # The due time, not the clock: a retry writes the very same record (same CID).
-            created_at=_iso(post.scheduled_at),
-        )
-        client.com.atproto.repo.put_record(
-            models.ComAtprotoRepoPutRecord.Data(
-                repo=did, collection=POST, rkey=tid_for(post.scheduled_at, post.key), record=record
-            )
-        )
-
-    def flush(self) -> None:
-        return None  # every post is written by the time push returns
-
-    def close(self) -> None:
-        return None  # the logged-in clients are kept for the process (see _Logins)
+    )

@@ -14,29 +14,31 @@ import datetime as dt
 import json
 import mimetypes
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from campaign.channel_ids import ChannelId
-from campaign.errors import WavecastError
-from campaign.segment import Assets
-from campaign.settings import PREFIX, Settings, SocialAccount
-from campaign.social import SocialPost
-from campaign.template_context import translated
-from waves.channels.contract import (
+from campaign.channel_contract import (
     Attachment,
+    Memo,
     Messenger,
+    NoMemo,
     Outgoing,
     PermanentError,
+    Recipient,
     RunContext,
     TransientError,
     account_scope,
 )
-from waves.channels.posts import DEFAULT_ACCOUNT, PostChannel, payload
-from waves.ledger import Claimed
-from waves.outputs import post_for
+from campaign.channel_ids import ChannelId
+from campaign.errors import WavecastError
+from campaign.post_sender import DEFAULT_ACCOUNT, feed_or_webhook, payload, social_post
+from campaign.segment import Assets
+from campaign.settings import PREFIX, Settings
+from campaign.social import SocialPost
+from campaign.social_accounts import Accounts, SocialAccount
+from campaign.template_context import translated
 
-# A platform's direct messenger, made from the settings and the platform's accounts by name.
-Publisher = Callable[[Settings, dict[str, SocialAccount]], Messenger]
+# A platform's own messenger, made from its accounts by name and the installation's settings.
+Publisher = Callable[[Accounts, Settings], Messenger]
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class DirectPost:
     visibility: str
     scheduled_at: dt.datetime
     image: Attachment | None
+    memo: Memo = field(default_factory=NoMemo)  # the row's note: an upload an earlier try made
 
     @classmethod
     def of(cls, message: Outgoing) -> DirectPost:
@@ -66,10 +69,11 @@ class DirectPost:
             visibility=data["visibility"],
             scheduled_at=dt.datetime.fromisoformat(data["scheduled_at"]),
             image=message.attachments[0] if message.attachments else None,
+            memo=message.memo,
         )
 
 
-def account_named(accounts: dict[str, SocialAccount], platform: str, name: str) -> SocialAccount:
+def account_named(accounts: Accounts, platform: str, name: str) -> SocialAccount:
     """The account a row names; a name the settings lack fails the row and says where to add it."""
     found = accounts.get(name)
     if found is None:
@@ -93,7 +97,7 @@ def _image(run: RunContext, post: SocialPost) -> tuple[Attachment, ...]:
     return (Attachment(data, mime_type, post.image_alt or ""),)
 
 
-class _AccountScoped:
+class AccountScoped:
     """A publisher whose transient failures hold back only the rows of the account that met them.
 
     A 429, a spent quota or an unreachable server belongs to one account (one server, one
@@ -121,29 +125,27 @@ class _AccountScoped:
 
 
 @dataclass(frozen=True)
-class DirectPostChannel(PostChannel):
-    """A platform with an open API: its own messenger when an account is configured."""
+class DirectPostSender:
+    """A platform with an open API: its own messenger once an account is configured (`config`
+    is the platform's accounts, WAVECAST_<PLATFORM>_ACCOUNTS), else the feed or the webhook."""
 
-    publisher: Publisher | None = None
+    platform: ChannelId
+    publisher: Publisher
 
-    def build(self, run: RunContext, row: Claimed) -> Outgoing:
-        post = post_for(run.bundle, run.wave_id, row.audience_id, row.language, self.id)
-        spec = run.bundle.spec
-        config = spec.channels.get(self.id)
+    def build(self, segment: object, to: Recipient) -> Outgoing:
+        post = social_post(segment)
+        spec = to.run.bundle.spec
+        config = spec.channels.get(self.platform)
         fields = {
-            **payload(run, post, row.account or DEFAULT_ACCOUNT),
+            **payload(to.run, post, to.address or DEFAULT_ACCOUNT),
             "title": translated(spec, spec.campaign.name, post.key.lang),
             "visibility": config.visibility if config is not None else "public",
         }
         body = json.dumps(fields, ensure_ascii=False, sort_keys=True).encode()
-        return Outgoing(key=row.message_id, recipient=self.id, body=body, attachments=_image(run, post))
+        return Outgoing(to.key, self.platform, body, attachments=_image(to.run, post), memo=to.memo)
 
-    def messenger(self, settings: Settings) -> Messenger:
-        accounts = settings.social_accounts(self.id)
-        if not accounts or self.publisher is None:
-            return super().messenger(settings)
-        return _AccountScoped(self.id, self.publisher(settings, accounts))
-
-
-def direct_channel(channel_id: ChannelId, publisher: Publisher) -> DirectPostChannel:
-    return DirectPostChannel(channel_id, publisher)
+    def messenger(self, config: object, settings: Settings) -> Messenger:
+        accounts: Accounts = config if isinstance(config, dict) else {}
+        if not accounts:
+            return feed_or_webhook(settings)
+        return AccountScoped(self.platform, self.publisher(accounts, settings))

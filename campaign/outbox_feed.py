@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from waves.channels.contract import Outgoing, TransientError
+from campaign.channel_contract import Outgoing, TransientError
 
 
 class OutboxMessenger:
