@@ -17,8 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from accounts import directory
 from campaign.as_of import parse_as_of
 from campaign.bundle import load_spec
+from campaign.db import session_scope
 from campaign.errors import SettingsError, WavecastError
 from campaign.settings import get_settings
 from campaign.timing import resolve_starts
@@ -53,9 +55,6 @@ def step(title: str, *args: str, token: str | None = None, capture: bool = False
 
 def has_account(email: str) -> bool:
     """Running the demo again finds the accounts of the first run."""
-    from accounts import directory
-    from campaign.db import session_scope
-
     with session_scope() as session:
         return directory.find(session, email) is not None
 
