@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from campaign.channel_ids import channels
 from campaign.errors import WavecastError
 from campaign.newsletter import NewsletterSegment
 from campaign.preview import sample_message, write_preview
@@ -36,9 +37,9 @@ def preview(
     campaign: Path | None = CampaignOpt,
     wave: str | None = typer.Option(None, "--wave", help="Wave id."),
     audience: str | None = typer.Option(None, "--audience", help="Audience id."),
-    lang: str | None = typer.Option(None, "--lang", help="Language: nl, fr, de or en."),
+    lang: str | None = typer.Option(None, "--lang", help="A language the campaign declares (campaign.languages)."),
     channel: str | None = typer.Option(
-        None, "--channel", help="newsletter, x, linkedin, facebook, instagram or mastodon."
+        None, "--channel", help=f"A channel the campaign uses; wavecast's are {', '.join(channels())}."
     ),
     html: bool = typer.Option(False, "--html", help="For a newsletter, print the HTML instead of the text part."),
     outdir: Path | None = typer.Option(None, "--out", help="Write the whole matrix and an index.html gallery here."),
