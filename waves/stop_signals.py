@@ -53,12 +53,15 @@ def held_stop_signals() -> Iterator[Held]:
     if any(handler is None for handler in previous.values()):  # set outside Python: leave it be
         yield held
         return
-    for signum in STOP_SIGNALS:
+    # An ignored signal stays ignored: a Celery pool process ignores SIGINT, so that Ctrl-C on a
+    # foreground worker lets the running tasks finish; held, it would stop them half-way.
+    watched = [signum for signum, handler in previous.items() if handler is not signal.SIG_IGN]
+    for signum in watched:
         signal.signal(signum, held.catch)
     try:
         yield held
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for signum in watched:
+            signal.signal(signum, previous[signum])
         if held.caught:
             signal.raise_signal(held.caught[0])
