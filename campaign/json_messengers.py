@@ -11,15 +11,14 @@ in logs). A file is named by the delivery key and is whole or absent; a retry ov
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
 
 from campaign.channel_contract import Outgoing, PermanentError, TransientError
+from campaign.outbox_files import write_whole
 from campaign.settings import HttpEndpoint
 
 REPLY_KEPT = 300
@@ -80,15 +79,7 @@ class JsonFileMessenger:
         self.what = what
 
     def push(self, message: Outgoing) -> None:
-        target = self.directory / f"{message.key}.json"
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(message.body)
-            os.replace(tmp, target)
-        except OSError as exc:
-            raise TransientError(f"{self.what} outbox not writable: {exc.strerror}") from None
+        write_whole(self.directory / f"{message.key}.json", message.body, self.what)
 
     def flush(self) -> None:
         pass

@@ -7,16 +7,15 @@ is worth retrying (4xx replies, lost connections) and what is final (5xx for a r
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import smtplib
 import ssl
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
 from campaign.channel_contract import PermanentError, TransientError, Unaddressable
 from campaign.mime import envelope_address, needs_smtputf8
+from campaign.outbox_files import write_whole
 from campaign.settings import Settings, SmtpRelay
 
 __all__ = [
@@ -57,12 +56,7 @@ class FileTransport:
         self.directory.mkdir(parents=True, exist_ok=True)
 
     def send(self, sender: str, recipient: str, message: bytes, key: str) -> None:
-        target = self.directory / f"{key}.eml"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(message)
-        os.replace(tmp, target)  # whole file or none
+        write_whole(self.directory / f"{key}.eml", message, "e-mail")
 
     def close(self) -> None:
         pass
