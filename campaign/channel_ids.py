@@ -12,7 +12,7 @@ built from (rendering, settings) can read it without a cycle.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -72,7 +72,7 @@ class ChannelDeclaration:
     address: Address | None = None  # None: the contact's e-mail (newsletter) or no person (posts)
     uses_layout: bool = False  # the shared e-mail layout is part of the segment's content
     settings: Callable[[ChannelEnv], object] | None = None  # WAVECAST_<ID>_* read and checked at start
-    sender: ChannelSender | None = None  # build + messenger
+    sender: ChannelSender = field(kw_only=True)  # build + messenger
     # The channel's messengers are one per connection to its far side (the mail relay): this many
     # at once, by the installation's settings. None: one messenger that every connection shares.
     connections: Callable[[Settings], int] | None = None

@@ -311,15 +311,6 @@ class ChannelEnv:
         self._env = env
         self.prefix = f"{PREFIX}{channel.upper()}_"
 
-    def text(self, name: str, default: str, limit: int = 1000) -> str:
-        return self._env.text(self.prefix + name, default, limit)
-
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
-        return self._env.integer(self.prefix + name, default, low, high)
-
-    def flag(self, name: str) -> bool:
-        return self._env.flag(self.prefix + name)
-
     def raw(self, name: str) -> str | None:
         """The value as given (counted as read), for a setting the channel parses itself."""
         return self._env.raw(self.prefix + name)

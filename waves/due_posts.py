@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import threading
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, select
 
 from campaign.db import get_engine, utcnow
 from waves import ledger
@@ -49,16 +49,6 @@ def publish_due(now: dt.datetime | None = None) -> int:
         chunks += enqueue_pending(run_id, fell_due(now))
         finish_if_done(run_id)  # embedded, the posts were the last of the wave: it is done now
     return chunks
-
-
-def next_due() -> dt.datetime | None:
-    """When the next waiting post of a running wave falls due (UTC), or None."""
-    with get_engine().connect() as conn:
-        return conn.scalar(
-            select(func.min(Delivery.not_before))
-            .join(WaveRun, WaveRun.id == Delivery.run_id)
-            .where(WaveRun.state == RUNNING, Delivery.status == PENDING, Delivery.account.isnot(None))
-        )
 
 
 def publish_until(stop: threading.Event, every: float = 1.0) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from campaign.channel_ids import declarations
 from campaign.errors import WavecastError
 from waves.channels.contract import Channel
-from waves.channels.declared import declared_channels
+from waves.channels.declared import DeclaredChannel
 
-REGISTRY: dict[str, Channel] = {c.id: c for c in declared_channels(declarations())}
+REGISTRY: dict[str, Channel] = {d.id: DeclaredChannel(d) for d in declarations()}
 
 
 def channel(channel_id: str) -> Channel:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from audiences.models import contact_attributes
 from audiences.tokens import unsubscribe_url
-from campaign.channel_contract import ChannelSender, Messenger, NoAddress, Outgoing, Recipient, RunContext
+from campaign.channel_contract import Messenger, NoAddress, Outgoing, Recipient, RunContext
 from campaign.channel_ids import Address, ChannelDeclaration, ChannelId, ChannelLimits, InvalidAddress, Reach
 from campaign.db import get_engine
 from campaign.errors import WavecastError
@@ -68,7 +68,6 @@ def _recipient(declared: ChannelDeclaration, run: RunContext, row: Claimed) -> R
 @dataclass(frozen=True)
 class DeclaredChannel:
     declared: ChannelDeclaration
-    sender: ChannelSender
 
     @property
     def id(self) -> ChannelId:
@@ -81,15 +80,7 @@ class DeclaredChannel:
     def build(self, run: RunContext, row: Claimed) -> Outgoing:
         recipient = _recipient(self.declared, run, row)
         segment = segment_for(run.bundle, run.wave_id, row.audience_id, row.language, self.id)
-        return self.sender.build(segment, recipient)
+        return self.declared.sender.build(segment, recipient)
 
     def messenger(self, settings: Settings) -> Messenger:
-        return self.sender.messenger(settings.channels.get(self.id), settings)
-
-
-def declared_channels(declarations: tuple[ChannelDeclaration, ...]) -> tuple[DeclaredChannel, ...]:
-    """Every channel of the table; one without a sender is a mistake of its module."""
-    missing = [d.id for d in declarations if d.sender is None]
-    if missing:
-        raise RuntimeError(f"channel {', '.join(missing)} declares no sender (campaign/channels/)")
-    return tuple(DeclaredChannel(d, d.sender) for d in declarations if d.sender is not None)
+        return self.declared.sender.messenger(settings.channels.get(self.id), settings)
