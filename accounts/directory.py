@@ -11,6 +11,7 @@ from accounts import audit
 from accounts.models import EMAIL_MAX, INTERFACE_LANGUAGES, PERSON, SERVICE, Account, AccountRole
 from accounts.roles import Actor, Role
 from campaign.errors import WavecastError
+from campaign.phrase import Phrase
 
 SERVICE_DOMAIN = "service.invalid"  # a service account's "address": RFC 2606 says it reaches no one
 
@@ -62,7 +63,13 @@ def interface_language(code: str) -> str | None:
         return None
     if language not in INTERFACE_LANGUAGES:
         choices = ", ".join((*INTERFACE_LANGUAGES, AUTO_LANGUAGE))
-        raise WavecastError(f"{code.strip()!r} is not a language of the web app; choose one of {choices}")
+        raise WavecastError(
+            Phrase(
+                "%(code)s is not a language of the web app; choose one of %(choices)s",
+                code=repr(code.strip()),
+                choices=choices,
+            )
+        )
     return language
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from campaign.errors import WavecastError
+from campaign.phrase import Phrase
 
 
 class Role(StrEnum):
@@ -51,7 +52,7 @@ class NotSignedIn(WavecastError):
 
     exit_code = 4
     http_status = 401
-    title = "Sign-in needed"
+    title = Phrase("Sign-in needed")
 
 
 class NotAllowed(WavecastError):
@@ -59,7 +60,7 @@ class NotAllowed(WavecastError):
 
     exit_code = 4
     http_status = 403
-    title = "Not allowed"
+    title = Phrase("Not allowed")
 
 
 def parse_role(text: str) -> Role:
@@ -87,4 +88,12 @@ class Actor:
         needed = ACTIONS[action]
         if needed not in self.roles:
             held = ", ".join(sorted(self.roles)) or "no role"
-            raise NotAllowed(f"{self.email} may not {action.replace('.', ' ')}: it needs the {needed} role ({held})")
+            raise NotAllowed(
+                Phrase(
+                    "%(email)s may not %(action)s: it needs the %(role)s role (%(held)s)",
+                    email=self.email,
+                    action=action.replace(".", " "),
+                    role=str(needed),
+                    held=held,
+                )
+            )

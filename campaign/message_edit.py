@@ -20,6 +20,7 @@ from campaign.errors import Problem, WavecastError
 from campaign.file_writes import scratch_copy, write_atomically
 from campaign.git_commits import commit_file, in_work_tree
 from campaign.model import Campaign
+from campaign.phrase import Phrase
 from campaign.settings import get_settings
 
 MAX_DRAFT = 256 * 1024  # characters: a message far beyond any newsletter's size is a mistake
@@ -27,12 +28,12 @@ MAX_DRAFT = 256 * 1024  # characters: a message far beyond any newsletter's size
 
 class NoMessage(WavecastError):
     http_status = 404
-    title = "No such message"
+    title = Phrase("No such message")
 
 
 class DraftRefused(WavecastError):
     http_status = 422
-    title = "Not saved: the draft has problems"
+    title = Phrase("Not saved: the draft has problems")
 
     def __init__(self, message: str, problems: list[Problem]) -> None:
         super().__init__(message)
@@ -41,7 +42,7 @@ class DraftRefused(WavecastError):
 
 class SavedMeanwhile(WavecastError):
     http_status = 409
-    title = "Not saved: someone saved this file meanwhile"
+    title = Phrase("Not saved: someone saved this file meanwhile")
 
     def __init__(self, message: str, diff: str) -> None:
         super().__init__(message)

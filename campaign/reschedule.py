@@ -29,12 +29,12 @@ _NUMBER = re.compile(r"""(["']?)\d+\1""")
 
 class MoveRefused(WavecastError):
     http_status = 400
-    title = "The wave was not moved"
+    title = Phrase("The wave was not moved")
 
 
 class FileChanged(WavecastError):
     http_status = 409
-    title = "campaign.yaml changed meanwhile"
+    title = Phrase("campaign.yaml changed meanwhile")
 
 
 @dataclass(frozen=True)

@@ -107,3 +107,17 @@ def test_moving_needs_the_operator(client: TestClient, camp: Path) -> None:
     anonymous = client.post("/waves/first/move", data={"day": "2023-06-13", "csrf_token": csrf})
     assert anonymous.status_code == 401
     assert "start: 2023-06-12T10:00:00" in (camp / "campaign.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"month": "9999-12"}, {"month": "0001-01"}, {"week": "0001-01-01"}, {"week": "9999-12-31"}, {"month": "2023-13"}],
+)
+def test_a_month_or_week_the_calendar_cannot_show_is_a_clear_400(client: TestClient, query: dict[str, str]) -> None:
+    """The grid and its previous/next links reach beyond the month: at the ends of the calendar
+    they once overflowed into the 500 page."""
+    answer = client.get("/timeline", params=query)
+    assert answer.status_code == 400
+    name, value = next(iter(query.items()))
+    assert f"{name}=&#39;{value}&#39;" in answer.text or f"{name}='{value}'" in answer.text
+    assert "YYYY-MM" in answer.text or "give a year from 2 to 9998" in answer.text

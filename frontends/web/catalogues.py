@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
 # Below the front ends, only Phrase("...") is a message (`_` there is a name like any other).
 PHRASES = (
+    "accounts/directory.py",
+    "accounts/roles.py",
+    "campaign/message_edit.py",
     "waves/doctor/*.py",
     "waves/charts.py",
     "audiences/consent.py",

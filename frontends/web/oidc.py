@@ -40,7 +40,7 @@ FLOW_COOKIE = "wavecast_oidc"
 FLOW_SECONDS = 600
 TIMEOUT = 10.0
 DISCOVERY_SECONDS = 3600
-REFUSED = "single sign-on did not sign you in: try again, or ask an admin whether you have an account"
+REFUSED = N_("single sign-on did not sign you in: try again, or ask an admin whether you have an account")
 
 
 class SignOnUnavailable(WavecastError):

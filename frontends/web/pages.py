@@ -141,18 +141,6 @@ def _load(root: str) -> Bundle:
     return bundle_at(root)
 
 
-# The titles of the errors raised below the web layer, which has no catalogue: listed here so
-# that extraction carries them into the catalogues; the error page translates its title.
-TITLES_FROM_BELOW = (
-    N_("Sign-in needed"),
-    N_("Not allowed"),
-    N_("The wave was not moved"),
-    N_("campaign.yaml changed meanwhile"),
-    N_("No such message"),
-    N_("Not saved: the draft has problems"),
-    N_("Not saved: someone saved this file meanwhile"),
-)
-
 # The states a wave, a run or a schedule is shown in (badges), translated where shown.
 STATE_WORDS = (
     N_("draft"),

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse
 from campaign.bundle import Bundle, load_spec
 from campaign.channel_ids import channels, declaration
 from campaign.errors import InvalidInput, Problem, WavecastError
+from campaign.phrase import Phrase
 from campaign.render import translated
 from campaign.segment import Assets, NoSuchSegment, message_for, render_segment
 from campaign.settings import get_settings
@@ -204,7 +205,7 @@ FRAME_HEADERS = {
 )
 async def newsletter_frame(request: Request, channel: str, wave_id: str, audience_id: str, lang: str) -> Response:
     if not _framed(channel):
-        raise NotFound(f"no e-mail channel {channel!r}")
+        raise NotFound(Phrase("%(channel)s is not a channel shown as an e-mail", channel=repr(channel)))
     try:
         bundle = await current_bundle(request)
         output = await rendering.run(render_segment, bundle, wave_id, audience_id, lang, channel)
@@ -212,7 +213,11 @@ async def newsletter_frame(request: Request, channel: str, wave_id: str, audienc
         raise NotFound(str(exc)) from None
     except InvalidInput as exc:
         return error_page(
-            request, 422, "This newsletter does not render", "Fix the file named below and reload.", exc.problems
+            request,
+            422,
+            N_("This newsletter does not render"),
+            N_("Fix the file named below and reload."),
+            exc.problems,
         )
     html = getattr(output, "html", "")  # a channel in the e-mail layout gives a NewsletterSegment
     return HTMLResponse(served_here(html), headers=FRAME_HEADERS)

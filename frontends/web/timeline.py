@@ -33,6 +33,11 @@ reader = [Depends(require_reader)]
 editor = [Depends(require("wave.edit"))]
 
 
+# The years a page may show: a month's grid and its previous and next links reach a few weeks
+# beyond it, which Python's dates cannot do around year 1 and year 9999.
+FIRST_YEAR, LAST_YEAR = 2, 9998
+
+
 class BadDay(WavecastError):
     http_status = 400
     title = N_("Not a day")
@@ -53,7 +58,7 @@ def _day_of(text: str | None, name: str, *, month: bool = False) -> dt.date | No
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(f"{text}-01" if month else text)
+        day = dt.date.fromisoformat(f"{text}-01" if month else text)
     except ValueError:
         wrong = (
             Phrase("%(name)s=%(text)s is not a month: give it as YYYY-MM", name=name, text=repr(text))
@@ -61,6 +66,17 @@ def _day_of(text: str | None, name: str, *, month: bool = False) -> dt.date | No
             else Phrase("%(name)s=%(text)s is not a date: give it as YYYY-MM-DD", name=name, text=repr(text))
         )
         raise BadDay(wrong) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # the grid and the links around it must fit the calendar
+        raise BadDay(
+            Phrase(
+                "%(name)s=%(text)s is outside the calendar: give a year from %(first)s to %(last)s",
+                name=name,
+                text=repr(text),
+                first=str(FIRST_YEAR),
+                last=str(LAST_YEAR),
+            )
+        )
+    return day
 
 
 def days(spec: Campaign, first: dt.date, last: dt.date, today: dt.date, rows: list[dict[str, Any]]) -> list[Day]:

@@ -242,7 +242,11 @@ def _spf(ctx: Context, name: Phrase, domain: str | None) -> Check:
     if ends and ends[-1] == "?":
         found = Phrase("%(domain)s: %(record)s: ?all says nothing of other servers", domain=domain, record=record)
         return Check(name, Status.WARN, found, Phrase("end it with -all"))
-    return Check(name, Status.PASS, f"{domain}: {record} ({ctx.txt.where})")
+    return Check(
+        name,
+        Status.PASS,
+        Phrase("%(domain)s: %(record)s (%(where)s)", domain=domain, record=record, where=ctx.txt.where),
+    )
 
 
 def dmarc(ctx: Context) -> Check:
