@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 MAX_HEADER = 1000  # an Accept-Language longer than this is read only this far
 MAX_PARTS = 32
+
+
+def campaign_language(header: str | None, languages: Sequence[str]) -> str:
+    """The campaign language a reader's browser asks for most, else the campaign's first: a
+    public page speaks the campaign's languages, whichever they are, not the web app's."""
+    return preferred(header, languages) or languages[0]
 
 
 def preferred(header: str | None, available: Collection[str]) -> str | None:

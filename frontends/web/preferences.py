@@ -28,7 +28,8 @@ from campaign.db import get_engine
 from campaign.errors import WavecastError
 from campaign.model import Campaign
 from campaign.people_strings import campaign_register, campaign_texts
-from frontends.web.error_pages import public_error, reader_language
+from frontends.web.accept_language import campaign_language
+from frontends.web.error_pages import public_error
 from frontends.web.pages import campaign_spec
 from frontends.web.people_page import HEADERS, document, interest_boxes, language_select
 from waves import personal_data
@@ -79,8 +80,8 @@ def _reader(request: Request, token: str, chosen: str | None = None) -> _Reader 
         return public_error(request, 404)
     langs = spec.campaign.languages
     asked = chosen or request.query_params.get("lang")
-    lang = asked if asked in langs else row.language if row.language in langs else reader_language(request)
-    lang = lang if lang in langs else langs[0]
+    browser = campaign_language(request.headers.get("accept-language"), langs)
+    lang = asked if asked in langs else row.language if row.language in langs else browser
     # The footer's link names the register when it is not the campaign's (see campaign.newsletter).
     register = request.query_params.get("register", "") or campaign_register(spec, lang)
     return _Reader(spec, contact_id, row.email, lang, register, row.paused_until, row.unsubscribed_at is not None)

@@ -45,7 +45,8 @@ from campaign.errors import WavecastError
 from campaign.model import Campaign
 from campaign.people_strings import campaign_texts
 from campaign.settings import get_settings
-from frontends.web.error_pages import public_error, reader_language
+from frontends.web.accept_language import campaign_language
+from frontends.web.error_pages import public_error
 from frontends.web.pages import campaign_spec
 from frontends.web.people_page import document, interest_boxes, language_select, language_switch
 from frontends.web.rate_limit import address_allowed, client_allowed
@@ -67,8 +68,7 @@ def _language(spec: Campaign, request: Request, wanted: str | None = None) -> st
     asked = request.query_params.get("lang")
     if asked in langs:
         return str(asked)
-    browser = reader_language(request)
-    return browser if browser in langs else langs[0]
+    return campaign_language(request.headers.get("accept-language"), langs)
 
 
 def _texts(spec: Campaign, lang: str) -> dict[str, str]:
