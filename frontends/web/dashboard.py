@@ -131,7 +131,6 @@ def plan_rows(bundle: Bundle, lang: str) -> list[dict[str, Any]]:
                     "id": wave.id,
                     "title": translated(spec, wave.title, lang),
                     "start": start,
-                    "local": start.strftime("%a %d %b %Y, %H:%M %Z"),
                     "position": round((start - first).total_seconds() / span * 100, 2),
                     "state": state,
                     "note": (run.note if run is not None else schedule.note if schedule is not None else None),

@@ -31,6 +31,7 @@ from babel.numbers import format_decimal
 from babel.support import Translations
 
 from accounts.models import INTERFACE_LANGUAGES
+from campaign.model import WEEKDAYS
 from campaign.phrase import Phrase
 from frontends.web.accept_language import preferred
 
@@ -137,9 +138,6 @@ def day(value: dt.date, pattern: str = "EEE dd MMM") -> str:
     return babel_date(value, pattern, locale=_FORMATS[_current.get()])
 
 
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
 def weekday(code: str) -> str:
     """A weekday of campaign.yaml ('mon') as the language abbreviates it ('Mon', 'ma', 'lun.')."""
-    return str(get_day_names("abbreviated", locale=_FORMATS[_current.get()])[_WEEKDAYS.index(code)])
+    return str(get_day_names("abbreviated", locale=_FORMATS[_current.get()])[WEEKDAYS.index(code)])
