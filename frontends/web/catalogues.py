@@ -3,7 +3,7 @@
     python -m frontends.web.catalogues
 
 reads ``templates/web/*.html`` and ``frontends/web/*.py``, and the ``Phrase("...")`` of the lower
-layers' modules that hand text to the pages (the rules of ``babel.cfg``), writes
+layers' modules that hand text to the pages (``PHRASES`` below: the one list), writes
 ``frontends/web/locales/messages.pot`` and merges it into each language's ``messages.po``: a
 new message arrives empty, a changed one fuzzy, for a translator to fill in. The suite fails
 until none is empty or fuzzy (tests/test_web_catalogues.py).

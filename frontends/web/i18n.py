@@ -1,8 +1,8 @@
 """The web app's own language: English, Dutch or French, from gettext catalogues.
 
-The catalogues are the ``.po`` files in ``frontends/web/locales`` (``babel.cfg`` says what is
-extracted into ``messages.pot``). They are compiled in memory the first time a language is
-asked for, so no build step stands between a changed ``.po`` file and the page, and no binary
+The catalogues are the ``.po`` files in ``frontends/web/locales`` (``frontends/web/catalogues.py``
+says what is extracted into ``messages.pot``). They are compiled in memory the first time a
+language is asked for, so no build step stands between a changed ``.po`` file and the page, and no binary
 ``.mo`` file sits in the repository beside the text it was made from.
 
 A page is in the signed-in account's language; without an account (sign-in, errors) in the
