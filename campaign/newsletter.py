@@ -353,7 +353,7 @@ def build_newsletter(request: RenderRequest) -> NewsletterSegment:
             text=text,
             html_body=page,
             fields=PERSONAL_FIELDS,
-            fallbacks=_name_fallbacks(info, key.lang, register_for(bundle.spec, key.audience, key.lang)),
+            fallbacks=name_fallbacks(info, key.lang, register_for(bundle.spec, key.audience, key.lang)),
         ),
         sample=sample_fields(bundle, key.audience, key.lang),
         sample_unsubscribe_url=f"{base_url}/u/preview",
@@ -385,7 +385,7 @@ def view_url(base_url: str, campaign_id: str, key: SegmentKey) -> str:
     return f"{base_url}/v/{campaign_id}/{key.wave}/{key.audience}/{key.lang}"
 
 
-def _name_fallbacks(info: CampaignInfo, lang: str, register: str = "") -> tuple[str, str]:
+def name_fallbacks(info: CampaignInfo, lang: str, register: str = "") -> tuple[str, str]:
     """What stands in for a missing first name and organisation, in the message's language.
     Validation refuses a language without them; English only keeps a bare render working."""
     texts = texts_for(info, lang, layout().strings, register)

@@ -26,11 +26,10 @@ from campaign.render import (
     Where,
     check_template,
     render,
-    tag_url,
     template_context,
-    translated,
 )
 from campaign.scheduler_dates import date_writer
+from campaign.template_context import message_link
 
 _STAND_IN = "https://example.org/"
 _HASHTAG = re.compile(r"(?<![\w#])#\w+")
@@ -174,8 +173,7 @@ def build_social(request: RenderRequest) -> SocialPost:
     body = render(mf.text.social[name], context, where).strip()
     present = {tag.lower() for tag in _HASHTAG.findall(body)}
     hashtags = tuple(t for t in info.hashtags.get(key.lang, ()) if t.lower() not in present)
-    base = str(mf.text.cta.url) if mf.text.cta is not None else translated(spec, info.website, key.lang)
-    link = tag_url(base, None, platform, "social", info.id, key.slug)
+    link = message_link(spec, key, mf.text.cta, "social")
     image = mf.text.social_image or mf.text.image
     config = spec.channels.get(platform)
     rules = _rules(platform)

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from campaign.bundle import Bundle
 from campaign.link_words import page_language_note
-from campaign.model import Campaign
+from campaign.model import Campaign, Link
 from campaign.segment_key import SegmentKey
 from campaign.submitted_text import plain_text
 
@@ -51,6 +51,13 @@ def tag_url(url: str, hosts: frozenset[str] | None, source: str, medium: str, ca
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
     query += [("utm_source", source), ("utm_medium", medium), ("utm_campaign", campaign), ("utm_content", content)]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def message_link(spec: Campaign, key: SegmentKey, cta: Link | None, medium: str) -> str:
+    """Where a short message (a post, an SMS, a notification) points: the message's call to
+    action, else the campaign's website in the message's language, UTM-tagged for its channel."""
+    base = str(cta.url) if cta is not None else translated(spec, spec.campaign.website, key.lang)
+    return tag_url(base, None, key.channel, medium, spec.campaign.id, key.slug)
 
 
 def campaign_hosts(spec: Campaign) -> frozenset[str]:

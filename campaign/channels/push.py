@@ -30,13 +30,13 @@ from campaign.channel_contract import Messenger, Outgoing, Recipient, RenderRequ
 from campaign.channel_ids import Address, ChannelDeclaration, ChannelLimits, InvalidAddress, Reach
 from campaign.errors import Problem, WavecastError
 from campaign.json_messengers import JsonFileMessenger, JsonPostMessenger
-from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, register_for, texts_for
 from campaign.mime import Parts
-from campaign.newsletter import layout, sample_fields
-from campaign.render import PERSONAL_FIELDS, RenderFailed, Where, check_template, personal_values, render
+from campaign.newsletter import sample_fields
+from campaign.render import PERSONAL_FIELDS, personal_values
 from campaign.segment_key import SegmentKey
 from campaign.settings import ChannelEnv, HttpEndpoint, Settings
-from campaign.template_context import tag_url, template_context, translated
+from campaign.short_text import short_text
+from campaign.template_context import translated
 
 LIMITS = ChannelLimits("push", Reach.PERSON, 178, length_rule="characters of title and text")
 _TOKEN = re.compile(r"[A-Za-z0-9_:.\-]{16,512}")
@@ -109,32 +109,22 @@ class PushSegment:
 
 def build_push(request: RenderRequest) -> PushSegment:
     """Render one segment's notification; raises RenderFailed naming file and line."""
-    bundle, key, message = request.bundle, request.key, request.message
-    spec, info = bundle.spec, bundle.spec.campaign
-    mf = bundle.message(message.template, key.lang)
-    source = bundle.message_sources.get(mf.path)
-    line, column = source.locate(("subject",)) if source is not None else (1, 1)
-    where = Where(mf.path, line, column)
-    problems = check_template(mf.text.subject, where, personal=True)
-    if problems:
-        raise RenderFailed(problems)
+    bundle, key = request.bundle, request.key
     nonce = hashlib.sha256(b"push" + request.content_hash.encode()).hexdigest()[:12]
     tokens = tuple(f"Wc{nonce}F{i}x" for i in range(len(PERSONAL_FIELDS)))
-    slots = dict(zip(PERSONAL_FIELDS, tokens, strict=True))
-    subject = render(mf.text.subject, template_context(bundle, key, request.start, slots), where)
-    base = str(mf.text.cta.url) if mf.text.cta is not None else translated(spec, info.website, key.lang)
-    config = spec.channels.get(key.channel)
-    texts = texts_for(info, key.lang, layout().strings, register_for(spec, key.audience, key.lang))
+    text = short_text(request, dict(zip(PERSONAL_FIELDS, tokens, strict=True)), "push")
+    where = text.where
+    config = bundle.spec.channels.get(key.channel)
     push = PushSegment(
         key=key,
-        message=message.id,
-        file=mf.path,
-        line=line,
+        message=request.message.id,
+        file=text.file,
+        line=text.line,
         content_hash=request.content_hash,
-        title=translated(spec, info.name, key.lang),
-        parts=Parts.split(" ".join(subject.split()), tokens),
-        link=tag_url(base, None, key.channel, "push", info.id, key.slug),
-        fallbacks=tuple(texts.get(k, d) for k, d in zip(NAME_KEYS, NAME_FALLBACKS["en"], strict=True)),
+        title=translated(bundle.spec, bundle.spec.campaign.name, key.lang),
+        parts=Parts.split(text.subject, tokens),
+        link=text.link,
+        fallbacks=text.fallbacks,
         sample=sample_fields(bundle, key.audience, key.lang),
         limit=(config.limit if config is not None else None) or LIMITS.limit or 0,
         scheduled_at=request.start + dt.timedelta(minutes=config.stagger_minutes if config is not None else 0),

@@ -38,18 +38,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from campaign.bundle import Bundle
 from campaign.channel_contract import Messenger, Outgoing, Recipient, RenderRequest
 from campaign.channel_ids import Address, ChannelDeclaration, ChannelLimits, InvalidAddress, Reach
 from campaign.errors import Problem, WavecastError
 from campaign.json_messengers import JsonFileMessenger, JsonPostMessenger
-from campaign.layout_strings import NAME_FALLBACKS, NAME_KEYS, register_for, texts_for
 from campaign.mime import Parts
-from campaign.newsletter import layout, sample_fields
-from campaign.render import PERSONAL_FIELDS, RenderFailed, Where, check_template, personal_values, render
+from campaign.newsletter import sample_fields
+from campaign.render import PERSONAL_FIELDS, personal_values
 from campaign.segment_key import SegmentKey
 from campaign.settings import ChannelEnv, HttpEndpoint, Settings
-from campaign.template_context import tag_url, template_context, translated
+from campaign.short_text import short_text
 
 LIMITS = ChannelLimits(
     "sms", Reach.PERSON, 3 * 153, length_rule="SMS segments: GSM-7 160 alone, 153 each of 3; UCS-2 70 / 67"
@@ -192,47 +190,28 @@ class SmsSegment:
         }
 
 
-def _fallbacks(bundle: Bundle, audience: str, lang: str) -> tuple[str, ...]:
-    """The name fallbacks in the register the campaign declares for the audience ("ton organisation")."""
-    texts = texts_for(bundle.spec.campaign, lang, layout().strings, register_for(bundle.spec, audience, lang))
-    english = NAME_FALLBACKS["en"]
-    return tuple(texts.get(key, default) for key, default in zip(NAME_KEYS, english, strict=True))
-
-
 def build_sms(request: RenderRequest) -> SmsSegment:
     """Render one segment's SMS with placeholder tokens; raises RenderFailed naming file and line."""
     bundle, key, message, start = request.bundle, request.key, request.message, request.start
-    base_url, content_hash = request.base_url, request.content_hash
-    spec = bundle.spec
-    info = spec.campaign
-    mf = bundle.message(message.template, key.lang)
-    source = bundle.message_sources.get(mf.path)
-    line, column = source.locate(("subject",)) if source is not None else (1, 1)
-    where = Where(mf.path, line, column)
-    problems = check_template(mf.text.subject, where, personal=True)
-    if problems:
-        raise RenderFailed(problems)
-    tokens = _tokens(content_hash)
-    contact = dict(zip(PERSONAL_FIELDS, tokens[:-1], strict=True))
-    subject = render(mf.text.subject, template_context(bundle, key, start, contact), where)
-    base = str(mf.text.cta.url) if mf.text.cta is not None else translated(spec, info.website, key.lang)
-    link = tag_url(base, None, key.channel, "sms", info.id, key.slug)
-    text = f"{' '.join(subject.split())}\n{link}\nSTOP: {tokens[-1]}"
-    config = spec.channels.get(key.channel)
+    tokens = _tokens(request.content_hash)
+    short = short_text(request, dict(zip(PERSONAL_FIELDS, tokens[:-1], strict=True)), "sms")
+    where = short.where
+    text = f"{short.subject}\n{short.link}\nSTOP: {tokens[-1]}"
+    config = bundle.spec.channels.get(key.channel)
     limit = (config.limit if config is not None else None) or LIMITS.limit or SINGLE["GSM-7"]
     stagger = dt.timedelta(minutes=config.stagger_minutes if config is not None else 0)
     sms = SmsSegment(
         key=key,
         message=message.id,
         template=message.template,
-        file=mf.path,
-        line=line,
-        content_hash=content_hash,
+        file=short.file,
+        line=short.line,
+        content_hash=request.content_hash,
         parts=Parts.split(text, tokens),
-        greets=not any(t in subject for t in tokens[:-1]),
-        fallbacks=_fallbacks(bundle, key.audience, key.lang),
+        greets=not any(t in short.subject for t in tokens[:-1]),
+        fallbacks=short.fallbacks,
         sample=sample_fields(bundle, key.audience, key.lang),
-        sample_unsubscribe_url=f"{base_url}/u/{SAMPLE_TOKEN}",
+        sample_unsubscribe_url=f"{request.base_url}/u/{SAMPLE_TOKEN}",
         max_segments=segments_allowed(limit),
         scheduled_at=start + stagger,
     )
