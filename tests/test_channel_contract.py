@@ -45,7 +45,10 @@ PERSON = 1  # the contact the `run` fixture stores
 def row_for(channel_id: str) -> Claimed:
     if is_post(channel_id):
         return Claimed(11, channel_id, "default", None, "k" * 32, "youth", "fr", None, None, None)
-    return Claimed(11, channel_id, None, PERSON, "hello", "youth", "fr", "ana@example.org", "Ana", None)
+    declared = declaration(channel_id)
+    # The row as the claim reads it: with the contact's address on its channel, when it has one.
+    address = declared.address.example if declared is not None and declared.address is not None else None
+    return Claimed(11, channel_id, None, PERSON, "hello", "youth", "fr", "ana@example.org", "Ana", None, address)
 
 
 def test_every_listed_channel_is_registered_once() -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, exists, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, case, exists, func, not_, null, or_, select, update
 
-from audiences.models import contacts
+from audiences.models import contact_attributes, contacts
 from audiences.segments import eligible
+from campaign.channel_ids import declarations
 from campaign.db import utcnow
 from waves.models import FAILED, PENDING, RUNNING, SENDING, SENT, SKIPPED, Delivery, WaveRun
 
@@ -42,6 +43,9 @@ class Claimed:
     email: str | None
     first_name: str | None
     organisation_name: str | None
+    # The contact attribute the row's channel addresses (an SMS's phone number), as stored; None
+    # when the channel writes to the e-mail address or to no person, or the contact has none.
+    address: str | None = None
 
     @property
     def is_post(self) -> bool:
@@ -109,12 +113,26 @@ def claim(conn: Connection, run_id: int, first_id: int, last_id: int, worker: st
             contacts.c.email,
             contacts.c.first_name,
             contacts.c.organisation_name,
+            contact_attributes.c.value.label("address"),
         )
         .outerjoin(contacts, contacts.c.id == d.contact_id)
+        .outerjoin(
+            contact_attributes,
+            and_(contact_attributes.c.contact_id == d.contact_id, contact_attributes.c.name == _addressed_attribute()),
+        )
         .where(_ids_in(claimed_ids))
         .order_by(d.id)
     )
     return [Claimed(**row._asdict()) for row in rows]
+
+
+def _addressed_attribute() -> ColumnElement[Any]:
+    """The name of the contact attribute a row's channel addresses, by the row's channel, for the
+    channels that declare one (campaign/channels/); NULL for the others."""
+    attributes = {d.id: d.address.attribute for d in declarations() if d.address is not None}
+    if not attributes:
+        return null()
+    return case(attributes, value=d.channel, else_=null())
 
 
 def mark_sent(conn: Connection, ids: Iterable[int], at: dt.datetime | None = None) -> int:

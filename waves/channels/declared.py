@@ -2,7 +2,7 @@
 loop's half of the work is the same for every channel, written once here.
 
 For one row: find its recipient (for a person, the e-mail address or, for a channel that
-declares one, the contact attribute it addresses, one primary-key look-up, checked by the
+declares one, the contact attribute it addresses, read with the claimed row and checked by the
 channel's own rule; for a post, the platform account), take the segment's cached output, and
 hand both to the channel's `build`. A person without an address keeps the row, skipped with the
 reason (NoAddress), so status and the report show how many the channel could not reach.
@@ -12,13 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from audiences.models import contact_attributes
 from audiences.tokens import unsubscribe_url
 from campaign.channel_contract import Messenger, NoAddress, Outgoing, Recipient, RunContext
 from campaign.channel_ids import Address, ChannelDeclaration, ChannelId, ChannelLimits, InvalidAddress, Reach
-from campaign.db import get_engine
 from campaign.errors import WavecastError
 from campaign.settings import Settings
 from waves.ledger import Claimed
@@ -26,18 +22,9 @@ from waves.outputs import segment_for
 from waves.row_memo import RowMemo
 
 
-def attribute_of(contact_id: int, name: str) -> str | None:
-    """The contact's custom attribute as stored, or None."""
-    with get_engine().connect() as conn:
-        return conn.scalar(
-            select(contact_attributes.c.value).where(
-                contact_attributes.c.contact_id == contact_id, contact_attributes.c.name == name
-            )
-        )
-
-
-def _address(address: Address, contact_id: int) -> str:
-    stored = attribute_of(contact_id, address.attribute)
+def _address(address: Address, stored: str | None) -> str:
+    """The row's address on its channel, as claimed with it (waves/ledger.claim), checked again by
+    the channel's rule: it may have been imported before the rule was."""
     if stored is None:
         raise NoAddress(f"the contact has no {address.what}")
     try:
@@ -52,7 +39,7 @@ def _recipient(declared: ChannelDeclaration, run: RunContext, row: Claimed) -> R
     if row.contact_id is None:
         raise WavecastError("the contact was erased")
     address = declared.address
-    to = _address(address, row.contact_id) if address is not None else row.email or ""
+    to = _address(address, row.address) if address is not None else row.email or ""
     return Recipient(
         key=f"run-{run.run_id}/{row.id}",
         address=to,
