@@ -13,7 +13,7 @@ import pytest
 from accounts.roles import Role
 from campaign.db import session_scope
 from tests.accounts_setup import PASSWORD, make_account
-from tests.browser import browse
+from tests.browser import browse, sign_in_with_password
 from tests.campaign_copy import copy_campaign, edit
 from tests.conftest import free_port, reset_caches
 from tests.live_app import live_app
@@ -25,11 +25,7 @@ ANN, BOB = "ann.peeters@example.org", "bob.janssens@example.org"
 
 
 def _with_password(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login?next=/plan")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/plan\?done=login"))
+    sign_in_with_password(page, base, email, PASSWORD, "/plan")
 
 
 def _with_single_sign_on(page: Any, base: str, login: str) -> None:

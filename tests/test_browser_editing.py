@@ -12,7 +12,7 @@ import pytest
 
 from accounts.roles import Role
 from tests.accounts_setup import make_account
-from tests.browser import browse
+from tests.browser import browse, sign_in_with_password
 from tests.campaign_copy import copy_campaign, edit
 from tests.conftest import reset_caches
 from tests.live_app import live_app
@@ -31,11 +31,7 @@ def campaign(tmp_path: Path) -> Path:
 
 
 def _log_in(page: Any, base: str, then: str) -> None:
-    page.goto(f"{base}/login?next={then}")
-    page.get_by_label("E-mail address").fill(EDITOR)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(re.escape(then)))
+    sign_in_with_password(page, base, EDITOR, PASSWORD, then)
 
 
 def test_a_french_sentence_shows_in_the_newsletter_before_it_is_saved(chromium: str, campaign: Path) -> None:

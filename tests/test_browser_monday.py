@@ -14,7 +14,7 @@ from audiences.synthetic import generate
 from campaign.bundle import load_bundle
 from campaign.db import session_scope
 from tests.accounts_setup import make_account
-from tests.browser import browse, serious_violations
+from tests.browser import browse, serious_violations, sign_in_with_password
 from tests.campaign_copy import copy_campaign, edit
 from tests.conftest import reset_caches
 from tests.live_app import live_app
@@ -36,11 +36,7 @@ def test_monday_morning_dashboard_approve_as_the_second_person_then_status(chrom
         approve(session, load_bundle(camp), "first", ann)  # Ann approved on Friday
     with live_app(camp) as base, browse(chromium) as browsing:
         page = browsing.page
-        page.goto(f"{base}/login?next=/?as_of=2023-06-12")
-        page.get_by_label("E-mail address").fill(LUC)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(re.compile(r"as_of=2023-06-12"))
+        sign_in_with_password(page, base, LUC, PASSWORD, "/?as_of=2023-06-12")
 
         next_wave = page.locator("#next-wave")
         assert "First" in next_wave.inner_text() and "in 10 h 0 min" in next_wave.inner_text()
