@@ -20,7 +20,7 @@ from tests.browser import browse, serious_violations
 from tests.cli import wavecast
 from tests.conftest import SMARTNATION, free_port, reset_caches
 from tests.smtp_sink import SmtpSink
-from tests.test_web_never_hangs import wait_for
+from tests.waiting import wait_for
 
 # One server for the module: its tests share one test process.
 pytestmark = pytest.mark.xdist_group("subscribe_serve")

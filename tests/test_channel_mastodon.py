@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from tests.peers.api_server import ApiError, Params
 from tests.peers.mastodon_api import MastodonApi, running_mastodon
 from tests.publishing_setup import LANGS, banner_alt, forget_posts_were_sent, png, post_rows, publishing_campaign
 from tests.sending_setup import add_contacts
+from tests.waiting import wait_for
 from tests.worker_process import WorkerProcess, service_env
 from waves.dispatch import enqueue_pending
 from waves.launch import launch_wave
@@ -207,13 +207,6 @@ def test_a_refused_status_fails_with_mastodons_reply_shown_by_status(
     shown = wavecast(capsys, "status", "--wave", "first")
     assert shown.code == 0 and f"failed 4 × mastodon: {reason}" in shown.out
     assert instances.statuses() == 4
-
-
-def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)  # poll interval while waiting for the condition
 
 
 @pytest.mark.services

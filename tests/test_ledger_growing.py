@@ -9,7 +9,6 @@ written so far: the moment a sweeper could wrongly call the run done.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from campaign.db import get_engine
 from tests.accounts_setup import TESTER
 from tests.conftest import reset_caches
 from tests.sending_setup import add_contacts, approved_campaign, person_statuses
+from tests.waiting import wait_for
 from tests.worker_process import WorkerProcess, service_env
 from waves.launch import Launched
 from waves.models import DONE, RUNNING, WaveRun
@@ -58,14 +58,6 @@ def worker(database_url: str, redis_url: str, tmp_path: Path, monkeypatch: pytes
 def run_of(run_id: int) -> WaveRun:
     with get_engine().connect() as conn:
         return conn.execute(select(WaveRun).where(WaveRun.id == run_id)).one()
-
-
-def wait_for(condition: Any, what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
-        time.sleep(0.05)
-    return value
 
 
 def launch_holding_after_the_first_batch(

@@ -27,6 +27,7 @@ from frontends.web import pages, rendering
 from tests.campaign_copy import copy_campaign, edit, line_of
 from tests.conftest import free_port
 from tests.live_app import live_app, live_server
+from tests.waiting import wait_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 IMAGE = "images/banner.png"
@@ -34,13 +35,6 @@ LONG = "'x' * 10000"
 HEAVY = "".join(f"{{% for {v} in {LONG} %}}" for v in "abc") + "{% endfor %}" * 3
 FILES = [f"messages/hello/{kind}.{lang}.md" for kind in ("youth", "all") for lang in ("nl", "fr", "de", "en")]
 QUICK = 5.0  # seconds a page that does not render may take, however busy the renderer is
-
-
-def wait_for(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 @pytest.fixture
