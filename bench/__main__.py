@@ -237,12 +237,14 @@ def run_latency(sizes: Sizes) -> list[Ratio]:
 def run_smtp_concurrency(sizes: Sizes) -> list[Ratio]:
     """Threads against asyncio for the relay connections: the CPU per message of each."""
     cells = smtp_concurrency.main(["--messages", str(sizes.smtp_messages), "--rounds", "1" if sizes is QUICK else "3"])
-    by_key = {(c.model, c.connections, c.delay_ms): c for c in cells}
     return [
-        Ratio(f"smtp {delay} ms x {n}: asyncio / threads CPU", other.cpu / cell.cpu, "(no target)", True)
-        for (model, n, delay), cell in by_key.items()
-        if model == "threads"
-        for other in [by_key[("asyncio", n, delay)]]
+        Ratio(
+            f"smtp {cell.delay_ms} ms x {cell.connections}: asyncio / threads CPU",
+            other.cpu / cell.cpu,
+            "(no target)",
+            True,
+        )
+        for cell, other in smtp_concurrency.pairs(cells)
     ]
 
 

@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench.common import EXAMPLE
 from bench.sink import SinkClient
-from bench.wave_throughput import _segments
+from bench.wave_throughput import prebuilt
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "smartnation"
-SENDER = "campaign@example.org"
+SENDER = "campaign@example.org"  # the sink takes any envelope sender
 
 
 @dataclass
@@ -62,16 +62,14 @@ class Cell:
 
 def messages(count: int) -> list[tuple[str, bytes]]:
     """`count` personalised newsletters of the example, in its four languages, as bytes."""
-    _bundle, segments = _segments(str(EXAMPLE))
-    langs = list(segments)
-    built = []
-    for i in range(min(count, 400)):
-        to = f"person{i}@example.org"
-        body = segments[langs[i % len(langs)]].personalise(
-            to, {"first_name": f"Person{i}"}, f"https://x.example/u/t{i}", f"<m{i}@example.org>"
-        )
-        built.append((to, body if isinstance(body, bytes) else body.encode()))
+    _sender, built = prebuilt(str(EXAMPLE), 0, count)
     return [built[i % len(built)] for i in range(count)]
+
+
+def pairs(cells: list[Cell]) -> list[tuple[Cell, Cell]]:
+    """Each threads cell with the asyncio cell of the same connections and delay."""
+    by_key = {(c.model, c.connections, c.delay_ms): c for c in cells}
+    return [(cell, by_key[("asyncio", n, delay)]) for (model, n, delay), cell in by_key.items() if model == "threads"]
 
 
 def with_threads(url: str, batch: list[tuple[str, bytes]], connections: int) -> None:
@@ -165,13 +163,10 @@ def report(cells: list[Cell]) -> list[str]:
         "| threads: CPU ms/message | asyncio: CPU ms/message |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    by_key = {(c.model, c.connections, c.delay_ms): c for c in cells}
-    for (model, n, delay), cell in by_key.items():
-        if model != "threads":
-            continue
-        other = by_key[("asyncio", n, delay)]
+    for cell, other in pairs(cells):
         lines.append(
-            f"| {delay} ms | {n} | {cell.rate:.0f} | {other.rate:.0f} | {cell.rate / other.rate:.2f} "
+            f"| {cell.delay_ms} ms | {cell.connections} | {cell.rate:.0f} | {other.rate:.0f} "
+            f"| {cell.rate / other.rate:.2f} "
             f"| {cell.cpu:.2f} | {other.cpu:.2f} |"
         )
     return lines

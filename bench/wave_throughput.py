@@ -75,10 +75,9 @@ def _segments(campaign_dir: str) -> tuple[Any, dict[str, Any]]:
     }
 
 
-def _wire_client(
-    campaign_dir: str, smtp_url: str, first: int, count: int, barrier: Any, peaks: Any, index: int
-) -> None:
-    """One wire process: build messages with the same renderer, then send them over one connection."""
+def prebuilt(campaign_dir: str, first: int, count: int) -> tuple[str, list[tuple[str, bytes]]]:
+    """The campaign's sender and up to DISTINCT_PREBUILT personalised newsletters (recipient,
+    message), built with wavecast's own renderer, in the campaign's languages in turn."""
     from campaign.mime import message_id
 
     bundle, segments = _segments(campaign_dir)
@@ -89,17 +88,21 @@ def _wire_client(
     built = []
     for i in range(first, first + min(count, DISTINCT_PREBUILT)):
         to = f"person{i}@example.org"
-        built.append(
-            (
-                to,
-                segments[langs[i % 4]].personalise(
-                    to,
-                    {"first_name": f"Person{i}", "organisation_name": ""},
-                    f"https://wavecast.example.org/u/t{i}",
-                    message_id(spec.campaign.id, WAVE, i, "newsletter", domain),
-                ),
-            )
+        body = segments[langs[i % len(langs)]].personalise(
+            to,
+            {"first_name": f"Person{i}", "organisation_name": ""},
+            f"https://wavecast.example.org/u/t{i}",
+            message_id(spec.campaign.id, WAVE, i, "newsletter", domain),
         )
+        built.append((to, body))
+    return sender, built
+
+
+def _wire_client(
+    campaign_dir: str, smtp_url: str, first: int, count: int, barrier: Any, peaks: Any, index: int
+) -> None:
+    """One wire process: build messages with the same renderer, then send them over one connection."""
+    sender, built = prebuilt(campaign_dir, first, count)
     parts = urlsplit(smtp_url)
     conn = smtplib.SMTP(parts.hostname or "127.0.0.1", parts.port or 25, timeout=60)
     barrier.wait()
