@@ -50,11 +50,7 @@ def _save(request: Request, language: str) -> None:
         directory.set_language(session, me, me.email, language)
 
 
-async def _csrf_first(request: Request) -> None:
-    await check_csrf(request)
-
-
-@router.post("/account", dependencies=[Depends(_csrf_first)], summary="Choose the web app's language for your account")
+@router.post("/account", dependencies=[Depends(check_csrf)], summary="Choose the web app's language for your account")
 async def save_account(request: Request, language: str = Form("")) -> Response:
     await run_in_threadpool(_save, request, language)
     return RedirectResponse("/account?done=language", status_code=303)

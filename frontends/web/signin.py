@@ -45,11 +45,7 @@ def login_page(request: Request, next: str = "/") -> Response:
     return page(request, "login.html", title=N_("Sign in"), next=local_path(next), sso=get_settings().oidc is not None)
 
 
-async def _csrf_first(request: Request) -> None:
-    await check_csrf(request)
-
-
-@router.post("/login", dependencies=[Depends(_csrf_first)], summary="Sign in with a password (sets a session cookie)")
+@router.post("/login", dependencies=[Depends(check_csrf)], summary="Sign in with a password (sets a session cookie)")
 async def login(
     request: Request, email: str = Form(""), password: str = Form(""), code: str = Form(""), next: str = Form("/")
 ) -> Response:
@@ -59,7 +55,7 @@ async def login(
     return response
 
 
-@router.post("/logout", dependencies=[Depends(_csrf_first)], summary="Sign out this browser")
+@router.post("/logout", dependencies=[Depends(check_csrf)], summary="Sign out this browser")
 async def logout(request: Request) -> Response:
     response = RedirectResponse("/?done=logout", status_code=303)
     await run_in_threadpool(end_session, request, response)
@@ -75,7 +71,7 @@ def _everywhere(request: Request) -> None:
         audit.record(session, actor, "accounts.signout", "account", actor.email, after={"sessions": ended})
 
 
-@router.post("/logout/everywhere", dependencies=[Depends(_csrf_first)], summary="Sign out of every browser")
+@router.post("/logout/everywhere", dependencies=[Depends(check_csrf)], summary="Sign out of every browser")
 async def logout_everywhere(request: Request) -> Response:
     await run_in_threadpool(_everywhere, request)
     response = RedirectResponse("/?done=everywhere", status_code=303)
