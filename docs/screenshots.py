@@ -15,6 +15,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -37,7 +38,11 @@ PAGES = {
     "subscribe": "/subscribe?lang=fr",
     "audit": "/audit",
     "account": "/account",
+    "initiatives": "/initiatives",
+    "not-found": "/no/such/page",  # the error page, in the app's layout
+    "bad-month": "/timeline?month=9999-12",  # a request the app refuses, saying why
 }
+EXPECTED = {"not-found": 404, "bad-month": 400}  # the status a page is shot at; 200 for every other one
 IN_DUTCH = (
     "dashboard",
     "timeline",
@@ -45,7 +50,7 @@ IN_DUTCH = (
     "report",
     "doctor",
 )  # shot again as the Dutch account: <name>-nl-<view>.png
-IN_FRENCH = ("report", "doctor")  # and as the French one: <name>-fr-<view>.png
+IN_FRENCH = ("report", "doctor", "bad-month")  # and as the French one: <name>-fr-<view>.png
 
 
 def wavecast(*args: str, env: dict[str, str]) -> None:
@@ -79,7 +84,13 @@ def small(png: Path) -> None:
         image.convert("RGB").quantize(256).save(png, optimize=True)
 
 
-def shoot(base: str) -> list[Path]:
+def snap(page: Any, target: Path) -> Path:
+    page.screenshot(path=str(target), full_page=True)
+    small(target)
+    return target
+
+
+def shoot(base: str, report: Path | None = None) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     taken = []
@@ -90,19 +101,21 @@ def shoot(base: str) -> list[Path]:
                 context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
                 page = context.new_page()
                 page.goto(f"{base}/login?next=/")
+                if not suffix:  # the sign-in page, as everyone first sees it
+                    taken.append(snap(page, OUT / f"login-{view}.png"))
                 page.get_by_label("E-mail address").fill(who)
                 page.get_by_label("Password").fill(PASSWORD)
                 page.get_by_role("button", name="Sign in").click()
                 page.wait_for_url(f"{base}/?done=login")
                 for name in names:
                     response = page.goto(base + PAGES[name])
-                    if response is None or response.status >= 400:
+                    if response is None or response.status != EXPECTED.get(name, 200):
                         print(f"skipped {PAGES[name]}: {response.status if response else 'no answer'}", file=sys.stderr)
                         continue
-                    target = OUT / f"{name}{suffix}-{view}.png"
-                    page.screenshot(path=str(target), full_page=True)
-                    small(target)
-                    taken.append(target)
+                    taken.append(snap(page, OUT / f"{name}{suffix}-{view}.png"))
+                if not suffix and report is not None:  # the report as the file `wavecast report` writes
+                    page.goto(report.as_uri())
+                    taken.append(snap(page, OUT / f"report-document-{view}.png"))
                 context.close()
         browser.close()
     return taken
@@ -147,6 +160,8 @@ def main() -> None:
         for token in approvers:
             wavecast("approve", str(EXAMPLE), "--wave", "launch", env={**env, "WAVECAST_TOKEN": token})
         wavecast("send", str(EXAMPLE), "--wave", "launch", env={**env, "WAVECAST_TOKEN": admin})
+        report = Path(scratch) / "report.html"
+        wavecast("report", str(EXAMPLE), "--format", "html", "--out", str(report), env={**env, "WAVECAST_TOKEN": admin})
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "frontends", "serve", str(EXAMPLE), "--port", str(port)],
@@ -156,7 +171,7 @@ def main() -> None:
         )
         try:
             wait_until_up(f"http://127.0.0.1:{port}/plan", server)
-            taken = shoot(f"http://127.0.0.1:{port}")
+            taken = shoot(f"http://127.0.0.1:{port}", report)
         finally:
             server.terminate()
             server.wait(timeout=20)
