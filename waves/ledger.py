@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from dataclasses import dataclass, replace
+from typing import cast
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, case, exists, func, not_, null, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, exists, func, not_, or_, select, tuple_, update
 
 from audiences.models import contact_attributes, contacts
 from audiences.segments import eligible
@@ -113,26 +113,32 @@ def claim(conn: Connection, run_id: int, first_id: int, last_id: int, worker: st
             contacts.c.email,
             contacts.c.first_name,
             contacts.c.organisation_name,
-            contact_attributes.c.value.label("address"),
         )
         .outerjoin(contacts, contacts.c.id == d.contact_id)
-        .outerjoin(
-            contact_attributes,
-            and_(contact_attributes.c.contact_id == d.contact_id, contact_attributes.c.name == _addressed_attribute()),
-        )
         .where(_ids_in(claimed_ids))
         .order_by(d.id)
     )
-    return [Claimed(**row._asdict()) for row in rows]
+    return _with_addresses(conn, [Claimed(**row._asdict()) for row in rows])
 
 
-def _addressed_attribute() -> ColumnElement[Any]:
-    """The name of the contact attribute a row's channel addresses, by the row's channel, for the
-    channels that declare one (campaign/channels/); NULL for the others."""
+def _with_addresses(conn: Connection, rows: list[Claimed]) -> list[Claimed]:
+    """The rows, those of a channel that addresses a contact attribute (an SMS's phone number)
+    with it: one query for the batch, none for a batch without such rows (e-mails, posts)."""
     attributes = {d.id: d.address.attribute for d in declarations() if d.address is not None}
-    if not attributes:
-        return null()
-    return case(attributes, value=d.channel, else_=null())
+    wanted = {(r.contact_id, attributes[r.channel]) for r in rows if r.channel in attributes and r.contact_id}
+    if not wanted:
+        return rows
+    a = contact_attributes.c
+    found = {
+        (contact_id, name): value
+        for contact_id, name, value in conn.execute(
+            select(a.contact_id, a.name, a.value).where(tuple_(a.contact_id, a.name).in_(sorted(wanted)))
+        )
+    }
+    return [
+        replace(r, address=found.get((r.contact_id, attributes[r.channel]))) if r.channel in attributes else r
+        for r in rows
+    ]
 
 
 def mark_sent(conn: Connection, ids: Iterable[int], at: dt.datetime | None = None) -> int:
